@@ -1,0 +1,55 @@
+"""pycodex: a Python implementation of the Codex coding agent.
+
+The library API is imported lazily, so `import pycodex` (and `pycodex --help`) stays cheap:
+
+    from pycodex import AgentLoop, BaseTool, ToolRegistry, ContextManager, ResponsesModelClient
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from pycodex._version import __version__
+
+if TYPE_CHECKING:
+    from pycodex.agent.loop import AgentLoop
+    from pycodex.agent.turn import TurnResult
+    from pycodex.client.responses import ResponsesModelClient
+    from pycodex.context.manager import ContextManager
+    from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
+    from pycodex.tools.registry import ToolRegistry
+
+_EXPORTS = {
+    "AgentLoop": "pycodex.agent.loop",
+    "TurnResult": "pycodex.agent.turn",
+    "ResponsesModelClient": "pycodex.client.responses",
+    "ContextManager": "pycodex.context.manager",
+    "BaseTool": "pycodex.tools.base",
+    "ToolContext": "pycodex.tools.base",
+    "ToolError": "pycodex.tools.base",
+    "ToolOutput": "pycodex.tools.base",
+    "ToolRegistry": "pycodex.tools.registry",
+}
+
+__all__ = [
+    "AgentLoop",
+    "BaseTool",
+    "ContextManager",
+    "ResponsesModelClient",
+    "ToolContext",
+    "ToolError",
+    "ToolOutput",
+    "ToolRegistry",
+    "TurnResult",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pycodex' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

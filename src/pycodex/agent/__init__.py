@@ -1,0 +1,1 @@
+"""The engine (layer L3): submission queue, turn loop, history, events. Never prints."""

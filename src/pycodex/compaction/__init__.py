@@ -1,0 +1,1 @@
+"""History compaction (layer L2)."""

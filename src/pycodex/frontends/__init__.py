@@ -1,0 +1,1 @@
+"""Event consumers (layer L4): exec human output and exec JSONL."""

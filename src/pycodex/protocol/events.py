@@ -1,0 +1,216 @@
+"""Engine events: everything the engine reports, in order, on its event stream.
+
+Frontends (the exec human printer, the exec JSONL processor, the REPL, tests) consume these; the
+engine never prints. Each event is a frozen dataclass; `EngineEvent` is their union, so a consumer
+can `match` on it and end with `assert_never`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pycodex.protocol.usage import TokenUsage
+
+CommandStatus = Literal["completed", "failed", "declined"]
+FileChangeKind = Literal["add", "delete", "update"]
+PlanStatus = Literal["pending", "in_progress", "completed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfigured:
+    thread_id: str
+    session_id: str
+    model: str
+    provider_id: str
+    cwd: Path
+    approval_policy: str
+    sandbox_mode: str
+    reasoning_effort: str | None
+    reasoning_summary: str | None
+    rollout_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessageDelta:
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessage:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    """A finished reasoning summary."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecCommandBegin:
+    call_id: str
+    command: str
+    cwd: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ExecCommandEnd:
+    call_id: str
+    command: str
+    cwd: Path
+    exit_code: int | None
+    aggregated_output: str
+    duration_s: float
+    status: CommandStatus
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    path: str
+    kind: FileChangeKind
+
+
+@dataclass(frozen=True, slots=True)
+class PatchApplyBegin:
+    call_id: str
+    changes: tuple[FileChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PatchApplyEnd:
+    call_id: str
+    changes: tuple[FileChange, ...]
+    success: bool
+    output: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    step: str
+    status: PlanStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUpdated:
+    explanation: str | None
+    steps: tuple[PlanStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WebSearchBegin:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebSearchEnd:
+    call_id: str
+    query: str
+    action: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallBegin:
+    """A tool without a dedicated event kind started (read_file, custom tools, ...)."""
+
+    call_id: str
+    tool_name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEnd:
+    call_id: str
+    tool_name: str
+    output: str
+    success: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    total: TokenUsage
+    last: TokenUsage
+    model_context_window: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRetry:
+    """The turn is re-sending its request after a retryable failure."""
+
+    attempt: int
+    max_attempts: int
+    reason: str
+    delay_s: float = 0.0
+
+    @property
+    def message(self) -> str:
+        return f"Reconnecting... {self.attempt}/{self.max_attempts} ({self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """The turn failed; `TurnComplete` or `TurnAborted` still follows."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnComplete:
+    turn_id: str
+    last_agent_message: str | None
+    failed: bool = False
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnAborted:
+    turn_id: str
+    reason: Literal["interrupted", "replaced", "shutdown"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownComplete:
+    pass
+
+
+EngineEvent = (
+    SessionConfigured
+    | TurnStarted
+    | AgentMessageDelta
+    | AgentMessage
+    | ReasoningDelta
+    | Reasoning
+    | ExecCommandBegin
+    | ExecCommandEnd
+    | PatchApplyBegin
+    | PatchApplyEnd
+    | PlanUpdated
+    | WebSearchBegin
+    | WebSearchEnd
+    | ToolCallBegin
+    | ToolCallEnd
+    | TokenCount
+    | StreamRetry
+    | Warning
+    | Error
+    | TurnComplete
+    | TurnAborted
+    | ShutdownComplete
+)

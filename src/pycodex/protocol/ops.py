@@ -1,0 +1,45 @@
+"""Engine ops: what frontends submit to the engine's submission queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInput:
+    """A local image file, attached to the user message as a data URL."""
+
+    path: Path
+
+
+InputItem = TextInput | ImageInput
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurn:
+    """Start a turn with this user input."""
+
+    items: tuple[InputItem, ...]
+
+    @classmethod
+    def text(cls, text: str) -> UserTurn:
+        return cls(items=(TextInput(text),))
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupt:
+    """Abort the running turn: kill its commands, keep history consistent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """Finish: abort any turn, stop processes, flush the session file."""
+
+
+Op = UserTurn | Interrupt | Shutdown

@@ -1,0 +1,54 @@
+"""Token usage as the Responses API reports it, and its running total."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            reasoning_output_tokens=self.reasoning_output_tokens + other.reasoning_output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+    @classmethod
+    def from_wire(cls, usage: dict[str, Any]) -> TokenUsage:
+        """Read a `response.completed` usage object; missing numbers count as zero."""
+        input_details = usage.get("input_tokens_details") or {}
+        output_details = usage.get("output_tokens_details") or {}
+        input_tokens = _int(usage.get("input_tokens"))
+        output_tokens = _int(usage.get("output_tokens"))
+        total = usage.get("total_tokens")
+        return cls(
+            input_tokens=input_tokens,
+            cached_input_tokens=_int(input_details.get("cached_tokens")),
+            output_tokens=output_tokens,
+            reasoning_output_tokens=_int(output_details.get("reasoning_tokens")),
+            total_tokens=_int(total) if total is not None else input_tokens + output_tokens,
+        )
+
+    def to_event_payload(self) -> dict[str, int]:
+        """The field names session files use (`token_count` events)."""
+        return {
+            "input_tokens": self.input_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "output_tokens": self.output_tokens,
+            "reasoning_output_tokens": self.reasoning_output_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -1,0 +1,1 @@
+"""Pure translation between the Responses API and other wire APIs (layer L1)."""

@@ -1,0 +1,1 @@
+"""The Responses compat server (layer L4)."""
