@@ -1,0 +1,61 @@
+"""The patch format parser and applier (layer L1, a pure library).
+
+Modules:
+
+- `parser`: the patch data model (`Patch`, `AddFile`, `DeleteFile`, `UpdateFile`, `UpdateChunk`)
+  and `parse_patch`.
+- `matching`: `seek_sequence`, locating a chunk's lines with increasing whitespace tolerance.
+- `update`: `apply_chunks`, the new text of one file after its chunks.
+- `applier`: `plan_patch` (in memory) and `apply_patch_text` (to disk, all or nothing).
+- `changes`: the outcome types `FileChange` and `ApplyResult`.
+- `roots`: resolving patch paths and refusing those outside the writable roots.
+- `writer`: committing planned changes with rollback on failure.
+- `errors`: the error tree rooted at `PatchError`.
+- `resources`: `load_grammar` (Lark, for the freeform tool) and `load_tool_instructions`.
+"""
+
+from pycodex.apply_patch.applier import apply_patch_text, plan_patch
+from pycodex.apply_patch.changes import ApplyResult, ChangeKind, FileChange
+from pycodex.apply_patch.errors import (
+    AmbiguousMatchError,
+    PatchApplyError,
+    PatchError,
+    PatchParseError,
+    PathNotWritableError,
+)
+from pycodex.apply_patch.matching import seek_sequence
+from pycodex.apply_patch.parser import (
+    AddFile,
+    DeleteFile,
+    Hunk,
+    Patch,
+    UpdateChunk,
+    UpdateFile,
+    parse_patch,
+)
+from pycodex.apply_patch.resources import load_grammar, load_tool_instructions
+from pycodex.apply_patch.update import apply_chunks
+
+__all__ = [
+    "AddFile",
+    "AmbiguousMatchError",
+    "ApplyResult",
+    "ChangeKind",
+    "DeleteFile",
+    "FileChange",
+    "Hunk",
+    "Patch",
+    "PatchApplyError",
+    "PatchError",
+    "PatchParseError",
+    "PathNotWritableError",
+    "UpdateChunk",
+    "UpdateFile",
+    "apply_chunks",
+    "apply_patch_text",
+    "load_grammar",
+    "load_tool_instructions",
+    "parse_patch",
+    "plan_patch",
+    "seek_sequence",
+]

@@ -1,0 +1,127 @@
+"""`commit_changes`: writing planned file changes to disk all-or-nothing.
+
+Every touched path is snapshotted first; if any write or removal fails, the paths already handled
+are put back as they were and directories created on the way are removed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pycodex.apply_patch.changes import ChangeKind, FileChange
+from pycodex.apply_patch.errors import PatchApplyError
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """A file as it was before the commit; `data` is None when there was no file."""
+
+    data: bytes | None
+    mode: int | None
+
+
+@dataclass
+class _Journal:
+    """What the commit has done so far, in order, so it can be undone."""
+
+    snapshots: dict[Path, _Snapshot] = field(default_factory=dict)
+    handled: list[Path] = field(default_factory=list)
+    created_directories: list[Path] = field(default_factory=list)
+
+
+def final_contents(changes: Sequence[FileChange]) -> dict[Path, str | None]:
+    """The content each touched path must end with (None: absent), in first-touched order."""
+    final: dict[Path, str | None] = {}
+    for change in changes:
+        match change.kind:
+            case ChangeKind.ADD | ChangeKind.DELETE:
+                final[change.target] = change.new_content
+            case ChangeKind.UPDATE:
+                destination = change.move_target or change.target
+                if destination != change.target:
+                    final[change.target] = None
+                final[destination] = change.new_content
+    return final
+
+
+def commit_changes(changes: Sequence[FileChange]) -> None:
+    """Write `changes` to disk; on failure restore every touched path and raise PatchApplyError."""
+    final = final_contents(changes)
+    names = _patch_names(changes)
+    journal = _Journal()
+    for path in final:
+        try:
+            journal.snapshots[path] = _snapshot(path)
+        except OSError as error:
+            raise PatchApplyError(
+                f"Failed to read {names[path]} before writing it: {error.strerror or error}. "
+                "No files were changed.",
+                names[path],
+            ) from error
+    for path, content in final.items():
+        journal.handled.append(path)
+        try:
+            _put(path, content, journal)
+        except OSError as error:
+            _undo(journal)
+            raise PatchApplyError(
+                f"Failed to write {names[path]}: {error.strerror or error}. The files already "
+                "written were restored; no files were changed.",
+                names[path],
+            ) from error
+
+
+def _patch_names(changes: Sequence[FileChange]) -> dict[Path, str]:
+    """Each absolute target mapped back to the path as the patch spelled it."""
+    names: dict[Path, str] = {}
+    for change in changes:
+        names[change.target] = change.path
+        if change.move_target is not None and change.move_to is not None:
+            names[change.move_target] = change.move_to
+    return names
+
+
+def _snapshot(path: Path) -> _Snapshot:
+    if path.is_file():
+        return _Snapshot(path.read_bytes(), path.stat().st_mode)
+    return _Snapshot(None, None)
+
+
+def _put(path: Path, content: str | None, journal: _Journal) -> None:
+    if content is None:
+        path.unlink(missing_ok=True)
+        return
+    _make_parents(path.parent, journal)
+    path.write_bytes(content.encode("utf-8"))
+
+
+def _make_parents(directory: Path, journal: _Journal) -> None:
+    missing: list[Path] = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir()
+        journal.created_directories.append(created)
+
+
+def _undo(journal: _Journal) -> None:
+    """Best effort: restoring one path must not stop the others from being restored."""
+    for path in reversed(journal.handled):
+        snapshot = journal.snapshots[path]
+        try:
+            if snapshot.data is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(snapshot.data)
+                if snapshot.mode is not None:
+                    path.chmod(snapshot.mode)
+        except OSError:
+            continue
+    for directory in reversed(journal.created_directories):
+        try:
+            directory.rmdir()
+        except OSError:
+            continue
