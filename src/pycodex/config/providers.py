@@ -1,0 +1,194 @@
+"""Model providers: where requests go, how they authenticate, which wire protocol they speak.
+
+Two providers are built in: `openai` (the default, Responses API) and `oss` (a local Chat
+Completions server such as Ollama or llama.cpp). `[model_providers.<id>]` tables add providers,
+and a table whose id is built in overrides that provider's fields one by one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+from pycodex.config.coerce import Reader, describe_value
+from pycodex.config.errors import ConfigError
+
+WireApi = Literal["responses", "chat", "messages"]
+WIRE_APIS: tuple[WireApi, ...] = ("responses", "chat", "messages")
+
+OPENAI_PROVIDER_ID = "openai"
+OSS_PROVIDER_ID = "oss"
+# The key the TypeScript SDK hands to `codex exec` for one run; it beats OPENAI_API_KEY.
+CODEX_API_KEY_ENV = "CODEX_API_KEY"
+
+PROVIDER_KEYS = frozenset(
+    {
+        "name",
+        "base_url",
+        "env_key",
+        "env_key_instructions",
+        "wire_api",
+        "query_params",
+        "http_headers",
+        "env_http_headers",
+        "request_max_retries",
+        "stream_max_retries",
+        "stream_idle_timeout_ms",
+        "retry_base_delay_ms",
+        "requires_openai_auth",
+    }
+)
+# Upstream keys with no effect here (websocket transport); accepted without a warning.
+PROVIDER_KEYS_ACCEPTED = frozenset({"supports_websockets", "websocket_connect_timeout_ms"})
+_INTEGER_FIELDS = (
+    "request_max_retries",
+    "stream_max_retries",
+    "stream_idle_timeout_ms",
+    "retry_base_delay_ms",
+)
+_MAP_FIELDS = ("query_params", "http_headers", "env_http_headers")
+
+
+@dataclass(frozen=True)
+class ModelProviderInfo:
+    """One entry of the provider table, fully resolved."""
+
+    id: str
+    name: str
+    base_url: str
+    env_key: str | None = None
+    env_key_instructions: str | None = None
+    wire_api: WireApi = "responses"
+    query_params: dict[str, str] = field(default_factory=dict)
+    http_headers: dict[str, str] = field(default_factory=dict)
+    env_http_headers: dict[str, str] = field(default_factory=dict)
+    request_max_retries: int = 4
+    stream_max_retries: int = 5
+    stream_idle_timeout_ms: int = 300_000
+    retry_base_delay_ms: int = 200
+    requires_openai_auth: bool = False
+
+    def api_key(self, env: Mapping[str, str]) -> str | None:
+        """The key to send as a bearer token, or None for providers that need none.
+
+        Raises `ConfigError` when the provider names an environment variable that is unset or empty.
+        """
+        names = self._key_variables()
+        for name in names:
+            value = env.get(name, "").strip()
+            if value:
+                return value
+        if not names:
+            return None
+        wanted = " or ".join(names)
+        message = f"provider '{self.id}' needs an API key in {wanted}, which is not set"
+        if self.env_key_instructions:
+            message += f" ({self.env_key_instructions})"
+        raise ConfigError(message, key=f"model_providers.{self.id}.env_key")
+
+    def headers(self, env: Mapping[str, str]) -> dict[str, str]:
+        """Static headers plus those whose value comes from a set, non-empty env variable."""
+        headers = dict(self.http_headers)
+        for header, variable in self.env_http_headers.items():
+            value = env.get(variable, "").strip()
+            if value:
+                headers[header] = value
+        return headers
+
+    def url_for(self, path: str) -> str:
+        """`base_url` joined with `path`, plus the configured query parameters."""
+        url = self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        if self.query_params:
+            url += ("&" if "?" in url else "?") + urlencode(self.query_params)
+        return url
+
+    def _key_variables(self) -> tuple[str, ...]:
+        names: list[str] = []
+        if self.id == OPENAI_PROVIDER_ID:
+            names.append(CODEX_API_KEY_ENV)
+        if self.env_key and self.env_key not in names:
+            names.append(self.env_key)
+        return tuple(names)
+
+
+OPENAI_PROVIDER = ModelProviderInfo(
+    id=OPENAI_PROVIDER_ID,
+    name="OpenAI",
+    base_url="https://api.openai.com/v1",
+    env_key="OPENAI_API_KEY",
+    env_key_instructions="create a key at https://platform.openai.com/api-keys",
+    wire_api="responses",
+    requires_openai_auth=True,
+)
+OSS_PROVIDER = ModelProviderInfo(
+    id=OSS_PROVIDER_ID,
+    name="Local OSS server",
+    base_url="http://localhost:11434/v1",
+    wire_api="chat",
+)
+
+
+def builtin_providers(env: Mapping[str, str]) -> dict[str, ModelProviderInfo]:
+    """The built-in providers with their environment overrides applied."""
+    openai = OPENAI_PROVIDER
+    if env.get("OPENAI_BASE_URL"):
+        openai = dataclasses.replace(openai, base_url=env["OPENAI_BASE_URL"])
+    oss = OSS_PROVIDER
+    if env.get("CODEX_OSS_BASE_URL"):
+        oss = dataclasses.replace(oss, base_url=env["CODEX_OSS_BASE_URL"])
+    return {OPENAI_PROVIDER_ID: openai, OSS_PROVIDER_ID: oss}
+
+
+def resolve_providers(reader: Reader, env: Mapping[str, str]) -> dict[str, ModelProviderInfo]:
+    """Built-ins, then `[model_providers.*]` tables, then the top-level `openai_base_url`.
+
+    `openai_base_url` is applied last so a per-run `-c openai_base_url=...` (what the SDK sends)
+    always reaches the request, whatever the user's files say.
+    """
+    providers = builtin_providers(env)
+    tables = reader.table(("model_providers",)) or {}
+    for provider_id in tables:
+        reader.table(("model_providers", provider_id))
+        providers[provider_id] = _provider_from_table(
+            reader, provider_id, providers.get(provider_id)
+        )
+    openai_base_url = reader.string(("openai_base_url",))
+    if openai_base_url:
+        _check_url(reader, ("openai_base_url",), openai_base_url)
+        providers[OPENAI_PROVIDER_ID] = dataclasses.replace(
+            providers[OPENAI_PROVIDER_ID], base_url=openai_base_url
+        )
+    return providers
+
+
+def _provider_from_table(
+    reader: Reader, provider_id: str, builtin: ModelProviderInfo | None
+) -> ModelProviderInfo:
+    at = ("model_providers", provider_id)
+    base_url = reader.string((*at, "base_url"))
+    if base_url is None:
+        if builtin is None:
+            raise reader.error(at, "base_url is required for a provider that is not built in")
+        base_url = builtin.base_url
+    _check_url(reader, (*at, "base_url"), base_url)
+    start = builtin or ModelProviderInfo(id=provider_id, name=provider_id, base_url=base_url)
+    changes: dict[str, Any] = {"base_url": base_url}
+    for key in ("name", "env_key", "env_key_instructions"):
+        changes[key] = reader.string((*at, key))
+    changes["wire_api"] = reader.choice((*at, "wire_api"), WIRE_APIS)
+    for key in _MAP_FIELDS:
+        changes[key] = reader.string_map((*at, key))
+    for key in _INTEGER_FIELDS:
+        changes[key] = reader.integer((*at, key))
+    changes["requires_openai_auth"] = reader.boolean((*at, "requires_openai_auth"))
+    present = {key: value for key, value in changes.items() if value is not None}
+    return dataclasses.replace(start, **present)
+
+
+def _check_url(reader: Reader, path: tuple[str, ...], url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        message = f"expected an http:// or https:// URL, got {describe_value(url)}"
+        raise reader.error(path, message)

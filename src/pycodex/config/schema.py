@@ -1,0 +1,166 @@
+"""Which keys a config layer may hold, and the warnings for those it may not.
+
+Unknown keys never stop pycodex: a config written for a newer or older Codex must still start. Keys
+that upstream Codex reads but pycodex does not use are accepted silently, so a user's existing
+`~/.codex/config.toml` produces no noise; anything else produces one warning naming file and key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pycodex.config.layers import KeyPath, Source
+from pycodex.config.providers import PROVIDER_KEYS, PROVIDER_KEYS_ACCEPTED
+
+# Keys pycodex reads (see settings.py). Tables listed in FREE_FORM_TABLES keep any content.
+HANDLED_KEYS = frozenset(
+    {
+        "model",
+        "model_provider",
+        "model_providers",
+        "model_reasoning_effort",
+        "model_reasoning_summary",
+        "model_verbosity",
+        "model_context_window",
+        "model_auto_compact_token_limit",
+        "approval_policy",
+        "sandbox_mode",
+        "sandbox_workspace_write",
+        "shell_environment_policy",
+        "project_doc_max_bytes",
+        "project_doc_fallback_filenames",
+        "project_root_markers",
+        "model_instructions_file",
+        "experimental_instructions_file",
+        "developer_instructions",
+        "notify",
+        "tool_output_token_limit",
+        "web_search",
+        "tools",
+        "features",
+        "mcp_servers",
+        "history",
+        "hide_agent_reasoning",
+        "show_raw_agent_reasoning",
+        "openai_base_url",
+        "profile",
+        "profiles",
+    }
+)
+
+# Upstream Codex keys with no meaning (yet) in pycodex. Accepted without a warning.
+UPSTREAM_ONLY_KEYS = frozenset(
+    {
+        "agents",
+        "analytics",
+        "apps",
+        "background_terminal_max_timeout",
+        "check_for_update_on_startup",
+        "chatgpt_base_url",
+        "cli_auth_credentials_store",
+        "commit_attribution",
+        "compact_prompt",
+        "disable_paste_burst",
+        "disable_response_storage",
+        "feedback",
+        "file_opener",
+        "forced_chatgpt_workspace_id",
+        "forced_login_method",
+        "ghost_snapshot",
+        "hooks",
+        "include_apply_patch_tool",
+        "include_plan_tool",
+        "include_view_image_tool",
+        "instructions",
+        "js_repl_node_path",
+        "log_dir",
+        "mcp_oauth_callback_port",
+        "mcp_oauth_credentials_store",
+        "memories",
+        "model_catalog_json",
+        "model_max_output_tokens",
+        "model_personality",
+        "model_reasoning_summary_format",
+        "model_supports_reasoning_summaries",
+        "notice",
+        "notifications",
+        "oss_provider",
+        "otel",
+        "personality",
+        "plan_mode_reasoning_effort",
+        "preferred_auth_method",
+        "projects",
+        "review_model",
+        "shell_snapshot",
+        "skills",
+        "sqlite_home",
+        "suppress_unstable_features_warning",
+        "tools_view_image",
+        "tools_web_search",
+        "tools_web_search_request",
+        "trust_level",
+        "tui",
+        "use_experimental_streamable_shell_tool",
+        "use_experimental_unified_exec_tool",
+        "use_experimental_use_rmcp_client",
+        "windows",
+        "windows_wsl_setup_acknowledged",
+        "zsh_path",
+    }
+)
+UPSTREAM_ONLY_PREFIXES = ("experimental_",)
+
+SANDBOX_WORKSPACE_WRITE_KEYS = frozenset(
+    {"writable_roots", "network_access", "exclude_tmpdir_env_var", "exclude_slash_tmp"}
+)
+SHELL_ENVIRONMENT_POLICY_KEYS = frozenset(
+    {
+        "inherit",
+        "ignore_default_excludes",
+        "exclude",
+        "include_only",
+        "set",
+        "experimental_use_profile",
+    }
+)
+# A profile holds top-level settings, but cannot select or define profiles.
+PROFILE_EXCLUDED_KEYS = frozenset({"profile", "profiles"})
+
+
+def unknown_key_warnings(table: Mapping[str, Any], source: Source, *, profile: bool) -> list[str]:
+    """One warning per key of `table` (a whole layer) that pycodex neither reads nor tolerates."""
+    warnings: list[str] = []
+    for key, value in table.items():
+        if (profile and key in PROFILE_EXCLUDED_KEYS) or not _is_known_top_level(key):
+            warnings.append(source.unknown_key_warning((key,)))
+        elif isinstance(value, Mapping):
+            warnings.extend(_nested_warnings(key, value, source))
+    return warnings
+
+
+def _is_known_top_level(key: str) -> bool:
+    return (
+        key in HANDLED_KEYS or key in UPSTREAM_ONLY_KEYS or key.startswith(UPSTREAM_ONLY_PREFIXES)
+    )
+
+
+def _nested_warnings(key: str, value: Mapping[str, Any], source: Source) -> list[str]:
+    if key == "sandbox_workspace_write":
+        return _check_keys((key,), value, SANDBOX_WORKSPACE_WRITE_KEYS, source)
+    if key == "shell_environment_policy":
+        return _check_keys((key,), value, SHELL_ENVIRONMENT_POLICY_KEYS, source)
+    if key == "model_providers":
+        allowed = PROVIDER_KEYS | PROVIDER_KEYS_ACCEPTED
+        warnings: list[str] = []
+        for provider_id, body in value.items():
+            if isinstance(body, Mapping):
+                warnings.extend(_check_keys((key, provider_id), body, allowed, source))
+        return warnings
+    return []
+
+
+def _check_keys(
+    at: KeyPath, table: Mapping[str, Any], allowed: frozenset[str], source: Source
+) -> list[str]:
+    return [source.unknown_key_warning((*at, key)) for key in table if key not in allowed]
