@@ -1,0 +1,144 @@
+"""Turning failures seen on the wire into the error tree of `pycodex.protocol.errors`.
+
+Classification happens here, at the boundary, so the engine only ever sees typed errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Any
+
+from pycodex.protocol.errors import (
+    ContextWindowExceeded,
+    InvalidRequest,
+    ModelError,
+    QuotaExceeded,
+    RateLimited,
+    StreamDisconnected,
+    UsageNotIncluded,
+)
+
+_CONTEXT_PATTERNS = (
+    re.compile(r"maximum context length", re.IGNORECASE),
+    re.compile(r"context[ _-]length[ _-]exceeded", re.IGNORECASE),
+    re.compile(r"context window", re.IGNORECASE),
+    re.compile(r"too many tokens|prompt is too long|exceeds the context", re.IGNORECASE),
+)
+_REQUESTED_TOKENS = re.compile(r"requested (\d+) tokens|resulted in (\d+) tokens", re.IGNORECASE)
+_TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
+
+QUOTA_MESSAGE = (
+    "Quota exceeded. Check your plan and billing details (the provider answered "
+    "429 insufficient_quota)."
+)
+
+
+def error_fields(body: bytes | str) -> tuple[str | None, str]:
+    """The `error.code` and `error.message` of an OpenAI-style error body (best effort)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        return None, text.strip()
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        code = error.get("code") or error.get("type")
+        message = error.get("message")
+        return (str(code) if code else None), (str(message) if message else text.strip())
+    if isinstance(error, str):
+        return None, error
+    return None, text.strip()
+
+
+def is_context_overflow(code: str | None, message: str) -> bool:
+    if code == "context_length_exceeded":
+        return True
+    return any(pattern.search(message) for pattern in _CONTEXT_PATTERNS)
+
+
+def requested_tokens(message: str) -> int | None:
+    match = _REQUESTED_TOKENS.search(message)
+    if match is None:
+        return None
+    return int(next(group for group in match.groups() if group))
+
+
+def context_error(message: str) -> ContextWindowExceeded:
+    return ContextWindowExceeded(
+        "Your input exceeds the context window of this model: " + message,
+        requested_tokens=requested_tokens(message),
+    )
+
+
+def classify_client_error(status: int, body: bytes) -> ModelError:
+    """A 4xx (other than a retried 429) that ends the request for good."""
+    code, message = error_fields(body)
+    if status == 429 and code == "insufficient_quota":
+        return QuotaExceeded(QUOTA_MESSAGE)
+    if code == "usage_not_included":
+        return UsageNotIncluded(message)
+    if is_context_overflow(code, message):
+        return context_error(message)
+    reason = _reason(status)
+    detail = message or reason
+    return InvalidRequest(f"unexpected status {status} {reason}: {detail}", status, code)
+
+
+def classify_failed_event(error: dict[str, Any]) -> ModelError:
+    """The error of a `response.failed` event."""
+    code = error.get("code")
+    code = str(code) if code else None
+    message = str(error.get("message") or "response failed")
+    if is_context_overflow(code, message):
+        return context_error(message)
+    if code == "insufficient_quota":
+        return QuotaExceeded(QUOTA_MESSAGE)
+    if code == "usage_not_included":
+        return UsageNotIncluded(message)
+    if code in {"invalid_prompt", "invalid_request_error"}:
+        return InvalidRequest(message, 400, code)
+    if code == "rate_limit_exceeded":
+        return RateLimited(message, retry_after_s=retry_after_from_message(message))
+    return StreamDisconnected(f"stream disconnected before completion: {message}")
+
+
+def retry_after_from_message(message: str) -> float | None:
+    match = _TRY_AGAIN.search(message)
+    if match is None:
+        return None
+    value = float(match.group(1))
+    return value / 1000 if match.group(2).lower() == "ms" else value
+
+
+def retry_after_from_headers(headers: Any) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (delta seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    from datetime import UTC, datetime
+
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

@@ -1,0 +1,116 @@
+"""What one model request carries: the prompt and the identity of the turn sending it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycodex.protocol.items import ResponseItem
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Everything a sampling request sends that changes from request to request."""
+
+    input: Sequence[ResponseItem]
+    instructions: str | None = None
+    tools: Sequence[dict[str, Any]] = ()
+    parallel_tool_calls: bool = True
+    output_schema: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """Per-thread model choices; the client holds one, `/model` swaps it."""
+
+    model: str
+    reasoning_effort: str | None = None
+    reasoning_summary: str | None = None
+    verbosity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who is asking: sent as headers and as the prompt cache key."""
+
+    thread_id: str
+    session_id: str
+    turn_id: str
+    client_request_id: str
+    sandbox_mode: str | None = None
+    extra_metadata: dict[str, str] = field(default_factory=dict)
+
+    def turn_metadata_header(self, model: str) -> str:
+        data = {
+            "thread_id": self.thread_id,
+            "turn_id": self.turn_id,
+            "session_id": self.session_id,
+            "sandbox": self.sandbox_mode,
+            "model": model,
+            **self.extra_metadata,
+        }
+        return json.dumps(data, separators=(",", ":"))
+
+
+def build_responses_body(
+    prompt: Prompt, settings: ModelSettings, context: RequestContext
+) -> dict[str, Any]:
+    """The `POST /responses` JSON body, keys in the order upstream Codex sends them."""
+    body: dict[str, Any] = {"model": settings.model}
+    if prompt.instructions is not None:
+        body["instructions"] = prompt.instructions
+    body["input"] = [item.to_wire() for item in prompt.input]
+    body["tools"] = list(prompt.tools)
+    body["tool_choice"] = "auto"
+    body["parallel_tool_calls"] = prompt.parallel_tool_calls
+    reasoning = _reasoning(settings)
+    if reasoning is not None:
+        body["reasoning"] = reasoning
+    body["store"] = False
+    body["stream"] = True
+    body["include"] = ["reasoning.encrypted_content"] if reasoning is not None else []
+    body["prompt_cache_key"] = context.thread_id
+    text = _text_controls(prompt, settings)
+    if text:
+        body["text"] = text
+    return body
+
+
+def _reasoning(settings: ModelSettings) -> dict[str, Any] | None:
+    if settings.reasoning_effort is None and settings.reasoning_summary is None:
+        return None
+    reasoning: dict[str, Any] = {}
+    if settings.reasoning_effort is not None:
+        reasoning["effort"] = settings.reasoning_effort
+    if settings.reasoning_summary is not None and settings.reasoning_summary != "none":
+        reasoning["summary"] = settings.reasoning_summary
+    return reasoning
+
+
+def _text_controls(prompt: Prompt, settings: ModelSettings) -> dict[str, Any]:
+    text: dict[str, Any] = {}
+    if settings.verbosity is not None:
+        text["verbosity"] = settings.verbosity
+    if prompt.output_schema is not None:
+        text["format"] = {
+            "type": "json_schema",
+            "strict": True,
+            "schema": prompt.output_schema,
+            "name": "codex_output_schema",
+        }
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How the engine re-sends a turn's request after a retryable failure."""
+
+    stream_max_retries: int = 5
+    base_delay_s: float = 0.2
+
+    def delay(self, attempt: int, retry_after_s: float | None = None) -> float:
+        if retry_after_s is not None:
+            return retry_after_s
+        return self.base_delay_s * (2 ** max(0, attempt - 1))

@@ -1,0 +1,46 @@
+"""Suite-wide fixtures.
+
+Test helpers live in `tests/support` and are imported as the top-level package `support`, e.g.
+`from support.fake_server import FakeModelServer` and `from support.sse_builders import
+assistant_reply`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import pytest
+
+# pytest's default (prepend) import mode already puts tests/ on sys.path for this conftest; doing
+# it here too keeps `support` importable under --import-mode=importlib.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from support.fake_server import FakeModelServer  # noqa: E402
+
+_PASSED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_PASSED] = report.passed
+    return report
+
+
+@pytest.fixture
+def fake_server(request: pytest.FixtureRequest) -> Iterator[FakeModelServer]:
+    """A started `FakeModelServer`; at teardown of a passing test, no surprises may remain."""
+    server = FakeModelServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
+    if request.node.stash.get(_PASSED, False):
+        server.assert_done()

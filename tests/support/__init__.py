@@ -1,0 +1,1 @@
+"""Shared test support: the scripted fake model server and SSE event builders."""

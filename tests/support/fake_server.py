@@ -1,0 +1,313 @@
+"""`FakeModelServer`: the one scripted model server of the test suite.
+
+A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) running in a background thread, so it serves
+in-process async httpx clients and CLI subprocesses alike. Tests script the replies, then assert
+on the recorded requests:
+
+    with FakeModelServer() as server:
+        server.expect_sse("/v1/responses", assistant_reply("Hi"))
+        run_the_client(base_url=server.base_url)          # "http://127.0.0.1:PORT/v1"
+        assert server.requests[0].json()["stream"] is True
+    # leaving the block without an exception calls assert_done()
+
+Scripts form one FIFO queue per (method, path); the query string is not part of the match but is
+kept in `RecordedRequest.path`. A request with no script left gets HTTP 599 with a JSON error
+body, and is listed in `errors`; `assert_done()` fails on those and on unconsumed scripts.
+
+Streams use chunked transfer encoding, flushed one event at a time. Ways a stream can go wrong:
+- `cut_after=N`: N events, then a clean end of body and a closed connection. The client sees an
+  ordinary end of stream that lacks the terminal event (a "stream disconnected" case).
+- `cut_after=N, abrupt=True`: N events, then the socket closes mid-body. httpx raises
+  `httpx.RemoteProtocolError` while reading (a transport-level disconnect).
+- `stall_after=N`: N events, then silence with the connection held open until the client hangs up
+  or the server closes (idle-timeout tests).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from .fake_http import FakeHTTPServer, RecordedRequest, Reply
+from .sse_builders import CHAT_DONE_FRAME, encode_chat_frame, encode_sse_event
+
+__all__ = ["UNEXPECTED_STATUS", "FakeModelServer", "RecordedRequest"]
+
+UNEXPECTED_STATUS = 599
+
+
+@dataclass(frozen=True)
+class _Script:
+    number: int  # order of registration, so leftovers are listed as they were written
+    method: str
+    path: str
+    kind: str
+    reply: Reply
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.method} {self.path} ({self.kind})"
+
+
+class FakeModelServer:
+    """Scripted loopback HTTP server; see the module docstring for the scripting model."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._host = host
+        self._lock = threading.Condition()
+        self._scripts: dict[tuple[str, str], deque[_Script]] = {}
+        self._script_count = 0
+        self._requests: list[RecordedRequest] = []
+        self._errors: list[str] = []
+        self._unexpected: list[RecordedRequest] = []
+        self._http: FakeHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> FakeModelServer:
+        """Bind an ephemeral port and serve from a background thread."""
+        if self._http is not None:
+            raise RuntimeError("FakeModelServer already started")
+        self._http = FakeHTTPServer((self._host, 0), self._route, self._record_error)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"fake-model-server-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving, end stalled streams and open connections, join every thread."""
+        http, thread = self._http, self._thread
+        if http is None or thread is None:
+            return
+        http.shutdown()  # stops accepting; returns once serve_forever has exited
+        http.drop_connections()
+        http.server_close()  # joins the handler threads
+        thread.join()
+        self._thread = None
+
+    def __enter__(self) -> FakeModelServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+        if exc_type is None:
+            self.assert_done()
+
+    # -- addresses -----------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._http is None:
+            raise RuntimeError("FakeModelServer not started")
+        return int(self._http.server_address[1])
+
+    @property
+    def origin(self) -> str:
+        """`http://127.0.0.1:PORT`, for building URLs outside `/v1`."""
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL, `http://127.0.0.1:PORT/v1`."""
+        return f"{self.origin}/v1"
+
+    def url(self, path: str) -> str:
+        return f"{self.origin}{path}"
+
+    # -- scripting -----------------------------------------------------------------------------
+
+    def expect_sse(
+        self,
+        path: str,
+        events: Sequence[Mapping[str, Any] | bytes],
+        *,
+        delay_s: float = 0.0,
+        cut_after: int | None = None,
+        stall_after: int | None = None,
+        abrupt: bool = False,
+        headers: Mapping[str, str] | None = None,
+        status: int = 200,
+        method: str = "POST",
+    ) -> None:
+        """Serve a Responses stream: `event: <type>\\ndata: <json>\\n\\n` per event.
+
+        A `bytes` item is sent as-is, for malformed frames, comments or keep-alives.
+        """
+        frames = [e if isinstance(e, bytes) else encode_sse_event(e) for e in events]
+        self.expect_stream(
+            path, frames, delay_s=delay_s, cut_after=cut_after, stall_after=stall_after,
+            abrupt=abrupt, headers=headers, status=status, method=method, kind="sse",
+        )  # fmt: skip
+
+    def expect_chat_stream(
+        self,
+        path: str,
+        chunks: Sequence[Mapping[str, Any] | bytes],
+        *,
+        delay_s: float = 0.0,
+        cut_after: int | None = None,
+        stall_after: int | None = None,
+        abrupt: bool = False,
+        headers: Mapping[str, str] | None = None,
+        status: int = 200,
+        method: str = "POST",
+    ) -> None:
+        """Serve a Chat Completions stream: `data: <json>\\n\\n` frames, then `data: [DONE]`.
+
+        `cut_after` and `stall_after` count chunks, so a cut stream never sends `[DONE]`.
+        """
+        frames = [c if isinstance(c, bytes) else encode_chat_frame(c) for c in chunks]
+        self.expect_stream(
+            path, [*frames, CHAT_DONE_FRAME], delay_s=delay_s, cut_after=cut_after,
+            stall_after=stall_after, abrupt=abrupt, headers=headers, status=status,
+            method=method, kind="chat stream",
+        )  # fmt: skip
+
+    def expect_stream(
+        self,
+        path: str,
+        frames: Sequence[bytes],
+        *,
+        delay_s: float = 0.0,
+        cut_after: int | None = None,
+        stall_after: int | None = None,
+        abrupt: bool = False,
+        headers: Mapping[str, str] | None = None,
+        status: int = 200,
+        method: str = "POST",
+        kind: str = "stream",
+    ) -> None:
+        """Serve raw `frames` as an event stream; the other `expect_*` stream helpers end here."""
+        if cut_after is not None and stall_after is not None:
+            raise ValueError("cut_after and stall_after are mutually exclusive")
+        stop = cut_after if cut_after is not None else stall_after
+        if stop is not None and not 0 <= stop <= len(frames):
+            raise ValueError(f"cut/stall point {stop} outside 0..{len(frames)}")
+        if abrupt and cut_after is None:
+            raise ValueError("abrupt=True needs cut_after")
+        reply_headers = {"content-type": "text/event-stream", **_lower(headers)}
+        reply = Reply(
+            status=status, headers=reply_headers, frames=tuple(frames), delay_s=delay_s,
+            cut_after=cut_after, stall_after=stall_after, abrupt=abrupt,
+        )  # fmt: skip
+        self._add(method, path, kind, reply)
+
+    def expect_error(
+        self,
+        path: str,
+        status: int,
+        body: Mapping[str, Any] | str,
+        headers: Mapping[str, str] | None = None,
+        method: str = "POST",
+    ) -> None:
+        """Answer with an HTTP error: 429 with `retry-after`, 500, 400 with `{"error": {...}}`..."""
+        self._add(method, path, f"error {status}", _fixed_reply(status, body, headers))
+
+    def expect_json(
+        self,
+        path: str,
+        body: Any,
+        method: str = "GET",
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Answer with a JSON document, e.g. the `/v1/models` listing."""
+        self._add(method, path, "json", _fixed_reply(status, body, headers, force_json=True))
+
+    def _add(self, method: str, path: str, kind: str, reply: Reply) -> None:
+        if not path.startswith("/"):
+            raise ValueError(f"script paths are absolute, like '/v1/responses', not {path!r}")
+        with self._lock:
+            self._script_count += 1
+            script = _Script(self._script_count, method.upper(), path, kind, reply)
+            self._scripts.setdefault((script.method, path), deque()).append(script)
+
+    # -- inspection ----------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order (a snapshot)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def errors(self) -> list[str]:
+        """Unexpected requests and faults of the fake itself, one line each."""
+        with self._lock:
+            return list(self._errors)
+
+    @property
+    def unexpected_requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._unexpected)
+
+    def pending_scripts(self) -> list[str]:
+        """Scripts not consumed yet, in the order they were added."""
+        with self._lock:
+            left = [script for queue in self._scripts.values() for script in queue]
+        return [str(script) for script in sorted(left, key=lambda s: s.number)]
+
+    def wait_for_requests(self, count: int, timeout_s: float = 10.0) -> list[RecordedRequest]:
+        """Block until at least `count` requests have arrived; AssertionError on timeout."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: len(self._requests) >= count, timeout_s):
+                raise AssertionError(
+                    f"expected {count} requests within {timeout_s}s, got {len(self._requests)}"
+                )
+            return list(self._requests)
+
+    def assert_done(self) -> None:
+        """Fail if any request was unexpected or any script was left unconsumed."""
+        problems = [f"unexpected: {line}" for line in self.errors]
+        problems += [f"never requested: {line}" for line in self.pending_scripts()]
+        if problems:
+            raise AssertionError("FakeModelServer:\n  " + "\n  ".join(problems))
+
+    # -- called from handler threads -----------------------------------------------------------
+
+    def _route(self, request: RecordedRequest) -> Reply:
+        with self._lock:
+            self._requests.append(request)
+            self._lock.notify_all()
+            queue = self._scripts.get((request.method, request.path_without_query))
+            if queue:
+                return queue.popleft().reply
+            self._unexpected.append(request)
+            line = f"unexpected request {request} (no script left for it)"
+            self._errors.append(line)
+        body = {"error": {"message": line, "type": "fake_server", "code": "unexpected_request"}}
+        return _fixed_reply(UNEXPECTED_STATUS, body, None)
+
+    def _record_error(self, message: str) -> None:
+        with self._lock:
+            self._errors.append(message)
+
+
+def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:
+    return {name.lower(): value for name, value in (headers or {}).items()}
+
+
+def _fixed_reply(
+    status: int, body: Any, headers: Mapping[str, str] | None, force_json: bool = False
+) -> Reply:
+    if isinstance(body, str) and not force_json:
+        data, content_type = body.encode(), "text/plain; charset=utf-8"
+    else:
+        data, content_type = json.dumps(body).encode(), "application/json"
+    return Reply(
+        status=status, headers={"content-type": content_type, **_lower(headers)}, body=data
+    )
