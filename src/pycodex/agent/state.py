@@ -1,0 +1,65 @@
+"""The state one thread keeps across turns, and the recorder interface it writes through."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pycodex.client.base import ModelClient
+from pycodex.context.manager import ContextManager
+from pycodex.protocol.events import EngineEvent
+from pycodex.protocol.items import ResponseItem
+from pycodex.protocol.policies import ShellEnvironmentPolicy
+from pycodex.protocol.usage import TokenUsage
+from pycodex.tools.registry import ToolRegistry
+
+Emit = Callable[[EngineEvent], None]
+
+
+class Recorder(Protocol):
+    """Where the thread's durable record goes (a rollout file); see `pycodex.sessions`."""
+
+    def record_items(self, items: Sequence[dict[str, Any]]) -> None: ...
+
+    def record_event(self, payload: dict[str, Any]) -> None: ...
+
+    def record_turn_context(self, payload: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class ThreadState:
+    """Everything a turn reads and updates; owned by one engine or AgentLoop."""
+
+    client: ModelClient
+    tools: ToolRegistry
+    context: ContextManager
+    thread_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    session_id: str = ""
+    shell_environment_policy: ShellEnvironmentPolicy = field(
+        default_factory=ShellEnvironmentPolicy
+    )
+    output_schema: dict[str, Any] | None = None
+    parallel_tool_calls: bool = True
+    recorder: Recorder | None = None
+    services: dict[str, Any] = field(default_factory=dict)
+    total_usage: TokenUsage = field(default_factory=TokenUsage)
+    # User input that arrived while a turn ran; taken in at the next sampling boundary.
+    pending_input: list[ResponseItem] = field(default_factory=list)
+    turns_started: int = 0
+    rollout_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not self.session_id:
+            self.session_id = self.thread_id
+
+    def record(self, items: Sequence[ResponseItem]) -> None:
+        self.context.record(items)
+        if self.recorder is not None and items:
+            self.recorder.record_items([item.to_wire() for item in items])
+
+    def record_event(self, payload: dict[str, Any]) -> None:
+        if self.recorder is not None:
+            self.recorder.record_event(payload)

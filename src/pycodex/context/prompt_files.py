@@ -1,0 +1,53 @@
+"""The packaged prompt texts under `context/prompts/`, and user files read without crashing.
+
+Prompts live in Markdown files rather than Python strings so they can be read, diffed and reviewed
+as prose. Names are relative to the `prompts/` directory, e.g. `"collaboration/plan.md"`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+PROMPTS_DIR = "prompts"
+DEFAULT_BASE_INSTRUCTIONS = "base_instructions.md"
+
+
+@cache
+def read_prompt(name: str) -> str:
+    """The text of a packaged prompt file, without its trailing newline.
+
+    Cached: the files are part of the installed package and never change while it runs.
+    """
+    if name.startswith(("/", "\\")) or ".." in Path(name).parts:
+        raise ValueError(f"prompt name must stay inside {PROMPTS_DIR}/: {name!r}")
+    node = resources.files("pycodex.context").joinpath(PROMPTS_DIR, *Path(name).parts)
+    return node.read_text(encoding="utf-8").rstrip("\n")
+
+
+def prompt_exists(name: str) -> bool:
+    if name.startswith(("/", "\\")) or ".." in Path(name).parts:
+        return False
+    return resources.files("pycodex.context").joinpath(PROMPTS_DIR, *Path(name).parts).is_file()
+
+
+def default_base_instructions() -> str:
+    return read_prompt(DEFAULT_BASE_INSTRUCTIONS)
+
+
+def read_text_lenient(path: Path, what: str) -> tuple[bytes | None, str | None]:
+    """The bytes of `path`, or None and a warning naming the file when it cannot be read.
+
+    `what` says what the file is for ("AGENTS.md", "skill") so the warning explains itself.
+    """
+    try:
+        return path.read_bytes(), None
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        return None, f"could not read {what} file {path}: {reason}"
+
+
+def decode_lenient(data: bytes) -> str:
+    """UTF-8 text; bytes that are not UTF-8 become U+FFFD instead of failing the whole file."""
+    return data.decode("utf-8", errors="replace")

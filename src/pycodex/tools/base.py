@@ -1,0 +1,112 @@
+"""The tool interface: a spec the model sees plus an async handler.
+
+A function tool receives its arguments as a parsed JSON object (validated against `input_schema`
+or, when the tool declares one, its pydantic `args_model`); a custom (freeform) tool receives the
+raw input string. A handler returns a string or a `ToolOutput`; raising `ToolError` sends its
+message back to the model as a failed output and the turn goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from pycodex.protocol.events import EngineEvent
+from pycodex.protocol.policies import SandboxPolicy, ShellEnvironmentPolicy
+
+ToolKind = Literal["function", "custom"]
+ArgsT = TypeVar("ArgsT")
+
+
+class ToolError(Exception):
+    """A failure to report to the model (bad arguments, a missing file, a refused path...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    text: str
+    success: bool = True
+    # Extra content items (e.g. `input_image`) sent along with the text, for tools like view_image.
+    content_items: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(slots=True)
+class ToolContext:
+    """What a handler may use while it runs one call."""
+
+    call_id: str
+    turn_id: str
+    cwd: Path
+    sandbox_policy: SandboxPolicy
+    shell_environment_policy: ShellEnvironmentPolicy = field(
+        default_factory=ShellEnvironmentPolicy
+    )
+    emit: Callable[[EngineEvent], None] = lambda _event: None
+    # Long-lived helpers owned by the engine (the process manager, approvals, ...), by name.
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+class BaseTool(Generic[ArgsT]):
+    """Subclass, set the class attributes, implement `run`.
+
+    `ArgsT` is what `run` receives: the `args_model` instance, the argument dict, or the raw
+    input string of a custom tool.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    kind: ClassVar[ToolKind] = "function"
+    input_schema: ClassVar[dict[str, Any] | None] = None
+    args_model: ClassVar[type[BaseModel] | None] = None
+    # For custom tools: the `format` object (e.g. a Lark grammar) of the spec.
+    input_format: ClassVar[dict[str, Any] | None] = None
+    # Read-only tools may run concurrently with each other; others run one at a time.
+    read_only: ClassVar[bool] = False
+
+    async def run(self, context: ToolContext, args: ArgsT) -> str | ToolOutput:
+        raise NotImplementedError
+
+    def parameters_schema(self) -> dict[str, Any]:
+        if self.input_schema is not None:
+            return self.input_schema
+        if self.args_model is not None:
+            return _clean_schema(self.args_model.model_json_schema())
+        return {"type": "object", "properties": {}}
+
+    def spec(self) -> dict[str, Any]:
+        """The tool definition as sent in a Responses request's `tools` list."""
+        if self.kind == "custom":
+            spec: dict[str, Any] = {
+                "type": "custom",
+                "name": self.name,
+                "description": self.description,
+            }
+            if self.input_format is not None:
+                spec["format"] = self.input_format
+            return spec
+        return {
+            "type": "function",
+            "name": self.name,
+            "description": self.description,
+            "strict": False,
+            "parameters": self.parameters_schema(),
+        }
+
+
+def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's `title` noise so the schema the model sees stays small."""
+    cleaned: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if isinstance(value, dict):
+            cleaned[key] = _clean_schema(value)
+        elif isinstance(value, list):
+            cleaned[key] = [_clean_schema(v) if isinstance(v, dict) else v for v in value]
+        else:
+            cleaned[key] = value
+    return cleaned
