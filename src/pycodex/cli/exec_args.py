@@ -1,0 +1,122 @@
+"""The `pycodex exec` command line (CONTRACTS.md section 1), parsed into `ExecArgs`.
+
+Errors are one line and exit code 2. Flags scripts pass that upstream dropped (`--full-auto`,
+`--experimental-json`) are accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+
+class UsageError(Exception):
+    """A bad command line; the message is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `pycodex exec --help`)")
+
+
+@dataclass(frozen=True)
+class ExecArgs:
+    prompt: str | None
+    json: bool = False
+    output_last_message: Path | None = None
+    output_schema: Path | None = None
+    images: tuple[Path, ...] = ()
+    model: str | None = None
+    profile: str | None = None
+    sandbox: str | None = None
+    full_auto: bool = False
+    yolo: bool = False
+    cd: Path | None = None
+    add_dirs: tuple[Path, ...] = ()
+    skip_git_repo_check: bool = False
+    ephemeral: bool = False
+    config: tuple[str, ...] = ()
+    color: str = "auto"
+    oss: bool = False
+    resume: bool = False
+    resume_last: bool = False
+    resume_id: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _build_parser() -> _Parser:
+    p = _Parser(prog="pycodex exec", description="Run the agent non-interactively.")
+    p.add_argument("positionals", nargs="*", metavar="PROMPT", help="prompt, or - for stdin")
+    p.add_argument("--json", "--experimental-json", dest="json", action="store_true")
+    p.add_argument("-o", "--output-last-message", type=Path)
+    p.add_argument("--output-schema", type=Path)
+    p.add_argument("-i", "--image", action="append", default=[])
+    p.add_argument("-m", "--model")
+    p.add_argument("-p", "--profile")
+    p.add_argument(
+        "-s", "--sandbox", choices=["read-only", "workspace-write", "danger-full-access"]
+    )
+    p.add_argument("--full-auto", action="store_true")
+    p.add_argument(
+        "--dangerously-bypass-approvals-and-sandbox", "--yolo", dest="yolo", action="store_true"
+    )
+    p.add_argument("-C", "--cd", type=Path)
+    p.add_argument("--add-dir", action="append", default=[], type=Path)
+    p.add_argument("--skip-git-repo-check", action="store_true")
+    p.add_argument("--ephemeral", action="store_true")
+    p.add_argument("-c", "--config", action="append", default=[])
+    p.add_argument("--color", choices=["always", "never", "auto"], default="auto")
+    p.add_argument("--oss", action="store_true")
+    p.add_argument("--last", action="store_true", help="with `resume`: the newest session")
+    # Passed by the TypeScript SDK; recorded, no behaviour attached.
+    p.add_argument("--thread-source")
+    p.add_argument("--include-plan-tool", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def parse_exec_args(argv: list[str]) -> ExecArgs:
+    ns = _build_parser().parse_intermixed_args(argv)
+    positionals: list[str] = ns.positionals
+    resume = bool(positionals) and positionals[0] == "resume"
+    resume_id: str | None = None
+    if resume:
+        positionals = positionals[1:]
+        if not ns.last and positionals:
+            resume_id, positionals = positionals[0], positionals[1:]
+        if not ns.last and resume_id is None:
+            raise UsageError("`exec resume` needs a SESSION_ID or --last")
+    elif ns.last:
+        raise UsageError("--last is only valid with `exec resume`")
+    if len(positionals) > 1:
+        raise UsageError(f"unexpected argument {positionals[1]!r}; quote the prompt")
+    images = tuple(Path(part) for value in ns.image for part in value.split(",") if part)
+    extra = {"thread_source": ns.thread_source} if ns.thread_source else {}
+    return ExecArgs(
+        prompt=positionals[0] if positionals else None,
+        json=ns.json,
+        output_last_message=ns.output_last_message,
+        output_schema=ns.output_schema,
+        images=images,
+        model=ns.model,
+        profile=ns.profile,
+        sandbox=ns.sandbox,
+        full_auto=ns.full_auto,
+        yolo=ns.yolo,
+        cd=ns.cd,
+        add_dirs=tuple(ns.add_dir),
+        skip_git_repo_check=ns.skip_git_repo_check,
+        ephemeral=ns.ephemeral,
+        config=tuple(ns.config),
+        color=ns.color,
+        oss=ns.oss,
+        resume=resume,
+        resume_last=ns.last,
+        resume_id=resume_id,
+        extra=extra,
+    )
+
+
+def exec_help() -> str:
+    return _build_parser().format_help()

@@ -1,0 +1,48 @@
+"""`pycodex` entry point: choose the subcommand, import only what it needs.
+
+`pycodex --help` and `pycodex --version` import nothing beyond argparse and the version string.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from pycodex._version import __version__
+
+USAGE = """\
+usage: pycodex [--version] [--help] <command> [args]
+
+commands:
+  exec         run the agent non-interactively (`pycodex exec --help`)
+  apply-patch  apply a patch read from stdin to the current directory
+
+Interactive mode (`pycodex` with no command) is not available yet: use `pycodex exec`.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else 2
+    if args[0] in ("-V", "--version"):
+        sys.stdout.write(f"pycodex {__version__}\n")
+        return 0
+    command, rest = args[0], args[1:]
+    if command in ("exec", "e"):
+        from pycodex.cli.exec_command import run_exec_command
+
+        return run_exec_command(rest)
+    if command == "apply-patch":
+        from pycodex.cli.apply_patch_command import run_apply_patch_command
+
+        return run_apply_patch_command(rest)
+    sys.stderr.write(
+        f"error: unknown command {command!r}; run `pycodex --help` for the list of commands\n"
+    )
+    return 2
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Engine events → the human-readable `exec` output.
+
+Progress goes to stderr in the shape upstream `codex exec` prints (harnesses parse it); the final
+agent message alone goes to stdout, printed by the caller once the turn has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from pycodex._version import __version__
+from pycodex.protocol import events as ev
+from pycodex.protocol.events import EngineEvent
+
+MAX_OUTPUT_LINES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Styles:
+    enabled: bool
+
+    def wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
+
+    def bold(self, text: str) -> str:
+        return self.wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self.wrap("2", text)
+
+    def green(self, text: str) -> str:
+        return self.wrap("32", text)
+
+    def red(self, text: str) -> str:
+        return self.wrap("31", text)
+
+    def magenta(self, text: str) -> str:
+        return self.wrap("35", text)
+
+
+@dataclass
+class ExecHumanPrinter:
+    err: TextIO
+    styles: Styles
+    total_tokens: int = 0
+    _commands: dict[str, ev.ExecCommandBegin] = field(default_factory=dict)
+
+    def header(self, config_lines: Sequence[tuple[str, str]], prompt: str) -> None:
+        self._line(f"pycodex {__version__}")
+        self._line("--------")
+        for key, value in config_lines:
+            self._line(f"{self.styles.bold(key)}: {value}")
+        self._line("--------")
+        self._line(self.styles.bold(self.styles.magenta("user")))
+        self._line(prompt)
+
+    def process(self, event: EngineEvent) -> None:
+        match event:
+            case ev.AgentMessage(text=text):
+                self._line(self.styles.bold(self.styles.magenta("codex")))
+                self._line(text)
+            case ev.Reasoning(text=text):
+                self._line(self.styles.dim(self.styles.bold("thinking")))
+                self._line(self.styles.dim(text))
+            case ev.ExecCommandBegin():
+                self._commands[event.call_id] = event
+                self._line(self.styles.bold(self.styles.magenta("exec")))
+                self._line(self.styles.bold(f"{event.command} in {event.cwd}"))
+            case ev.ExecCommandEnd():
+                self._command_end(event)
+            case ev.PatchApplyEnd(changes=changes, success=success):
+                title = "file update" if success else "file update failed"
+                self._line(self.styles.bold(self.styles.magenta(title)))
+                for change in changes:
+                    self._line(f"{_KIND_LETTER[change.kind]} {change.path}")
+            case ev.PlanUpdated(steps=steps):
+                self._line(self.styles.bold(self.styles.magenta("plan")))
+                for step in steps:
+                    self._line(f"{_PLAN_MARK[step.status]} {step.step}")
+            case ev.WebSearchEnd(query=query):
+                self._line(f"{self.styles.bold('web search')}: {query}")
+            case ev.TokenCount(total=total):
+                self.total_tokens = total.total_tokens
+            case ev.StreamRetry():
+                self._line(self.styles.dim(event.message))
+            case ev.Warning(message=message):
+                self._line(self.styles.red(f"warning: {message}"))
+            case ev.Error(message=message):
+                self._line(self.styles.red(f"ERROR: {message}"))
+            case ev.TurnComplete():
+                self._line(self.styles.bold(self.styles.magenta("tokens used")))
+                self._line(f"{self.total_tokens:,}".replace(",", ""))
+            case ev.TurnAborted(reason=reason):
+                self._line(self.styles.red(f"ERROR: turn {reason}"))
+            case _:
+                pass
+
+    def _command_end(self, event: ev.ExecCommandEnd) -> None:
+        millis = round(event.duration_s * 1000)
+        if event.status == "declined":
+            summary = self.styles.red(" declined")
+        elif event.exit_code == 0:
+            summary = self.styles.green(f" succeeded in {millis}ms:")
+        elif event.exit_code is None:
+            summary = self.styles.red(f" failed in {millis}ms:")
+        else:
+            summary = self.styles.red(f" exited {event.exit_code} in {millis}ms:")
+        self._line(summary)
+        lines = event.aggregated_output.splitlines()
+        shown = lines[:MAX_OUTPUT_LINES]
+        if shown:
+            self._line(self.styles.dim("\n".join(shown)))
+        if len(lines) > MAX_OUTPUT_LINES:
+            self._line(self.styles.dim(f"... ({len(lines) - MAX_OUTPUT_LINES} more lines)"))
+
+    def _line(self, text: str) -> None:
+        self.err.write(text + "\n")
+        self.err.flush()
+
+
+_KIND_LETTER = {"add": "A", "delete": "D", "update": "M"}
+_PLAN_MARK = {"pending": "[ ]", "in_progress": "[~]", "completed": "[x]"}

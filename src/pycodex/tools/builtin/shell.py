@@ -1,0 +1,109 @@
+"""`shell` (an argv array) and `shell_command` (a string): one-shot commands with a timeout.
+
+For models configured to use them instead of `exec_command`. Output is capped keeping the head
+and tail, in the format `Exit code: N\\nWall time: S seconds\\nOutput:\\n...`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from pycodex.execution.env import build_command_env
+from pycodex.execution.process import run_command
+from pycodex.execution.truncate import truncate_middle
+from pycodex.protocol import events as ev
+from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
+from pycodex.tools.builtin.unified_exec import DEFAULT_SHELL, resolve_workdir
+
+DEFAULT_TIMEOUT_MS = 10_000
+DEFAULT_OUTPUT_TOKENS = 10_000
+
+
+class ShellArgs(BaseModel):
+    command: list[str] = Field(description="The program and its arguments.")
+    workdir: str | None = Field(None, description="Directory to run in.")
+    timeout_ms: int | None = Field(None, description="Kill the command after this long.")
+    sandbox_permissions: str | None = None
+    justification: str | None = None
+
+
+class ShellCommandArgs(BaseModel):
+    command: str = Field(description="The shell script to run.")
+    workdir: str | None = Field(None, description="Directory to run in.")
+    timeout_ms: int | None = Field(None, description="Kill the command after this long.")
+    login: bool = Field(True, description="Run the shell as a login shell.")
+    sandbox_permissions: str | None = None
+    justification: str | None = None
+
+
+def format_command_output(exit_code: int, wall_time_s: float, output: str) -> str:
+    return f"Exit code: {exit_code}\nWall time: {wall_time_s:.1f} seconds\nOutput:\n{output}"
+
+
+async def run_shell(
+    context: ToolContext, argv: list[str], workdir: str | None, timeout_ms: int | None
+) -> ToolOutput:
+    if not argv:
+        raise ToolError("command must not be empty")
+    cwd = resolve_workdir(context, workdir)
+    display = shlex.join(argv)
+    context.emit(ev.ExecCommandBegin(context.call_id, display, cwd))
+    try:
+        result = await run_command(
+            argv,
+            cwd=cwd,
+            env=build_command_env(context.shell_environment_policy, os.environ),
+            sandbox=context.sandbox_policy,
+            timeout_ms=timeout_ms or DEFAULT_TIMEOUT_MS,
+        )
+    except OSError as err:
+        _end(context, display, cwd, None, f"failed to start: {err}", 0.0)
+        raise ToolError(f"failed to start command: {err}") from None
+    output = result.aggregated_output
+    if result.timed_out:
+        output += f"\ncommand timed out after {timeout_ms or DEFAULT_TIMEOUT_MS} ms"
+    _end(context, display, cwd, result.exit_code, output, result.duration_s)
+    shown = truncate_middle(output, DEFAULT_OUTPUT_TOKENS).text
+    return ToolOutput(
+        format_command_output(result.exit_code, result.duration_s, shown),
+        success=result.exit_code == 0,
+    )
+
+
+def _end(
+    context: ToolContext, command: str, cwd: Path, code: int | None, output: str, seconds: float
+) -> None:
+    context.emit(
+        ev.ExecCommandEnd(
+            call_id=context.call_id,
+            command=command,
+            cwd=cwd,
+            exit_code=code,
+            aggregated_output=output,
+            duration_s=seconds,
+            status="completed" if code is not None else "failed",
+        )
+    )
+
+
+class ShellTool(BaseTool[ShellArgs]):
+    name = "shell"
+    description = "Run a program (argv array, e.g. [\"bash\", \"-lc\", \"ls\"]) and return its output."
+    args_model = ShellArgs
+
+    async def run(self, context: ToolContext, args: ShellArgs) -> ToolOutput:
+        return await run_shell(context, args.command, args.workdir, args.timeout_ms)
+
+
+class ShellCommandTool(BaseTool[ShellCommandArgs]):
+    name = "shell_command"
+    description = "Run a shell script in the user's shell and return its output."
+    args_model = ShellCommandArgs
+
+    async def run(self, context: ToolContext, args: ShellCommandArgs) -> ToolOutput:
+        argv = [DEFAULT_SHELL, "-lc" if args.login else "-c", args.command]
+        return await run_shell(context, argv, args.workdir, args.timeout_ms)

@@ -1,0 +1,167 @@
+"""`exec_command` and `write_stdin`: commands that may outlive one tool call.
+
+A command runs in the user's shell; after `yield_time_ms` the call returns what the command
+printed so far and, if it still runs, a session id the model polls or types into with
+`write_stdin`. The command's begin/end events are reported once: end when it has exited.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from pycodex.execution.env import build_command_env
+from pycodex.execution.session import ExecSessionError
+from pycodex.execution.unified import ExecChunk, ProcessManager, format_exec_output
+from pycodex.protocol import events as ev
+from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
+
+DEFAULT_SHELL = "/bin/bash"
+
+
+class ExecCommandArgs(BaseModel):
+    cmd: str = Field(description="The shell command to run.")
+    workdir: str | None = Field(None, description="Directory to run in (default: the cwd).")
+    shell: str | None = Field(None, description="Shell binary (default /bin/bash).")
+    login: bool = Field(True, description="Run the shell as a login shell (-lc).")
+    tty: bool = Field(False, description="Give the command a pseudo-terminal.")
+    yield_time_ms: int = Field(10000, description="How long to wait for output before returning.")
+    max_output_tokens: int | None = Field(None, description="Cap on returned output tokens.")
+    sandbox_permissions: str | None = Field(
+        None, description='"use_default" or "require_escalated" (asks the user, when allowed).'
+    )
+    justification: str | None = Field(None, description="Why escalation is needed.")
+    prefix_rule: list[str] | None = Field(
+        None, description="Command prefix the user may approve once and for all."
+    )
+
+
+class WriteStdinArgs(BaseModel):
+    session_id: int = Field(description="Session id returned by exec_command.")
+    chars: str = Field("", description="Characters to type; empty to just read new output.")
+    yield_time_ms: int = Field(250, description="How long to wait for output before returning.")
+    max_output_tokens: int | None = Field(None, description="Cap on returned output tokens.")
+
+
+@dataclass
+class _RunningCommand:
+    call_id: str
+    command: str
+    cwd: Path
+    started: float
+    output: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UnifiedExecState:
+    """Shared by both tools: the process manager and which call started which session."""
+
+    processes: ProcessManager = field(default_factory=ProcessManager)
+    running: dict[int, _RunningCommand] = field(default_factory=dict)
+
+    def report(self, chunk: ExecChunk, command: _RunningCommand, context: ToolContext) -> None:
+        command.output.append(chunk.output)
+        if chunk.session_id is not None and chunk.exit_code is None:
+            self.running[chunk.session_id] = command
+            return
+        context.emit(
+            ev.ExecCommandEnd(
+                call_id=command.call_id,
+                command=command.command,
+                cwd=command.cwd,
+                exit_code=chunk.exit_code,
+                aggregated_output="".join(command.output),
+                duration_s=time.monotonic() - command.started,
+                status="completed",
+            )
+        )
+
+
+def resolve_workdir(context: ToolContext, workdir: str | None) -> Path:
+    path = Path(os.path.expanduser(workdir)) if workdir else context.cwd
+    path = path if path.is_absolute() else context.cwd / path
+    if not path.is_dir():
+        raise ToolError(f"workdir {path} is not a directory")
+    return path
+
+
+class ExecCommandTool(BaseTool[ExecCommandArgs]):
+    name = "exec_command"
+    description = (
+        "Run a shell command and return its output. If it is still running after "
+        "yield_time_ms, you get a session id: poll it or type into it with write_stdin. "
+        "Use tty=true for interactive programs."
+    )
+    args_model = ExecCommandArgs
+
+    def __init__(self, state: UnifiedExecState) -> None:
+        self.state = state
+
+    async def run(self, context: ToolContext, args: ExecCommandArgs) -> ToolOutput:
+        cwd = resolve_workdir(context, args.workdir)
+        argv = [args.shell or DEFAULT_SHELL, "-lc" if args.login else "-c", args.cmd]
+        command = _RunningCommand(context.call_id, shlex.join(argv), cwd, time.monotonic())
+        context.emit(ev.ExecCommandBegin(context.call_id, command.command, cwd))
+        try:
+            chunk = await self.state.processes.start(
+                argv,
+                cwd=cwd,
+                env=build_command_env(context.shell_environment_policy, os.environ),
+                sandbox=context.sandbox_policy,
+                tty=args.tty,
+                yield_time_ms=args.yield_time_ms,
+                max_output_tokens=args.max_output_tokens,
+            )
+        except OSError as err:
+            _emit_failed(context, command, f"failed to start: {err}")
+            raise ToolError(f"failed to start command: {err}") from None
+        self.state.report(chunk, command, context)
+        return ToolOutput(format_exec_output(chunk))
+
+
+class WriteStdinTool(BaseTool[WriteStdinArgs]):
+    name = "write_stdin"
+    description = (
+        "Type characters into a running exec_command session (include \\n to press Enter), "
+        "or pass empty chars to wait for and read its new output."
+    )
+    args_model = WriteStdinArgs
+
+    def __init__(self, state: UnifiedExecState) -> None:
+        self.state = state
+
+    async def run(self, context: ToolContext, args: WriteStdinArgs) -> ToolOutput:
+        try:
+            chunk = await self.state.processes.write_stdin(
+                args.session_id,
+                args.chars,
+                yield_time_ms=args.yield_time_ms,
+                max_output_tokens=args.max_output_tokens,
+            )
+        except ExecSessionError as err:
+            raise ToolError(str(err)) from None
+        except OSError as err:
+            raise ToolError(f"write_stdin failed: {err}") from None
+        command = self.state.running.pop(args.session_id, None)
+        if command is not None:
+            self.state.report(chunk, command, context)
+        return ToolOutput(format_exec_output(chunk))
+
+
+def _emit_failed(context: ToolContext, command: _RunningCommand, output: str) -> None:
+    context.emit(
+        ev.ExecCommandEnd(
+            call_id=command.call_id,
+            command=command.command,
+            cwd=command.cwd,
+            exit_code=None,
+            aggregated_output=output,
+            duration_s=time.monotonic() - command.started,
+            status="failed",
+        )
+    )
