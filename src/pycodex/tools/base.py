@@ -42,9 +42,7 @@ class ToolContext:
     turn_id: str
     cwd: Path
     sandbox_policy: SandboxPolicy
-    shell_environment_policy: ShellEnvironmentPolicy = field(
-        default_factory=ShellEnvironmentPolicy
-    )
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     emit: Callable[[EngineEvent], None] = lambda _event: None
     # Long-lived helpers owned by the engine (the process manager, approvals, ...), by name.
     services: dict[str, Any] = field(default_factory=dict)

@@ -12,9 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from pycodex.tools.base import BaseTool
 from pycodex.tools.builtin.apply_patch_tool import ApplyPatchFreeformTool, ApplyPatchFunctionTool
+from pycodex.tools.builtin.grep_files import GrepFilesTool
+from pycodex.tools.builtin.list_dir import ListDirTool
 from pycodex.tools.builtin.plan import UpdatePlanTool
+from pycodex.tools.builtin.read_file import ReadFileTool
 from pycodex.tools.builtin.shell import ShellCommandTool, ShellTool
 from pycodex.tools.builtin.unified_exec import ExecCommandTool, UnifiedExecState, WriteStdinTool
+from pycodex.tools.builtin.user_input import RequestUserInputTool
+from pycodex.tools.builtin.view_image import ViewImageTool
 from pycodex.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -61,18 +66,7 @@ def build_default_tools(config: Config) -> tuple[ToolRegistry, ToolServices]:
 
 
 def _optional_tools(features: dict[str, bool]) -> list[BaseTool[Any]]:
-    """Tools written alongside (file tools, images, user input); absent modules are skipped."""
-    tools: list[BaseTool[Any]] = []
-    try:
-        from pycodex.tools.builtin.user_input import RequestUserInputTool
-        from pycodex.tools.builtin.view_image import ViewImageTool
-    except ImportError:
-        return tools
-    tools += [ViewImageTool(), RequestUserInputTool()]
+    tools: list[BaseTool[Any]] = [ViewImageTool(), RequestUserInputTool()]
     if features.get("file_tools", False):
-        from pycodex.tools.builtin.grep_files import GrepFilesTool
-        from pycodex.tools.builtin.list_dir import ListDirTool
-        from pycodex.tools.builtin.read_file import ReadFileTool
-
         tools += [ReadFileTool(), ListDirTool(), GrepFilesTool()]
     return tools

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pycodex.apply_patch import (
     ApplyResult,
@@ -80,14 +80,14 @@ class ApplyPatchFreeformTool(BaseTool[str]):
 
     def __init__(self) -> None:
         self.description_text = load_tool_instructions()
-        self.input_format = {"type": "grammar", "syntax": "lark", "definition": load_grammar()}
+        self.grammar = {"type": "grammar", "syntax": "lark", "definition": load_grammar()}
 
     def spec(self) -> dict[str, Any]:
         return {
             "type": "custom",
             "name": self.name,
             "description": self.description_text,
-            "format": self.input_format,
+            "format": self.grammar,
         }
 
     async def run(self, context: ToolContext, args: str) -> ToolOutput:
@@ -96,7 +96,7 @@ class ApplyPatchFreeformTool(BaseTool[str]):
 
 class ApplyPatchFunctionTool(BaseTool[dict[str, Any]]):
     name = "apply_patch"
-    input_schema = {
+    input_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {"input": {"type": "string", "description": "The whole patch text."}},
         "required": ["input"],

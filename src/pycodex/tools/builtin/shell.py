@@ -92,7 +92,7 @@ def _end(
 
 class ShellTool(BaseTool[ShellArgs]):
     name = "shell"
-    description = "Run a program (argv array, e.g. [\"bash\", \"-lc\", \"ls\"]) and return its output."
+    description = 'Run a program (argv array, e.g. ["bash", "-lc", "ls"]) and return its output.'
     args_model = ShellArgs
 
     async def run(self, context: ToolContext, args: ShellArgs) -> ToolOutput:

@@ -1,0 +1,1 @@
+"""Tools (layer L2): the BaseTool interface, the registry, dispatch and the built-in tools."""

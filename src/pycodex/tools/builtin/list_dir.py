@@ -1,0 +1,91 @@
+"""The `list_dir` tool: a page of a directory tree, depth-first, one entry per line.
+
+Entries are sorted by name within each directory and indented two spaces per level below the
+listed directory; directories end in `/` and symbolic links in `@` (links are never followed, so
+a link to a directory is not descended into). `offset` and `limit` page through the flattened
+listing, so a model can walk a large tree one page at a time. Subdirectories that cannot be read
+are shown but not descended into.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from pycodex.tools.base import BaseTool, ToolContext, ToolError
+from pycodex.tools.builtin.read_file import resolve_tool_path
+
+_INDENT = "  "
+
+
+class ListDirArgs(BaseModel):
+    dir_path: str = Field(description="Directory to list; relative paths start at the cwd.")
+    offset: int = Field(default=1, ge=1, description="First entry to return (1-based).")
+    limit: int = Field(default=25, ge=1, description="Most entries to return.")
+    depth: int = Field(
+        default=2, ge=1, description="How many levels to descend; 1 lists direct children only."
+    )
+
+
+class ListDirTool(BaseTool[ListDirArgs]):
+    name = "list_dir"
+    description = (
+        "List a local directory tree depth-first, sorted by name, indented per level; "
+        "directories end in '/', symlinks in '@'. Page with offset/limit; depth sets how far "
+        "down to go."
+    )
+    args_model = ListDirArgs
+    read_only = True
+
+    async def run(self, context: ToolContext, args: ListDirArgs) -> str:
+        path = resolve_tool_path(context.cwd, args.dir_path)
+        return await asyncio.to_thread(_list_page, path, args)
+
+
+def _list_page(path: Path, args: ListDirArgs) -> str:
+    _check_directory(path)
+    # One entry past the page tells whether more remain without walking the whole tree.
+    start = args.offset - 1
+    page = list(islice(_walk(path, args.depth, 0), start, start + args.limit + 1))
+    if not page and args.offset > 1:
+        raise ToolError(f"offset {args.offset} is past the last entry of {path}")
+    lines = [f"Absolute path: {path}", *page[: args.limit]]
+    if len(page) > args.limit:
+        lines.append(f"More than {args.limit} entries found")
+    return "\n".join(lines)
+
+
+def _check_directory(path: Path) -> None:
+    if not path.exists():
+        raise ToolError(f"directory not found: {path}")
+    if not path.is_dir():
+        raise ToolError(f"{path} is not a directory (use read_file for files)")
+
+
+def _walk(directory: Path, depth: int, level: int) -> Iterator[str]:
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as err:
+        if level == 0:
+            raise ToolError(f"cannot list {directory}: {err.strerror}") from None
+        return
+    for entry in entries:
+        is_link = entry.is_symlink()
+        is_dir = not is_link and _is_dir(entry)
+        suffix = "@" if is_link else "/" if is_dir else ""
+        yield f"{_INDENT * level}{entry.name}{suffix}"
+        if is_dir and level + 1 < depth:
+            yield from _walk(Path(entry.path), depth, level + 1)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False

@@ -1,0 +1,69 @@
+"""The `request_user_input` tool: ask the user short multiple-choice questions mid-turn.
+
+The asking itself belongs to whichever frontend has a user: it registers a `UserInputProvider`
+under the `user_input` service. Without one (non-interactive `exec`), the tool answers with a
+failed output telling the model to carry on with its own judgement, so a turn never waits on a
+user who is not there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
+
+SERVICE_NAME = "user_input"
+UNAVAILABLE_MESSAGE = (
+    "request_user_input is unavailable: no user is attached to this session (non-interactive "
+    "mode); proceed with your best judgement and state your assumptions."
+)
+
+
+class UserInputOption(BaseModel):
+    label: str = Field(description="The choice as the user sees it, a few words.")
+    description: str = Field(description="One sentence on what picking it means.")
+
+
+class UserInputQuestion(BaseModel):
+    id: str = Field(description="Key of this question's answer in the result.")
+    header: str = Field(description="A very short title for the question (a few words).")
+    question: str = Field(description="The question itself, one or two sentences.")
+    options: list[UserInputOption] = Field(description="The choices offered to the user.")
+
+
+class RequestUserInputArgs(BaseModel):
+    questions: list[UserInputQuestion] = Field(
+        min_length=1, description="The questions to ask, in order."
+    )
+
+
+class UserInputProvider(Protocol):
+    """What a frontend with a user provides: ask the questions, return answers by question id."""
+
+    async def ask(self, questions: Sequence[UserInputQuestion]) -> dict[str, str]: ...
+
+
+class RequestUserInputTool(BaseTool[RequestUserInputArgs]):
+    name = "request_user_input"
+    description = (
+        "Ask the user one or more short multiple-choice questions when a decision is genuinely "
+        "theirs to make; returns their answers by question id. Unavailable in non-interactive "
+        "runs."
+    )
+    args_model = RequestUserInputArgs
+    read_only = True
+
+    async def run(self, context: ToolContext, args: RequestUserInputArgs) -> ToolOutput:
+        provider: UserInputProvider | None = context.services.get(SERVICE_NAME)
+        if provider is None:
+            return ToolOutput(UNAVAILABLE_MESSAGE, success=False)
+        ids = [question.id for question in args.questions]
+        duplicates = sorted({qid for qid in ids if ids.count(qid) > 1})
+        if duplicates:
+            raise ToolError(f"question ids must be unique; repeated: {', '.join(duplicates)}")
+        answers = await provider.ask(args.questions)
+        return ToolOutput(json.dumps({"answers": answers}, ensure_ascii=False))
