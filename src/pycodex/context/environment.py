@@ -1,4 +1,8 @@
-"""The `<environment_context>` user message and the permissions developer message."""
+"""The `<environment_context>` user message: where commands run and under which rules.
+
+It is part of the initial context and is sent again (appended, never edited in place) whenever one
+of its facts changes between turns: the working directory, the policies, or simply the date.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from pycodex.protocol.items import InputText, Message, developer_message
+from pycodex.protocol.items import InputText, Message
 from pycodex.protocol.policies import AskForApproval, SandboxMode, SandboxPolicy
+
+ENVIRONMENT_TAG = "<environment_context>"
+DEFAULT_SHELL = "bash"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,87 +35,61 @@ class EnvironmentContext:
 
     @classmethod
     def capture(
-        cls, cwd: Path, approval: AskForApproval, sandbox: SandboxPolicy, shell_path: str | None
+        cls,
+        cwd: Path,
+        approval: AskForApproval,
+        sandbox: SandboxPolicy,
+        shell_path: str | None,
+        today: date | None = None,
     ) -> EnvironmentContext:
         return cls(
             cwd=cwd,
-            shell=Path(shell_path or os.environ.get("SHELL", "/bin/bash")).name or "bash",
-            current_date=date.today().isoformat(),
-            timezone=_timezone_name(),
+            shell=Path(shell_path).name if shell_path else DEFAULT_SHELL,
+            current_date=(today or date.today()).isoformat(),
+            timezone=local_timezone_name(),
             approval_policy=approval,
             sandbox_mode=sandbox.mode,
             network_access=sandbox.has_full_network_access,
             writable_roots=sandbox.writable_roots,
         )
 
-    def to_message(self) -> Message:
+    def to_text(self) -> str:
+        network = "enabled" if self.network_access else "restricted"
         lines = [
-            "<environment_context>",
+            ENVIRONMENT_TAG,
             f"  <cwd>{escape(str(self.cwd))}</cwd>",
             f"  <shell>{escape(self.shell)}</shell>",
             f"  <current_date>{self.current_date}</current_date>",
             f"  <timezone>{escape(self.timezone)}</timezone>",
             f"  <approval_policy>{self.approval_policy.value}</approval_policy>",
             f"  <sandbox_mode>{self.sandbox_mode.value}</sandbox_mode>",
-            f"  <network_access>{'enabled' if self.network_access else 'restricted'}"
-            "</network_access>",
+            f"  <network_access>{network}</network_access>",
         ]
         if self.writable_roots:
             lines.append("  <writable_roots>")
-            lines.extend(f"    <root>{escape(str(r))}</root>" for r in self.writable_roots)
+            lines.extend(f"    <root>{escape(str(root))}</root>" for root in self.writable_roots)
             lines.append("  </writable_roots>")
         lines.append("</environment_context>")
-        return Message(role="user", content=[InputText(text="\n".join(lines))])
+        return "\n".join(lines)
+
+    def to_message(self) -> Message:
+        return Message(role="user", content=[InputText(text=self.to_text())])
 
 
-def _timezone_name() -> str:
-    tz = os.environ.get("TZ")
+def local_timezone_name() -> str:
+    """An IANA name such as `Europe/Paris` when the system says one, else the abbreviation."""
+    tz = os.environ.get("TZ", "").lstrip(":")
     if tz:
         return tz
     try:
-        return str(Path("/etc/timezone").read_text().strip()) or time.tzname[0]
+        # /etc/localtime is usually a symlink into the zoneinfo tree; its tail is the IANA name.
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
     except OSError:
-        return time.tzname[0]
-
-
-_SANDBOX_TEXT = {
-    SandboxMode.READ_ONLY: (
-        "The sandbox is read-only: commands may read any file but cannot write files or reach "
-        "the network."
-    ),
-    SandboxMode.WORKSPACE_WRITE: (
-        "The sandbox is workspace-write: commands may read any file and write inside the "
-        "working directory and the writable roots listed in the environment context; "
-        "`.git` stays read-only. Network access is {network}."
-    ),
-    SandboxMode.DANGER_FULL_ACCESS: (
-        "There is no sandbox: commands run with the user's full permissions and network access."
-    ),
-}
-
-_APPROVAL_TEXT = {
-    AskForApproval.NEVER: (
-        "Approval policy is `never`: nobody will be asked to approve anything. Work within the "
-        "sandbox; if something cannot be done there, say so instead of trying to escape it."
-    ),
-    AskForApproval.ON_REQUEST: (
-        "Approval policy is `on-request`: when a command truly needs to run outside the sandbox "
-        "(network access, writing elsewhere), run it with `sandbox_permissions` set to "
-        '"require_escalated" and a one-sentence `justification`; the user decides.'
-    ),
-    AskForApproval.ON_FAILURE: (
-        "Approval policy is `on-failure`: commands run in the sandbox first; if one fails because "
-        "of the sandbox, the user may be asked to let it run outside."
-    ),
-    AskForApproval.UNTRUSTED: (
-        "Approval policy is `untrusted`: the user is asked before any command that is not a "
-        "known read-only command runs."
-    ),
-}
-
-
-def permissions_message(approval: AskForApproval, sandbox: SandboxPolicy) -> Message:
-    network = "enabled" if sandbox.network_access else "disabled"
-    text = "<permissions>\n" + _SANDBOX_TEXT[sandbox.mode].format(network=network)
-    text += "\n" + _APPROVAL_TEXT[approval] + "\n</permissions>"
-    return developer_message(text)
+        pass
+    try:
+        name = Path("/etc/timezone").read_text(encoding="utf-8").strip()
+    except OSError:
+        name = ""
+    return name or time.tzname[0]

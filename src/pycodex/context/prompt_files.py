@@ -51,3 +51,36 @@ def read_text_lenient(path: Path, what: str) -> tuple[bytes | None, str | None]:
 def decode_lenient(data: bytes) -> str:
     """UTF-8 text; bytes that are not UTF-8 become U+FFFD instead of failing the whole file."""
     return data.decode("utf-8", errors="replace")
+
+
+def resolve_base_instructions(
+    *,
+    configured_text: str | None,
+    configured_file: Path | None,
+    catalog_file: str | None,
+) -> tuple[str, list[str]]:
+    """The base instructions and any warnings, by precedence.
+
+    Config `base_instructions` (text) wins, then config `model_instructions_file`, then the prompt
+    the model's catalog entry names (a packaged prompt name, or an absolute path from the user's
+    catalog), then our default. A file that cannot be read falls through to the next choice.
+    """
+    warnings: list[str] = []
+    if configured_text is not None:
+        return configured_text, warnings
+    if configured_file is not None:
+        data, warning = read_text_lenient(configured_file, "model_instructions_file")
+        if data is not None:
+            return decode_lenient(data), warnings
+        warnings.append(f"{warning}; using the default instructions")
+    if catalog_file is not None:
+        if Path(catalog_file).is_absolute():
+            data, warning = read_text_lenient(Path(catalog_file), "model instructions")
+            if data is not None:
+                return decode_lenient(data), warnings
+            warnings.append(f"{warning}; using the default instructions")
+        elif prompt_exists(catalog_file):
+            return read_prompt(catalog_file), warnings
+        else:
+            warnings.append(f"model catalog names an unknown prompt file {catalog_file!r}")
+    return default_base_instructions(), warnings
