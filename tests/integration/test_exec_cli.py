@@ -46,7 +46,9 @@ def test_tool_round_trip_jsonl_snapshot(
         sse.tool_calls(
             sse.function_call("update_plan", json.dumps(plan), call_id="p1", id="fc_p1"),
             sse.custom_tool_call("apply_patch", patch, call_id="a1"),
-            sse.function_call("exec_command", json.dumps({"cmd": "cat notes.txt"}), call_id="e1"),
+            sse.function_call(
+                "exec_command", json.dumps({"cmd": "cat notes.txt", "login": False}), call_id="e1"
+            ),
         ),
     )
     fake_server.expect_sse("/v1/responses", sse.assistant_reply("Wrote notes.txt."))
@@ -64,11 +66,11 @@ def test_tool_round_trip_jsonl_snapshot(
                                             "changes": [{"path": "notes.txt", "kind": "add"}],
                                             "status": "completed"}},
         {"type": "item.started", "item": {"id": "item_2", "type": "command_execution",
-                                          "command": "/bin/bash -lc 'cat notes.txt'",
+                                          "command": "/bin/bash -c 'cat notes.txt'",
                                           "aggregated_output": "", "exit_code": None,
                                           "status": "in_progress"}},
         {"type": "item.completed", "item": {"id": "item_2", "type": "command_execution",
-                                            "command": "/bin/bash -lc 'cat notes.txt'",
+                                            "command": "/bin/bash -c 'cat notes.txt'",
                                             "aggregated_output": "hello\n", "exit_code": 0,
                                             "status": "completed"}},
         {"type": "item.completed", "item": {"id": "item_3", "type": "agent_message",

@@ -19,7 +19,7 @@ BASE = ["exec", "--skip-git-repo-check", "--json"]
 @pytest.fixture
 def home(tmp_path: Path, fake_server: FakeModelServer) -> Path:
     codex_home = tmp_path / "codex-home"
-    write_config(codex_home, fake_server, extra="\n[features]\nfile_tools = true\n")
+    write_config(codex_home, fake_server, features={"file_tools": True})
     return codex_home
 
 
@@ -104,7 +104,7 @@ def test_long_running_command_returns_a_session_then_is_polled(
 def test_timeout_kills_the_process_tree(
     fake_server: FakeModelServer, home: Path, work: Path
 ) -> None:
-    write_config(home, fake_server, extra="\n[features]\nunified_exec = false\n")
+    write_config(home, fake_server, features={"unified_exec": False})
     pid_file = work / "pids"
     cmd = f"sleep 60 & echo $! > {pid_file}; echo $$ >> {pid_file}; wait"
     fake_server.expect_sse(

@@ -25,9 +25,20 @@ class CliResult:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
 
-def write_config(codex_home: Path, server: FakeModelServer, extra: str = "") -> None:
-    """A config.toml pointing the `fake` provider at the server, with fast retries."""
+def write_config(
+    codex_home: Path,
+    server: FakeModelServer,
+    extra: str = "",
+    features: dict[str, bool] | None = None,
+) -> None:
+    """A config.toml pointing the `fake` provider at the server, with fast retries.
+
+    The model is unknown to the catalog (so its safe defaults apply); `[features]` picks the
+    tools the tests drive: exec_command and the freeform apply_patch unless overridden.
+    """
     codex_home.mkdir(parents=True, exist_ok=True)
+    chosen = {"unified_exec": True, "apply_patch_freeform": True, **(features or {})}
+    feature_lines = "\n".join(f"{key} = {str(value).lower()}" for key, value in chosen.items())
     (codex_home / "config.toml").write_text(
         f"""model = "test-model"
 model_provider = "fake"
@@ -41,6 +52,9 @@ stream_max_retries = 2
 retry_base_delay_ms = 1
 stream_idle_timeout_ms = 5000
 {extra}
+
+[features]
+{feature_lines}
 """,
         encoding="utf-8",
     )

@@ -1,8 +1,8 @@
 """`AgentLoop`: the library face of the engine for Python programmers.
 
-    agent = AgentLoop(model, tools, context_manager)
-    result = await agent.run_turn("Fix the failing test.")
-    print(result.output_text)
+agent = AgentLoop(model, tools, context_manager)
+result = await agent.run_turn("Fix the failing test.")
+print(result.output_text)
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ from pycodex.protocol.items import (
     ResponseItem,
     WebSearchCall,
 )
-from pycodex.protocol.usage import TokenUsage
 from pycodex.protocol.response_events import (
     OutputItemAdded,
     OutputItemDone,
@@ -32,6 +31,7 @@ from pycodex.protocol.response_events import (
     ResponseEvent,
     ToolCallInputDelta,
 )
+from pycodex.protocol.usage import TokenUsage
 
 ToolCall = FunctionCall | CustomToolCall
 

@@ -28,6 +28,14 @@ class Recorder(Protocol):
 
     def record_turn_context(self, payload: dict[str, Any]) -> None: ...
 
+    def record_compacted(
+        self, message: str, replacement_history: list[dict[str, Any]] | None
+    ) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    async def close(self) -> None: ...
+
 
 @dataclass
 class ThreadState:
@@ -38,11 +46,11 @@ class ThreadState:
     context: ContextManager
     thread_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     session_id: str = ""
-    shell_environment_policy: ShellEnvironmentPolicy = field(
-        default_factory=ShellEnvironmentPolicy
-    )
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     output_schema: dict[str, Any] | None = None
     parallel_tool_calls: bool = True
+    # Budget for each tool output kept in history (head and tail survive); None keeps it whole.
+    tool_output_token_limit: int | None = None
     recorder: Recorder | None = None
     services: dict[str, Any] = field(default_factory=dict)
     total_usage: TokenUsage = field(default_factory=TokenUsage)

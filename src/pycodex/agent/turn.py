@@ -12,11 +12,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pycodex.agent.rollout import turn_context
 from pycodex.agent.sampling import SampleResult, ToolCall, sample
 from pycodex.agent.state import Emit, ThreadState
 from pycodex.client.request import RequestContext
 from pycodex.protocol import events as ev
-from pycodex.protocol.errors import ModelError, RetryableError
+from pycodex.protocol.errors import ModelError
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -45,13 +46,17 @@ class TurnResult:
         return self.error is not None
 
 
-async def run_turn(state: ThreadState, user_input: Sequence[ResponseItem], emit: Emit) -> TurnResult:
+async def run_turn(
+    state: ThreadState, user_input: Sequence[ResponseItem], emit: Emit
+) -> TurnResult:
     """Run one turn to its end; cancellation propagates after history is made consistent."""
     state.turns_started += 1
     turn_id = str(uuid.uuid4())
     start = len(state.context.history)
     emit(ev.TurnStarted(turn_id))
     state.record_event({"type": "task_started", "turn_id": turn_id})
+    if state.recorder is not None:
+        state.recorder.record_turn_context(turn_context(state))
     state.record([*state.context.turn_context_items(), *user_input])
     for item in user_input:
         state.record_event({"type": "user_message", "message": _text_of(item)})
@@ -115,9 +120,7 @@ async def _before_retry(
     return attempts
 
 
-async def _run_tools(
-    state: ThreadState, turn_id: str, calls: list[ToolCall], emit: Emit
-) -> None:
+async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], emit: Emit) -> None:
     def make_context(call: ToolCall) -> ToolContext:
         return ToolContext(
             call_id=call.call_id,
@@ -131,7 +134,9 @@ async def _run_tools(
 
     for call in calls:
         emit(ev.ToolCallBegin(call.call_id, call.name, _arguments_text(call)))
-    results = await dispatch_all(state.tools, calls, make_context)
+    results = await dispatch_all(
+        state.tools, calls, make_context, output_token_limit=state.tool_output_token_limit
+    )
     for call, (_item, output) in zip(calls, results, strict=True):
         emit(ev.ToolCallEnd(call.call_id, call.name, output.text, output.success))
     state.record([item for item, _output in results])

@@ -117,9 +117,7 @@ def _input_items(prompt: str, args: ExecArgs) -> tuple[InputItem, ...]:
     return (*(ImageInput(path) for path in args.images), TextInput(prompt))
 
 
-def _run(
-    args: ExecArgs, config: Config, prompt: str, items: tuple[InputItem, ...]
-) -> ExecOutcome:
+def _run(args: ExecArgs, config: Config, prompt: str, items: tuple[InputItem, ...]) -> ExecOutcome:
     async def main() -> ExecOutcome:
         loop = asyncio.get_running_loop()
         interrupted = asyncio.Event()

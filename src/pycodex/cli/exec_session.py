@@ -5,10 +5,19 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from pycodex.agent.engine import Engine
+from pycodex.agent.rollout import (
+    RolloutLoadError,
+    continue_recording,
+    load_thread,
+    session_meta,
+    start_recording,
+)
 from pycodex.agent.state import ThreadState
 from pycodex.cli.exec_args import ExecArgs
+from pycodex.client.request import ModelSettings
 from pycodex.client.responses import ResponsesModelClient
 from pycodex.config import Config, ConfigError
 from pycodex.context.manager import ContextManager
@@ -18,6 +27,7 @@ from pycodex.protocol import events as ev
 from pycodex.protocol.exec_events import to_json_line
 from pycodex.protocol.ops import InputItem, Interrupt, Shutdown, UserTurn
 from pycodex.protocol.policies import SandboxMode
+from pycodex.sessions import SessionError, find_session, latest_session
 from pycodex.sessions.ids import new_thread_id
 from pycodex.tools.builtin import build_default_tools
 
@@ -36,27 +46,84 @@ async def run_exec_session(
     items: tuple[InputItem, ...],
     interrupted: asyncio.Event,
 ) -> ExecOutcome:
+    context = ContextManager.from_config(config)
+    for warning in context.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    info = context.model_info
+    assert info is not None  # from_config always resolves the model
+    settings = ModelSettings(
+        model=config.model,
+        reasoning_effort=info.reasoning_effort,
+        reasoning_summary=info.reasoning_summary,
+        verbosity=info.verbosity,
+    )
     try:
-        client = ResponsesModelClient.from_config(config, originator="pycodex_exec")
+        client = ResponsesModelClient.from_config(
+            config, originator="pycodex_exec", settings=settings
+        )
     except ConfigError as err:
         sys.stderr.write(f"error: {err}\n")
         return ExecOutcome(2, None, str(err))
-    tools, services = build_default_tools(config)
+    tools, services = build_default_tools(config, info)
     state = ThreadState(
         client=client,
         tools=tools,
-        context=ContextManager.from_config(config),
+        context=context,
         thread_id=new_thread_id(),
         shell_environment_policy=config.shell_environment_policy,
         output_schema=config.output_schema,
+        parallel_tool_calls=info.parallel_tool_calls,
+        tool_output_token_limit=info.tool_output_token_limit,
         services=services.as_dict(),
     )
-    engine = Engine(state, on_shutdown=services.shutdown)
+    try:
+        _attach_rollout(state, args, config)
+    except (SessionError, RolloutLoadError) as err:
+        sys.stderr.write(f"error: {err}\n")
+        await client.aclose()
+        return ExecOutcome(2, None, str(err))
+
+    async def shutdown() -> None:
+        await services.shutdown()
+        if state.recorder is not None:
+            await state.recorder.close()
+
+    engine = Engine(state, on_shutdown=shutdown)
     _warn_unenforced(config)
     try:
         return await _drive(engine, args, config, prompt, items, interrupted)
     finally:
         await client.aclose()
+
+
+def _attach_rollout(state: ThreadState, args: ExecArgs, config: Config) -> None:
+    """Continue the session `exec resume` names, or start recording a new one."""
+    if args.resume:
+        path = _session_to_resume(args, config)
+        recorded = load_thread(path)
+        for warning in recorded.warnings:
+            sys.stderr.write(f"warning: {warning}\n")
+        continue_recording(state, recorded)
+    elif not config.ephemeral:
+        meta = session_meta(
+            state,
+            cwd=config.cwd,
+            originator="pycodex_exec",
+            provider_id=config.model_provider_id,
+            source="exec",
+        )
+        start_recording(state, config.codex_home, meta)
+
+
+def _session_to_resume(args: ExecArgs, config: Config) -> Path:
+    if args.resume_id is not None:
+        return find_session(config.codex_home, args.resume_id)
+    path = latest_session(config.codex_home, config.cwd)
+    if path is None:
+        raise SessionError(
+            f"no recorded session for {config.cwd} to resume (see `pycodex sessions`)"
+        )
+    return path
 
 
 async def _drive(
@@ -128,8 +195,8 @@ def _session_configured(state: ThreadState, config: Config) -> ev.SessionConfigu
         cwd=config.cwd,
         approval_policy=config.approval_policy.value,
         sandbox_mode=config.sandbox_mode.value,
-        reasoning_effort=config.model_reasoning_effort,
-        reasoning_summary=config.model_reasoning_summary,
+        reasoning_effort=state.client.settings.reasoning_effort,
+        reasoning_summary=state.client.settings.reasoning_summary,
         rollout_path=state.rollout_path,
     )
 
@@ -141,8 +208,8 @@ def _header_lines(config: Config, event: ev.SessionConfigured) -> list[tuple[str
         ("provider", config.model_provider_id),
         ("approval", config.approval_policy.value),
         ("sandbox", config.sandbox_mode.value),
-        ("reasoning effort", config.model_reasoning_effort or "none"),
-        ("reasoning summaries", config.model_reasoning_summary or "none"),
+        ("reasoning effort", event.reasoning_effort or "none"),
+        ("reasoning summaries", event.reasoning_summary or "none"),
         ("session id", event.thread_id),
     ]
 

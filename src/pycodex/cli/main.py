@@ -15,6 +15,9 @@ usage: pycodex [--version] [--help] <command> [args]
 
 commands:
   exec         run the agent non-interactively (`pycodex exec --help`)
+  exec resume  continue a recorded session (`pycodex exec resume --last "next step"`)
+  sessions     list recorded sessions of this directory (--all for every directory)
+  fork         copy a recorded session into a new thread
   apply-patch  apply a patch read from stdin to the current directory
 
 Interactive mode (`pycodex` with no command) is not available yet: use `pycodex exec`.
@@ -37,6 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pycodex.cli.exec_command import run_exec_command
 
         return run_exec_command(rest)
+    if command in ("sessions", "fork"):
+        from pycodex.cli import sessions_command
+
+        if command == "sessions":
+            return sessions_command.run_sessions_command(rest)
+        return sessions_command.run_fork_command(rest)
     if command == "apply-patch":
         from pycodex.cli.apply_patch_command import run_apply_patch_command
 

@@ -113,4 +113,4 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after_s: float | None = None) -> float:
         if retry_after_s is not None:
             return retry_after_s
-        return self.base_delay_s * (2 ** max(0, attempt - 1))
+        return self.base_delay_s * 2.0 ** max(0, attempt - 1)

@@ -68,9 +68,15 @@ class ResponsesModelClient:
 
     @classmethod
     def from_config(
-        cls, config: Config, *, http: httpx.AsyncClient | None = None, originator: str = ""
+        cls,
+        config: Config,
+        *,
+        http: httpx.AsyncClient | None = None,
+        originator: str = "",
+        settings: ModelSettings | None = None,
     ) -> ResponsesModelClient:
-        settings = ModelSettings(
+        """`settings` (from the model catalog) wins over the raw config values."""
+        settings = settings or ModelSettings(
             model=config.model,
             reasoning_effort=config.model_reasoning_effort,
             reasoning_summary=config.model_reasoning_summary,
@@ -186,7 +192,7 @@ class ResponsesModelClient:
         return classify_client_error(status, body)
 
     def _backoff(self, attempt: int) -> float:
-        return float(self.provider.retry_base_delay_ms) / 1000 * (2**attempt)
+        return self.provider.retry_base_delay_ms / 1000 * 2.0**attempt
 
     async def _events(self, response: httpx.Response) -> AsyncIterator[ResponseEvent]:
         idle_s = self.provider.stream_idle_timeout_ms / 1000

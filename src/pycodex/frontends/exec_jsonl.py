@@ -120,7 +120,9 @@ class ExecJsonlProcessor:
         return [out.ItemCompleted(item=done)]
 
     def _plan(self, event: ev.PlanUpdated) -> list[out.ThreadEvent]:
-        entries = [out.TodoEntry(text=s.step, completed=s.status == "completed") for s in event.steps]
+        entries = [
+            out.TodoEntry(text=s.step, completed=s.status == "completed") for s in event.steps
+        ]
         if self.todo is None:
             self.todo = out.TodoListItem(id=self._new_id(), items=entries)
             return [out.ItemStarted(item=self.todo)]

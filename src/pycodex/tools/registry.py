@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
 
+from pycodex.execution.truncate import truncate_middle
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -55,7 +57,10 @@ class ToolRegistry:
 
 
 async def dispatch(
-    registry: ToolRegistry, call: ToolCall, context: ToolContext
+    registry: ToolRegistry,
+    call: ToolCall,
+    context: ToolContext,
+    output_token_limit: int | None = None,
 ) -> tuple[ResponseItem, ToolOutput]:
     """Run one call; every failure short of cancellation becomes an output for the model."""
     tool = registry.get(call.name)
@@ -63,6 +68,9 @@ async def dispatch(
         output = ToolOutput(f"unsupported call: {call.name}", success=False)
     else:
         output = await _run(tool, call, context)
+    if output_token_limit is not None:
+        text = truncate_middle(output.text, output_token_limit).text
+        output = replace(output, text=text)
     return _output_item(call, output), output
 
 
@@ -70,8 +78,13 @@ async def dispatch_all(
     registry: ToolRegistry,
     calls: Sequence[ToolCall],
     make_context: Callable[[ToolCall], ToolContext],
+    *,
+    output_token_limit: int | None = None,
 ) -> list[tuple[ResponseItem, ToolOutput]]:
-    """Run calls in order; consecutive read-only calls run concurrently, others one at a time."""
+    """Run calls in order; consecutive read-only calls run concurrently, others one at a time.
+
+    Each output sent back to the model is cut to `output_token_limit` tokens (head and tail kept).
+    """
     results: list[tuple[ResponseItem, ToolOutput]] = []
     index = 0
     while index < len(calls):
@@ -82,7 +95,7 @@ async def dispatch_all(
                 break
             batch.append(following)
         outputs = await asyncio.gather(
-            *(dispatch(registry, call, make_context(call)) for call in batch)
+            *(dispatch(registry, call, make_context(call), output_token_limit) for call in batch)
         )
         results.extend(outputs)
         index += len(batch)

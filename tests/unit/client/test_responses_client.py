@@ -23,9 +23,9 @@ from support.fake_server import FakeModelServer
 PROMPT = Prompt(input=[user_message("hi")], instructions="be brief", tools=[{"type": "web_search"}])
 
 
-async def collect(server: FakeModelServer, prompt: Prompt = PROMPT, **changes: object) -> list[
-    ResponseEvent
-]:
+async def collect(
+    server: FakeModelServer, prompt: Prompt = PROMPT, **changes: object
+) -> list[ResponseEvent]:
     client = fake_client(server, **changes)
     try:
         return [event async for event in client.stream(prompt, request_context())]

@@ -1,8 +1,10 @@
 """The built-in tools and the choice of which ones a session exposes.
 
-Which shell tool and which apply_patch variant a model gets is decided here from `[features]`
-(`unified_exec`, `shell_command`, `apply_patch_freeform`, `file_tools`); the model catalog will
-take this over (issue 5).
+Which shell tool and which apply_patch variant a model gets comes from the model catalog
+(`ModelInfo.shell_tool`, `ModelInfo.apply_patch`); `[features]` flags override it for users who
+want another set: `shell_tool` (the argv `shell` tool), `unified_exec = false`
+(`shell_command`), `apply_patch_freeform = false` (the JSON variant), `file_tools` (read_file,
+list_dir, grep_files).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pycodex.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
     from pycodex.config import Config
+    from pycodex.context.model_catalog import ModelInfo
 
 
 @dataclass
@@ -43,19 +46,20 @@ class ToolServices:
         await self.unified_exec.processes.shutdown()
 
 
-def build_default_tools(config: Config) -> tuple[ToolRegistry, ToolServices]:
+def build_default_tools(
+    config: Config, model: ModelInfo | None = None
+) -> tuple[ToolRegistry, ToolServices]:
     services = ToolServices()
     features = config.features
-    tools: list[BaseTool[Any]] = []
-    if features.get("shell_tool") is True:
-        tools.append(ShellTool())
-    elif features.get("unified_exec", True):
-        tools += [ExecCommandTool(services.unified_exec), WriteStdinTool(services.unified_exec)]
-    else:
-        tools.append(ShellCommandTool())
-    if features.get("apply_patch_freeform", True):
+    tools = _shell_tools(features, model, services)
+    apply_patch = model.apply_patch if model is not None else "freeform"
+    if features.get("apply_patch_freeform") is False and apply_patch == "freeform":
+        apply_patch = "function"
+    elif features.get("apply_patch_freeform") is True:
+        apply_patch = "freeform"
+    if apply_patch == "freeform":
         tools.append(ApplyPatchFreeformTool())
-    else:
+    elif apply_patch == "function":
         tools.append(ApplyPatchFunctionTool())
     tools.append(UpdatePlanTool())
     tools += _optional_tools(features)
@@ -63,6 +67,23 @@ def build_default_tools(config: Config) -> tuple[ToolRegistry, ToolServices]:
     if config.web_search == "live" and config.model_provider.wire_api == "responses":
         registry.register_hosted({"type": "web_search"})
     return registry, services
+
+
+def _shell_tools(
+    features: dict[str, bool], model: ModelInfo | None, services: ToolServices
+) -> list[BaseTool[Any]]:
+    choice = model.shell_tool if model is not None else "exec_command"
+    if features.get("shell_tool") is True:
+        choice = "shell"
+    elif features.get("unified_exec") is False and choice == "exec_command":
+        choice = "shell_command"
+    elif features.get("unified_exec") is True:
+        choice = "exec_command"
+    if choice == "shell":
+        return [ShellTool()]
+    if choice == "shell_command":
+        return [ShellCommandTool()]
+    return [ExecCommandTool(services.unified_exec), WriteStdinTool(services.unified_exec)]
 
 
 def _optional_tools(features: dict[str, bool]) -> list[BaseTool[Any]]:

@@ -1,0 +1,126 @@
+"""A thread's durable record: start recording a new thread, or continue a recorded one.
+
+The engine writes through `ThreadState.record` / `record_event`; this module decides what the
+`session_meta` and `turn_context` records hold and turns a rollout file back into a thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pycodex._version import __version__
+from pycodex.agent.state import ThreadState
+from pycodex.protocol.items import ResponseItem, parse_item
+from pycodex.sessions import RolloutRecorder, format_timestamp, read_rollout
+
+
+def session_meta(
+    state: ThreadState, *, cwd: Path, originator: str, provider_id: str, source: str
+) -> dict[str, Any]:
+    return {
+        "id": state.thread_id,
+        "session_id": state.session_id,
+        "timestamp": format_timestamp(datetime.now(UTC)),
+        "cwd": str(cwd),
+        "originator": originator,
+        "cli_version": __version__,
+        "source": source,
+        "model_provider": provider_id,
+        "base_instructions": {"text": state.context.base_instructions},
+    }
+
+
+def start_recording(state: ThreadState, codex_home: Path, meta: dict[str, Any]) -> None:
+    """Attach a recorder; its file appears with the thread's first real item."""
+    recorder = RolloutRecorder(codex_home, state.thread_id, meta)
+    state.recorder = recorder
+    state.rollout_path = recorder.path
+
+
+def turn_context(state: ThreadState) -> dict[str, Any]:
+    settings = state.client.settings
+    policy = state.context.sandbox_policy
+    return {
+        "cwd": str(state.context.cwd),
+        "approval_policy": state.context.approval_policy.value,
+        "sandbox_policy": {
+            "mode": policy.mode.value,
+            "writable_roots": [str(root) for root in policy.writable_roots],
+            "network_access": policy.network_access,
+        },
+        "model": settings.model,
+        "effort": settings.reasoning_effort,
+        "summary": settings.reasoning_summary or "auto",
+    }
+
+
+@dataclass
+class RecordedThread:
+    """What a rollout file says about a thread, ready to continue it."""
+
+    path: Path
+    thread_id: str
+    session_id: str
+    history: list[ResponseItem]
+    base_instructions: str | None
+    warnings: list[str] = field(default_factory=list)
+
+
+class RolloutLoadError(Exception):
+    """A rollout file that cannot be continued; the message is one line."""
+
+
+def load_thread(path: Path) -> RecordedThread:
+    try:
+        recorded = read_rollout(path)
+    except OSError as err:
+        raise RolloutLoadError(f"cannot read session file {path}: {err.strerror}") from None
+    thread_id = recorded.thread_id
+    if thread_id is None:
+        raise RolloutLoadError(f"{path} has no session_meta record: not a session file")
+    meta = recorded.session_meta or {}
+    history, warnings = _typed_history(recorded.history, path)
+    session_id = meta.get("session_id")
+    return RecordedThread(
+        path=path,
+        thread_id=thread_id,
+        session_id=session_id if isinstance(session_id, str) else thread_id,
+        history=history,
+        base_instructions=_base_instructions(meta),
+        warnings=[*recorded.warnings, *warnings],
+    )
+
+
+def continue_recording(state: ThreadState, recorded: RecordedThread) -> None:
+    """Make `state` the recorded thread: same ids and history, appending to the same file."""
+    state.thread_id = recorded.thread_id
+    state.session_id = recorded.session_id
+    state.context.replace_history(recorded.history)
+    if recorded.base_instructions is not None:
+        # The same instructions keep the request prefix identical, so prompt caches still hit.
+        state.context.base_instructions = recorded.base_instructions
+    state.recorder = RolloutRecorder.resume(recorded.path)
+    state.rollout_path = recorded.path
+
+
+def _typed_history(items: list[dict[str, Any]], path: Path) -> tuple[list[ResponseItem], list[str]]:
+    history: list[ResponseItem] = []
+    warnings: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            history.append(parse_item(item))
+        except ValidationError as err:
+            warnings.append(f"{path}: history item {index} skipped: {err.errors()[0]['msg']}")
+    return history, warnings
+
+
+def _base_instructions(meta: dict[str, Any]) -> str | None:
+    value = meta.get("base_instructions")
+    if isinstance(value, dict):
+        value = value.get("text")
+    return value if isinstance(value, str) else None
