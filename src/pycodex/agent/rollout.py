@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pycodex._version import __version__
 from pycodex.agent.state import ThreadState
 from pycodex.protocol.items import ResponseItem, parse_item
+from pycodex.protocol.policies import SandboxMode, SandboxPolicy
 from pycodex.sessions import RolloutRecorder, format_timestamp, read_rollout
 
 
@@ -48,14 +49,23 @@ def turn_context(state: ThreadState) -> dict[str, Any]:
     return {
         "cwd": str(state.context.cwd),
         "approval_policy": state.context.approval_policy.value,
-        "sandbox_policy": {
-            "mode": policy.mode.value,
-            "writable_roots": [str(root) for root in policy.writable_roots],
-            "network_access": policy.network_access,
-        },
+        "sandbox_policy": _sandbox_policy_record(policy),
         "model": settings.model,
         "effort": settings.reasoning_effort,
         "summary": settings.reasoning_summary or "auto",
+    }
+
+
+def _sandbox_policy_record(policy: SandboxPolicy) -> dict[str, Any]:
+    """Upstream's shape: tagged by `type`, workspace-write carrying its roots and switches."""
+    if policy.mode is not SandboxMode.WORKSPACE_WRITE:
+        return {"type": policy.mode.value}
+    return {
+        "type": policy.mode.value,
+        "writable_roots": [str(root) for root in policy.writable_roots],
+        "network_access": policy.network_access,
+        "exclude_tmpdir_env_var": policy.exclude_tmpdir_env_var,
+        "exclude_slash_tmp": policy.exclude_slash_tmp,
     }
 
 
