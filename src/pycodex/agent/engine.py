@@ -2,21 +2,37 @@
 
 Frontends `submit()` ops and read `events()`. One task runs the op loop; each user turn runs in its
 own task so `Interrupt` can cancel it. Input submitted while a turn runs is steered into that turn
-at its next sampling boundary.
+at its next sampling boundary; input that arrived too late for any boundary starts a follow-up turn
+as soon as the turn ends, so nothing the user typed is silently dropped. Model and effort changes
+(`SetModel`, `SetReasoningEffort`) apply from the next turn on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 
+from pycodex.agent.compact import compact
 from pycodex.agent.input import user_input_item
 from pycodex.agent.state import ThreadState
-from pycodex.agent.turn import run_turn
+from pycodex.agent.turn import request_context, run_turn
 from pycodex.protocol import events as ev
 from pycodex.protocol.events import EngineEvent
-from pycodex.protocol.ops import Interrupt, Op, Shutdown, UserTurn
+from pycodex.protocol.items import ResponseItem
+from pycodex.protocol.ops import (
+    Compact,
+    Interrupt,
+    Op,
+    SetModel,
+    SetReasoningEffort,
+    Shutdown,
+    UserTurn,
+)
+
+SettingsChange = SetModel | SetReasoningEffort
 
 ShutdownHook = Callable[[], Awaitable[None]]
 
@@ -28,6 +44,7 @@ class Engine:
         self._events: asyncio.Queue[EngineEvent] = asyncio.Queue()
         self._turn: asyncio.Task[object] | None = None
         self._on_shutdown = on_shutdown
+        self._settings_changes: list[SettingsChange] = []
 
     def submit(self, op: Op) -> None:
         self._ops.put_nowait(op)
@@ -52,16 +69,50 @@ class Engine:
                     self._user_turn(op)
                 case Interrupt():
                     await self._cancel_turn()
+                case Compact():
+                    self._compact()
+                case SetModel() | SetReasoningEffort():
+                    self._settings_changes.append(op)
+                    if not self._turn_running():
+                        self._apply_settings()
                 case Shutdown():
                     await self._shutdown()
                     return
 
+    def _compact(self) -> None:
+        """Manual compaction runs like a turn (Interrupt cancels it), never during one."""
+        if self._turn_running():
+            self.emit(ev.Warning("a turn is running: compact again once it has finished"))
+            return
+        request = request_context(self.state, str(uuid.uuid4()))
+        self._turn = asyncio.create_task(compact(self.state, self.emit, "manual", request))
+
     def _user_turn(self, op: UserTurn) -> None:
         item = user_input_item(op.items)
-        if self._turn is not None and not self._turn.done():
+        if self._turn_running():
             self.state.pending_input.append(item)
             return
-        self._turn = asyncio.create_task(run_turn(self.state, [item], self.emit))
+        self._turn = asyncio.create_task(self._run_turns([item]))
+
+    def _turn_running(self) -> bool:
+        return self._turn is not None and not self._turn.done()
+
+    async def _run_turns(self, items: Sequence[ResponseItem]) -> None:
+        """One turn, then one more per batch of steering input that missed every boundary."""
+        while items:
+            self._apply_settings()
+            await run_turn(self.state, items, self.emit)
+            items, self.state.pending_input = self.state.pending_input, []
+
+    def _apply_settings(self) -> None:
+        for change in self._settings_changes:
+            settings = self.state.client.settings
+            match change:
+                case SetModel(model=model):
+                    self.state.client.settings = replace(settings, model=model)
+                case SetReasoningEffort(effort=effort):
+                    self.state.client.settings = replace(settings, reasoning_effort=effort)
+        self._settings_changes.clear()
 
     async def _cancel_turn(self) -> None:
         if self._turn is None or self._turn.done():

@@ -7,11 +7,13 @@ print(result.output_text)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
+from pycodex.agent.compact import compact
 from pycodex.agent.input import user_input_item
 from pycodex.agent.state import ThreadState
-from pycodex.agent.turn import TurnResult, run_turn
+from pycodex.agent.turn import TurnResult, request_context, run_turn
 from pycodex.client.base import ModelClient
 from pycodex.context.manager import ContextManager
 from pycodex.protocol.events import EngineEvent
@@ -44,6 +46,11 @@ class AgentLoop:
     async def run_turn(self, prompt: str | UserTurn) -> TurnResult:
         turn = prompt if isinstance(prompt, UserTurn) else UserTurn((TextInput(prompt),))
         return await run_turn(self.state, [user_input_item(turn.items)], self._emit)
+
+    async def compact(self) -> bool:
+        """Compact the history now (as `/compact` does); False when it failed."""
+        request = request_context(self.state, str(uuid.uuid4()))
+        return await compact(self.state, self._emit, "manual", request)
 
     def _emit(self, event: EngineEvent) -> None:
         if self._on_event is not None:

@@ -74,7 +74,9 @@ def _handle(state: ThreadState, event: ResponseEvent, result: SampleResult, emit
             emit(ev.AgentMessageDelta(delta))
         case ReasoningSummaryDelta(delta=delta):
             emit(ev.ReasoningDelta(delta))
-        case ResponseCompleted(usage=usage) if usage is not None:
+        case ResponseCompleted(usage=usage, response_id=response_id) if usage is not None:
+            state.last_response_id = response_id
+            state.context_tokens = usage.total_tokens
             state.total_usage = state.total_usage + usage
             emit(ev.TokenCount(total=state.total_usage, last=usage))
             state.record_event({"type": "token_count", "info": _usage_info(state, usage)})

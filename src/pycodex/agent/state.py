@@ -54,6 +54,12 @@ class ThreadState:
     recorder: Recorder | None = None
     services: dict[str, Any] = field(default_factory=dict)
     total_usage: TokenUsage = field(default_factory=TokenUsage)
+    # How full the context is: the last response's total tokens (reset by compaction).
+    context_tokens: int = 0
+    # Compact automatically once `context_tokens` reaches this; None or 0 turns it off.
+    auto_compact_token_limit: int | None = None
+    remote_compaction: bool = False
+    last_response_id: str | None = None
     # User input that arrived while a turn ran; taken in at the next sampling boundary.
     pending_input: list[ResponseItem] = field(default_factory=list)
     turns_started: int = 0

@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pycodex.agent.compact import compact, should_auto_compact
 from pycodex.agent.rollout import turn_context
 from pycodex.agent.sampling import SampleResult, ToolCall, sample
 from pycodex.agent.state import Emit, ThreadState
 from pycodex.client.request import RequestContext
 from pycodex.protocol import events as ev
-from pycodex.protocol.errors import ModelError
+from pycodex.protocol.errors import ContextWindowExceeded, ModelError
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -57,18 +58,14 @@ async def run_turn(
     state.record_event({"type": "task_started", "turn_id": turn_id})
     if state.recorder is not None:
         state.recorder.record_turn_context(turn_context(state))
-    state.record([*state.context.turn_context_items(), *user_input])
-    for item in user_input:
-        state.record_event({"type": "user_message", "message": _text_of(item)})
-    request = RequestContext(
-        thread_id=state.thread_id,
-        session_id=state.session_id,
-        turn_id=turn_id,
-        client_request_id=str(uuid.uuid4()),
-        sandbox_mode=state.context.sandbox_policy.mode.value,
-    )
+    request = request_context(state, turn_id)
     result = TurnResult(turn_id=turn_id, output_text=None)
     try:
+        if should_auto_compact(state):
+            await compact(state, emit, "pre_turn", request)
+        state.record([*state.context.turn_context_items(), *user_input])
+        for item in user_input:
+            state.record_event({"type": "user_message", "message": _text_of(item)})
         result.output_text = await _loop(state, request, emit)
     except ModelError as err:
         result.error = str(err)
@@ -89,11 +86,29 @@ async def run_turn(
     return result
 
 
+def request_context(state: ThreadState, turn_id: str) -> RequestContext:
+    return RequestContext(
+        thread_id=state.thread_id,
+        session_id=state.session_id,
+        turn_id=turn_id,
+        client_request_id=str(uuid.uuid4()),
+        sandbox_mode=state.context.sandbox_policy.mode.value,
+    )
+
+
 async def _loop(state: ThreadState, request: RequestContext, emit: Emit) -> str | None:
     last_message: str | None = None
     attempts = 0
+    overflow_compacted = False
     while True:
-        outcome = await sample(state, request, emit)
+        try:
+            outcome = await sample(state, request, emit)
+        except ContextWindowExceeded as err:
+            if overflow_compacted or not await _compact_on_overflow(state, err, request, emit):
+                raise
+            overflow_compacted = True
+            continue
+        overflow_compacted = False
         last_message = outcome.last_message or last_message
         if outcome.tool_calls:
             await _run_tools(state, request.turn_id, outcome.tool_calls, emit)
@@ -103,6 +118,24 @@ async def _loop(state: ThreadState, request: RequestContext, emit: Emit) -> str 
         if not outcome.tool_calls:
             return last_message
         _take_pending_input(state)
+        if should_auto_compact(state):
+            await compact(state, emit, "mid_turn", request)
+
+
+async def _compact_on_overflow(
+    state: ThreadState, err: ContextWindowExceeded, request: RequestContext, emit: Emit
+) -> bool:
+    """The request did not fit: note how big it was, compact, and let the caller retry once."""
+    if err.requested_tokens is not None:
+        state.context_tokens = err.requested_tokens
+        sample_usage = TokenUsage(
+            input_tokens=err.requested_tokens, total_tokens=err.requested_tokens
+        )
+        emit(ev.TokenCount(total=state.total_usage, last=sample_usage))
+        state.record_event(
+            {"type": "token_count", "info": {"last_token_usage": sample_usage.to_event_payload()}}
+        )
+    return await compact(state, emit, "overflow", request)
 
 
 async def _before_retry(

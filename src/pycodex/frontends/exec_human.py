@@ -83,6 +83,10 @@ class ExecHumanPrinter:
                 self._line(f"{self.styles.bold('web search')}: {query}")
             case ev.TokenCount(total=total):
                 self.total_tokens = total.total_tokens
+            case ev.CompactionCompleted():
+                self._line(self.styles.dim(_compaction_line(event)))
+            case ev.CompactionFailed(message=message):
+                self._line(self.styles.red(f"warning: context compaction failed: {message}"))
             case ev.StreamRetry():
                 self._line(self.styles.dim(event.message))
             case ev.Warning(message=message):
@@ -118,6 +122,14 @@ class ExecHumanPrinter:
     def _line(self, text: str) -> None:
         self.err.write(text + "\n")
         self.err.flush()
+
+
+def _compaction_line(event: ev.CompactionCompleted) -> str:
+    line = (
+        f"context compacted ({event.phase}): ~{event.tokens_before} -> ~{event.tokens_after} "
+        f"tokens, {event.items_kept} items kept"
+    )
+    return line + (f", {event.items_pruned} tool calls pruned" if event.items_pruned else "")
 
 
 _KIND_LETTER = {"add": "A", "delete": "D", "update": "M"}

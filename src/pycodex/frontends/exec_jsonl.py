@@ -50,6 +50,20 @@ class ExecJsonlProcessor:
             case ev.TokenCount(total=total):
                 self.usage = total
                 return []
+            case ev.CompactionCompleted():
+                item = out.ContextCompactionItem(
+                    id=self._new_id(),
+                    phase=event.phase,
+                    tokens_before=event.tokens_before,
+                    tokens_after=event.tokens_after,
+                    items_kept=event.items_kept,
+                    items_pruned=event.items_pruned,
+                    remote=event.remote,
+                )
+                return [out.ItemCompleted(item=item)]
+            case ev.CompactionFailed(message=message):
+                text = f"context compaction failed: {message}"
+                return [out.ItemCompleted(item=out.ErrorItem(id=self._new_id(), message=text))]
             case ev.StreamRetry():
                 return [out.ThreadError(message=event.message)]
             case ev.Warning(message=message):
@@ -64,6 +78,7 @@ class ExecJsonlProcessor:
                 | ev.ReasoningDelta()
                 | ev.ToolCallBegin()
                 | ev.ToolCallEnd()
+                | ev.CompactionStarted()
                 | ev.ShutdownComplete()
             ):
                 return []

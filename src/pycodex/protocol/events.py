@@ -145,6 +145,31 @@ class TokenCount:
     model_context_window: int | None = None
 
 
+CompactionPhase = Literal["manual", "pre_turn", "mid_turn", "overflow"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionStarted:
+    phase: CompactionPhase
+    tokens_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionCompleted:
+    phase: CompactionPhase
+    tokens_before: int
+    tokens_after: int
+    items_kept: int
+    items_pruned: int
+    remote: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionFailed:
+    phase: CompactionPhase
+    message: str
+
+
 @dataclass(frozen=True, slots=True)
 class StreamRetry:
     """The turn is re-sending its request after a retryable failure."""
@@ -207,6 +232,9 @@ EngineEvent = (
     | ToolCallBegin
     | ToolCallEnd
     | TokenCount
+    | CompactionStarted
+    | CompactionCompleted
+    | CompactionFailed
     | StreamRetry
     | Warning
     | Error

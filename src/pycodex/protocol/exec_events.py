@@ -83,6 +83,19 @@ class TodoListItem(_Frozen):
     items: list[TodoEntry]
 
 
+class ContextCompactionItem(_Frozen):
+    """pycodex extension: the history was compacted (consumers may ignore unknown item types)."""
+
+    id: str
+    type: Literal["context_compaction"] = "context_compaction"
+    phase: str
+    tokens_before: int
+    tokens_after: int
+    items_kept: int
+    items_pruned: int
+    remote: bool
+
+
 class ErrorItem(_Frozen):
     id: str
     type: Literal["error"] = "error"
@@ -97,6 +110,7 @@ ThreadItem = (
     | McpToolCallItem
     | WebSearchItem
     | TodoListItem
+    | ContextCompactionItem
     | ErrorItem
 )
 

@@ -38,8 +38,27 @@ class Interrupt:
 
 
 @dataclass(frozen=True, slots=True)
+class Compact:
+    """Summarize the history now and replace it with the compacted form."""
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     """Finish: abort any turn, stop processes, flush the session file."""
 
 
-Op = UserTurn | Interrupt | Shutdown
+@dataclass(frozen=True, slots=True)
+class SetModel:
+    """Use this model for the thread's next turns (a running turn keeps its model)."""
+
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetReasoningEffort:
+    """Use this reasoning effort for the next turns; None sends no effort at all."""
+
+    effort: str | None
+
+
+Op = UserTurn | Interrupt | Compact | Shutdown | SetModel | SetReasoningEffort

@@ -1,0 +1,94 @@
+"""Pure functions over a history: what compaction keeps, prunes and puts back.
+
+A compacted history is: the initial context (as the context manager renders it now), the most
+recent real user messages within a token budget (newest first, never cut in the middle, put back
+in their original order), and the summary as a user message marked with `SUMMARY_TAG`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+
+from pycodex.context.tokens import approx_token_count
+from pycodex.protocol.items import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    InputText,
+    Message,
+    ResponseItem,
+)
+
+SUMMARY_TAG = "<compaction_summary>"
+USER_MESSAGE_BUDGET_TOKENS = 20_000
+# Text parts starting with these are context pycodex injected, not something the user typed.
+INJECTED_PREFIXES = (
+    "<environment_context>",
+    "# AGENTS.md instructions for ",
+    "<user_instructions>",
+    SUMMARY_TAG,
+)
+
+
+def load_prompt(name: str) -> str:
+    return resources.files("pycodex.compaction").joinpath(f"prompts/{name}").read_text("utf-8")
+
+
+def is_real_user_message(item: ResponseItem) -> bool:
+    if not isinstance(item, Message) or item.role != "user":
+        return False
+    texts = [part.text for part in item.content if isinstance(part, InputText)]
+    return not any(text.startswith(INJECTED_PREFIXES) for text in texts)
+
+
+def recent_user_messages(
+    history: Sequence[ResponseItem], budget_tokens: int = USER_MESSAGE_BUDGET_TOKENS
+) -> list[Message]:
+    """The newest real user messages that fit the budget together, oldest first."""
+    kept: list[Message] = []
+    used = 0
+    for item in reversed(history):
+        if not is_real_user_message(item):
+            continue
+        assert isinstance(item, Message)
+        cost = approx_token_count(item.text)
+        if used + cost > budget_tokens:
+            break
+        kept.append(item)
+        used += cost
+    kept.reverse()
+    return kept
+
+
+def summary_message(summary: str) -> Message:
+    text = f"{load_prompt('summary_prefix.md')}\n{summary.strip()}\n</compaction_summary>"
+    return Message(role="user", content=[InputText(text=text)])
+
+
+def compacted_history(
+    initial_context: Sequence[ResponseItem], history: Sequence[ResponseItem], summary: str
+) -> list[ResponseItem]:
+    return [*initial_context, *recent_user_messages(history), summary_message(summary)]
+
+
+def summarization_input(history: Sequence[ResponseItem]) -> list[ResponseItem]:
+    """What the summarizing request sends: the history, then the request for a handoff note."""
+    request = Message(role="user", content=[InputText(text=load_prompt("summarize.md"))])
+    return [*history, request]
+
+
+def without_oldest_tool_call(history: Sequence[ResponseItem]) -> list[ResponseItem] | None:
+    """The history minus its oldest tool call and that call's output; None if there is none."""
+    call_id = next(
+        (item.call_id for item in history if isinstance(item, FunctionCall | CustomToolCall)),
+        None,
+    )
+    if call_id is None:
+        return None
+    return [item for item in history if getattr(item, "call_id", None) != call_id]
+
+
+def is_tool_output(item: ResponseItem) -> bool:
+    return isinstance(item, FunctionCallOutput | CustomToolCallOutput)
