@@ -40,6 +40,8 @@ class ExecArgs:
     config: tuple[str, ...] = ()
     color: str = "auto"
     oss: bool = False
+    local_provider: str | None = None
+    vllm_endpoint: str | None = None
     resume: bool = False
     resume_last: bool = False
     resume_id: str | None = None
@@ -68,7 +70,15 @@ def _build_parser() -> _Parser:
     p.add_argument("--ephemeral", action="store_true")
     p.add_argument("-c", "--config", action="append", default=[])
     p.add_argument("--color", choices=["always", "never", "auto"], default="auto")
-    p.add_argument("--oss", action="store_true")
+    p.add_argument("--oss", action="store_true", help="use a local Chat Completions server")
+    p.add_argument(
+        "--local-provider",
+        metavar="NAME",
+        help="with or without --oss: ollama, lmstudio, vllm, llamacpp, or a provider id",
+    )
+    p.add_argument(
+        "--vllm-endpoint", metavar="URL", help="a vLLM server, e.g. http://localhost:8000/v1"
+    )
     p.add_argument("--last", action="store_true", help="with `resume`: the newest session")
     # Passed by the TypeScript SDK; recorded, no behaviour attached.
     p.add_argument("--thread-source")
@@ -91,6 +101,10 @@ def parse_exec_args(argv: list[str]) -> ExecArgs:
         raise UsageError("--last is only valid with `exec resume`")
     if len(positionals) > 1:
         raise UsageError(f"unexpected argument {positionals[1]!r}; quote the prompt")
+    if ns.vllm_endpoint is not None and not ns.vllm_endpoint.startswith(("http://", "https://")):
+        raise UsageError(
+            f"--vllm-endpoint expects an http:// or https:// URL, got {ns.vllm_endpoint!r}"
+        )
     images = tuple(Path(part) for value in ns.image for part in value.split(",") if part)
     extra = {"thread_source": ns.thread_source} if ns.thread_source else {}
     return ExecArgs(
@@ -111,6 +125,8 @@ def parse_exec_args(argv: list[str]) -> ExecArgs:
         config=tuple(ns.config),
         color=ns.color,
         oss=ns.oss,
+        local_provider=ns.local_provider,
+        vllm_endpoint=ns.vllm_endpoint,
         resume=resume,
         resume_last=ns.last,
         resume_id=resume_id,

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pycodex.cli.exec_args import ExecArgs, UsageError, parse_exec_args
 from pycodex.cli.exec_session import ExecOutcome, run_exec_session
+from pycodex.cli.local_provider import local_overrides, wants_served_model, with_served_model
+from pycodex.client.factory import ModelListError
 from pycodex.config import Config, ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 from pycodex.protocol.ops import ImageInput, InputItem, TextInput
 from pycodex.protocol.policies import AskForApproval, SandboxMode
@@ -47,8 +49,8 @@ def _resolve(args: ExecArgs) -> Config:
     if not any(key == "approval_policy" for key, _ in overrides) and approval is None:
         # exec has nobody to ask: its default policy is `never`, unless configured otherwise.
         overrides.insert(0, ("approval_policy", "never"))
-    if args.oss:
-        overrides.insert(0, ("model_provider", "oss"))
+    # Before the user's own `-c` pairs, so those refine what the local-server flags set up.
+    overrides[:0] = local_overrides(args, os.environ)
     return resolve_config(
         ConfigOverrides(
             model=args.model,
@@ -123,11 +125,28 @@ def _run(args: ExecArgs, config: Config, prompt: str, items: tuple[InputItem, ..
         interrupted = asyncio.Event()
         loop.add_signal_handler(signal.SIGINT, interrupted.set)
         try:
-            return await run_exec_session(args, config, prompt, items, interrupted)
+            chosen = await _local_model(args, config)
+            if chosen is None:
+                return ExecOutcome(2, None, "no model")
+            return await run_exec_session(args, chosen, prompt, items, interrupted)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
 
     return asyncio.run(main())
+
+
+async def _local_model(args: ExecArgs, config: Config) -> Config | None:
+    """The config with the model a local server serves (see `local_provider`); None on error."""
+    if not wants_served_model(args):
+        return config
+    try:
+        return await with_served_model(config)
+    except (ModelListError, ConfigError) as err:
+        sys.stderr.write(
+            f"error: cannot choose a model for provider '{config.model_provider_id}': {err}; "
+            "pass one with -m MODEL\n"
+        )
+        return None
 
 
 def _finish(args: ExecArgs, outcome: ExecOutcome) -> int:

@@ -1,4 +1,4 @@
-"""Wiring one `pycodex exec` run: config → client, context, tools, engine → frontend."""
+"""One `pycodex exec` run: build the thread (cli/wiring.py), drive one turn, print its events."""
 
 from __future__ import annotations
 
@@ -8,19 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pycodex.agent.engine import Engine
-from pycodex.agent.rollout import (
-    RolloutLoadError,
-    continue_recording,
-    load_thread,
-    session_meta,
-    start_recording,
-)
-from pycodex.agent.state import ThreadState
+from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.cli.exec_args import ExecArgs
-from pycodex.client.request import ModelSettings
-from pycodex.client.responses import ResponsesModelClient
+from pycodex.cli.wiring import BuiltThread, build_thread, session_configured
 from pycodex.config import Config, ConfigError
-from pycodex.context.manager import ContextManager
 from pycodex.frontends.exec_human import ExecHumanPrinter, Styles
 from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
 from pycodex.protocol import events as ev
@@ -28,8 +19,6 @@ from pycodex.protocol.exec_events import to_json_line
 from pycodex.protocol.ops import InputItem, Interrupt, Shutdown, UserTurn
 from pycodex.protocol.policies import SandboxMode
 from pycodex.sessions import SessionError, find_session, latest_session
-from pycodex.sessions.ids import new_thread_id
-from pycodex.tools.builtin import build_default_tools
 
 
 @dataclass(frozen=True)
@@ -46,73 +35,27 @@ async def run_exec_session(
     items: tuple[InputItem, ...],
     interrupted: asyncio.Event,
 ) -> ExecOutcome:
-    context = ContextManager.from_config(config)
-    for warning in context.warnings:
+    try:
+        recorded = _recorded_thread(args, config) if args.resume else None
+        thread = build_thread(config, originator="pycodex_exec", source="exec", recorded=recorded)
+    except (ConfigError, SessionError, RolloutLoadError) as err:
+        sys.stderr.write(f"error: {err}\n")
+        return ExecOutcome(2, None, str(err))
+    for warning in thread.warnings:
         sys.stderr.write(f"warning: {warning}\n")
-    info = context.model_info
-    assert info is not None  # from_config always resolves the model
-    settings = ModelSettings(
-        model=config.model,
-        reasoning_effort=info.reasoning_effort,
-        reasoning_summary=info.reasoning_summary,
-        verbosity=info.verbosity,
-    )
-    try:
-        client = ResponsesModelClient.from_config(
-            config, originator="pycodex_exec", settings=settings
-        )
-    except ConfigError as err:
-        sys.stderr.write(f"error: {err}\n")
-        return ExecOutcome(2, None, str(err))
-    tools, services = build_default_tools(config, info)
-    state = ThreadState(
-        client=client,
-        tools=tools,
-        context=context,
-        thread_id=new_thread_id(),
-        shell_environment_policy=config.shell_environment_policy,
-        output_schema=config.output_schema,
-        parallel_tool_calls=info.parallel_tool_calls,
-        tool_output_token_limit=info.tool_output_token_limit,
-        services=services.as_dict(),
-    )
-    try:
-        _attach_rollout(state, args, config)
-    except (SessionError, RolloutLoadError) as err:
-        sys.stderr.write(f"error: {err}\n")
-        await client.aclose()
-        return ExecOutcome(2, None, str(err))
-
-    async def shutdown() -> None:
-        await services.shutdown()
-        if state.recorder is not None:
-            await state.recorder.close()
-
-    engine = Engine(state, on_shutdown=shutdown)
     _warn_unenforced(config)
     try:
-        return await _drive(engine, args, config, prompt, items, interrupted)
+        return await _drive(thread, args, config, prompt, items, interrupted)
     finally:
-        await client.aclose()
+        await thread.aclose()
 
 
-def _attach_rollout(state: ThreadState, args: ExecArgs, config: Config) -> None:
-    """Continue the session `exec resume` names, or start recording a new one."""
-    if args.resume:
-        path = _session_to_resume(args, config)
-        recorded = load_thread(path)
-        for warning in recorded.warnings:
-            sys.stderr.write(f"warning: {warning}\n")
-        continue_recording(state, recorded)
-    elif not config.ephemeral:
-        meta = session_meta(
-            state,
-            cwd=config.cwd,
-            originator="pycodex_exec",
-            provider_id=config.model_provider_id,
-            source="exec",
-        )
-        start_recording(state, config.codex_home, meta)
+def _recorded_thread(args: ExecArgs, config: Config) -> RecordedThread:
+    """The session `exec resume` names; its reader warnings are printed here."""
+    recorded = load_thread(_session_to_resume(args, config))
+    for warning in recorded.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    return recorded
 
 
 def _session_to_resume(args: ExecArgs, config: Config) -> Path:
@@ -127,17 +70,18 @@ def _session_to_resume(args: ExecArgs, config: Config) -> Path:
 
 
 async def _drive(
-    engine: Engine,
+    thread: BuiltThread,
     args: ExecArgs,
     config: Config,
     prompt: str,
     items: tuple[InputItem, ...],
     interrupted: asyncio.Event,
 ) -> ExecOutcome:
+    engine = thread.engine
     sink = _Sink(args, config, prompt)
     runner = asyncio.create_task(engine.run())
     watcher = asyncio.create_task(_forward_interrupt(engine, interrupted))
-    engine.emit(_session_configured(engine.state, config))
+    engine.emit(session_configured(engine.state, config))
     engine.submit(UserTurn(items))
     last_message: str | None = None
     failed = False
@@ -184,21 +128,6 @@ class _Sink:
             self.human.header(_header_lines(config, event), prompt)
             return
         self.human.process(event)
-
-
-def _session_configured(state: ThreadState, config: Config) -> ev.SessionConfigured:
-    return ev.SessionConfigured(
-        thread_id=state.thread_id,
-        session_id=state.session_id,
-        model=config.model,
-        provider_id=config.model_provider_id,
-        cwd=config.cwd,
-        approval_policy=config.approval_policy.value,
-        sandbox_mode=config.sandbox_mode.value,
-        reasoning_effort=state.client.settings.reasoning_effort,
-        reasoning_summary=state.client.settings.reasoning_summary,
-        rollout_path=state.rollout_path,
-    )
 
 
 def _header_lines(config: Config, event: ev.SessionConfigured) -> list[tuple[str, str]]:

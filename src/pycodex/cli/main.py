@@ -11,28 +11,28 @@ from collections.abc import Sequence
 from pycodex._version import __version__
 
 USAGE = """\
-usage: pycodex [--version] [--help] <command> [args]
+usage: pycodex [OPTIONS] [PROMPT]      the interactive agent (`pycodex --help-interactive`)
+       pycodex <command> [args]
 
 commands:
+  resume       continue a recorded session interactively (`pycodex resume --last`)
   exec         run the agent non-interactively (`pycodex exec --help`)
   exec resume  continue a recorded session (`pycodex exec resume --last "next step"`)
   sessions     list recorded sessions of this directory (--all for every directory)
   fork         copy a recorded session into a new thread
   apply-patch  apply a patch read from stdin to the current directory
-
-Interactive mode (`pycodex` with no command) is not available yet: use `pycodex exec`.
 """
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help", "help"):
+    if args and args[0] in ("-h", "--help", "help"):
         sys.stdout.write(USAGE)
-        return 0 if args else 2
-    if args[0] in ("-V", "--version"):
+        return 0
+    if args and args[0] in ("-V", "--version"):
         sys.stdout.write(f"pycodex {__version__}\n")
         return 0
-    command, rest = args[0], args[1:]
+    command, rest = (args[0], args[1:]) if args else ("", [])
     # httpx imports its own command-line tool (click, rich, pygments: ~60 ms) whenever click is
     # installed; pycodex never uses it, so the CLI marks that module as absent before httpx loads.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
@@ -50,10 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pycodex.cli.apply_patch_command import run_apply_patch_command
 
         return run_apply_patch_command(rest)
-    sys.stderr.write(
-        f"error: unknown command {command!r}; run `pycodex --help` for the list of commands\n"
-    )
-    return 2
+    if command == "--help-interactive":
+        from pycodex.cli.interactive_command import interactive_help
+
+        sys.stdout.write(interactive_help())
+        return 0
+    from pycodex.cli.interactive_command import run_interactive
+
+    if command == "resume":
+        return run_interactive(rest, resume=True)
+    # No command: the interactive agent, with the arguments as its options and prompt.
+    return run_interactive(args)
 
 
 def entry() -> None:

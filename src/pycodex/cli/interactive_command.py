@@ -1,0 +1,190 @@
+"""`pycodex [OPTIONS] [PROMPT]`: the interactive agent.
+
+On a terminal it opens the input line (running PROMPT first when given) and stays until /exit,
+Ctrl-D or a confirmed Ctrl-C. When stdin or stdout is not a terminal it runs the one turn (PROMPT,
+piped stdin, or both), prints it and exits: 0 on success, 1 when the turn failed, 2 for usage and
+configuration errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
+from pycodex.cli.exec_args import UsageError
+from pycodex.cli.exec_command import read_prompt
+from pycodex.cli.wiring import build_thread
+from pycodex.config import Config, ConfigError, ConfigOverrides, parse_cli_override, resolve_config
+from pycodex.frontends.repl import ReplApp, ReplThread, ThreadFactory, run_plain
+from pycodex.frontends.repl.markup import Painter
+from pycodex.frontends.repl.user_input import ReplUserInput
+from pycodex.protocol.policies import AskForApproval, SandboxMode
+from pycodex.sessions import SessionError, find_session, latest_session
+
+ORIGINATOR = "pycodex_cli"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `pycodex --help`)")
+
+
+def _build_parser(resume: bool = False) -> _Parser:
+    if resume:
+        p = _Parser(prog="pycodex resume", description="Continue a recorded session.")
+        p.add_argument("session_id", nargs="?", metavar="SESSION_ID", help="id or unique prefix")
+        p.add_argument("--last", action="store_true", help="the newest session of this directory")
+    else:
+        p = _Parser(prog="pycodex", description="The interactive coding agent.")
+    p.add_argument("prompt", nargs="?", metavar="PROMPT", help="first message to send")
+    p.add_argument("-m", "--model")
+    p.add_argument("-p", "--profile")
+    p.add_argument("-s", "--sandbox", choices=[mode.value for mode in SandboxMode])
+    p.add_argument("-a", "--ask-for-approval", choices=[policy.value for policy in AskForApproval])
+    p.add_argument("--full-auto", action="store_true")
+    p.add_argument(
+        "--dangerously-bypass-approvals-and-sandbox", "--yolo", dest="yolo", action="store_true"
+    )
+    p.add_argument("-C", "--cd", type=Path)
+    p.add_argument("--add-dir", action="append", default=[], type=Path)
+    p.add_argument("-c", "--config", action="append", default=[])
+    p.add_argument("-i", "--image", action="append", default=[])
+    p.add_argument("--color", choices=["always", "never", "auto"], default="auto")
+    p.add_argument("--oss", action="store_true")
+    p.add_argument("--no-alt-screen", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def interactive_help() -> str:
+    return _build_parser().format_help()
+
+
+def run_interactive(argv: list[str], *, resume: bool = False) -> int:
+    """`pycodex …`; with `resume`, `pycodex resume [SESSION_ID | --last] [PROMPT] …`."""
+    try:
+        args = _build_parser(resume).parse_args(argv)
+        config = _resolve(args)
+        recorded = _recorded(args, config) if resume else None
+        config.model_provider.api_key(config.env)  # a missing key is an error before any input
+        images = tuple(Path(part) for value in args.image for part in value.split(",") if part)
+        for image in images:
+            if not image.is_file():
+                raise UsageError(f"--image: {image} is not a readable file")
+        on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+        prompt = args.prompt if on_terminal else read_prompt(args.prompt)
+    except (UsageError, ConfigError, SessionError, RolloutLoadError) as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    for warning in config.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    colour = _colour(args.color, on_terminal)
+    factory = _thread_factory(config, recorded)
+    if on_terminal:
+        return asyncio.run(_interactive(config, factory, prompt, images, colour))
+    return asyncio.run(_plain(config, factory, prompt, colour))
+
+
+def _recorded(args: argparse.Namespace, config: Config) -> RecordedThread:
+    """The session `pycodex resume` continues: by id (or prefix), or the newest here."""
+    if args.session_id is not None and args.last:
+        raise UsageError("resume takes a SESSION_ID or --last, not both")
+    if args.session_id is not None:
+        path = find_session(config.codex_home, args.session_id)
+    else:
+        found = latest_session(config.codex_home, config.cwd)
+        if found is None:
+            raise SessionError(f"no recorded session for {config.cwd} (see `pycodex sessions`)")
+        path = found
+    recorded = load_thread(path)
+    for warning in recorded.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    return recorded
+
+
+def _resolve(args: argparse.Namespace) -> Config:
+    sandbox = SandboxMode(args.sandbox) if args.sandbox else None
+    approval = AskForApproval(args.ask_for_approval) if args.ask_for_approval else None
+    if args.full_auto:
+        sandbox = sandbox or SandboxMode.WORKSPACE_WRITE
+        approval = approval or AskForApproval.ON_REQUEST
+    if args.yolo:
+        sandbox, approval = SandboxMode.DANGER_FULL_ACCESS, AskForApproval.NEVER
+    overrides = [parse_cli_override(raw) for raw in args.config]
+    if args.oss:
+        overrides.insert(0, ("model_provider", "oss"))
+    return resolve_config(
+        ConfigOverrides(
+            model=args.model,
+            profile=args.profile,
+            cwd=args.cd,
+            approval_policy=approval,
+            sandbox_mode=sandbox,
+            additional_writable_roots=tuple(args.add_dir),
+            cli_overrides=overrides,
+        ),
+        env=os.environ,
+    )
+
+
+def _colour(choice: str, on_terminal: bool) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    # https://no-color.org: any non-empty NO_COLOR turns colour off.
+    return on_terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> ThreadFactory:
+    """Builds the session's threads: the first continues `recorded` when given, /new starts
+    fresh ones."""
+    pending = [recorded] if recorded is not None else []
+
+    def build(user_input: ReplUserInput | None) -> ReplThread:
+        built = build_thread(
+            config,
+            originator=ORIGINATOR,
+            source="cli",
+            user_input=user_input,
+            recorded=pending.pop() if pending else None,
+        )
+        for warning in built.warnings:
+            sys.stderr.write(f"warning: {warning}\n")
+        return ReplThread(built.engine, built.configured, built.aclose)
+
+    return build
+
+
+async def _interactive(
+    config: Config,
+    factory: ThreadFactory,
+    prompt: str | None,
+    images: tuple[Path, ...],
+    colour: bool,
+) -> int:
+    app = ReplApp(config, factory, colour=colour)
+    return await app.run(prompt, images)
+
+
+async def _plain(config: Config, factory: ThreadFactory, prompt: str, colour: bool) -> int:
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    try:
+        thread = factory(None)
+        width = shutil.get_terminal_size((100, 24)).columns
+        return await run_plain(
+            thread,
+            prompt,
+            sys.stdout,
+            painter=Painter(width, colour),
+            context_window=config.model_context_window,
+            interrupted=interrupted,
+        )
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)

@@ -1,0 +1,125 @@
+"""Building one thread from a resolved `Config`: client, context, tools, state and engine.
+
+Shared by the interactive agent and `pycodex exec`, so both faces run the same engine with the
+same tools. Nothing here prints or reads the terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pycodex.agent.engine import Engine
+from pycodex.agent.rollout import (
+    RecordedThread,
+    continue_recording,
+    session_meta,
+    start_recording,
+)
+from pycodex.agent.state import ThreadState
+from pycodex.client.base import ModelClient
+from pycodex.client.factory import make_model_client
+from pycodex.client.request import ModelSettings
+from pycodex.config import Config
+from pycodex.context.manager import ContextManager
+from pycodex.protocol import events as ev
+from pycodex.sessions.ids import new_thread_id
+from pycodex.tools.builtin import build_default_tools
+
+
+@dataclass
+class BuiltThread:
+    """A ready engine and the client it owns (close it with `aclose` when the thread ends)."""
+
+    engine: Engine
+    client: ModelClient
+    configured: ev.SessionConfigured
+    # Problems found while building the context (catalog, AGENTS.md, skills), for the user.
+    warnings: list[str]
+
+    @property
+    def state(self) -> ThreadState:
+        return self.engine.state
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def build_thread(
+    config: Config,
+    *,
+    originator: str,
+    source: str,
+    user_input: Any = None,
+    recorded: RecordedThread | None = None,
+) -> BuiltThread:
+    """Wire a thread, recorded under $CODEX_HOME/sessions unless the config is ephemeral.
+
+    With `recorded`, the thread continues that session (same ids, history, file).
+
+    Raises `ConfigError` when the provider cannot be used (no API key). `user_input` is the
+    frontend's `UserInputProvider` for `request_user_input`; None (nobody to ask) makes that tool
+    tell the model to carry on alone. `source` is the session file's `source` ("cli", "exec").
+    """
+    context = ContextManager.from_config(config)
+    info = context.model_info
+    assert info is not None  # from_config always resolves the model
+    settings = ModelSettings(
+        model=config.model,
+        reasoning_effort=info.reasoning_effort,
+        reasoning_summary=info.reasoning_summary,
+        verbosity=info.verbosity,
+    )
+    client = make_model_client(config, originator=originator, settings=settings)
+    tools, services = build_default_tools(config, info)
+    services.user_input = user_input
+    state = ThreadState(
+        client=client,
+        tools=tools,
+        context=context,
+        thread_id=new_thread_id(),
+        shell_environment_policy=config.shell_environment_policy,
+        output_schema=config.output_schema,
+        parallel_tool_calls=info.parallel_tool_calls,
+        tool_output_token_limit=info.tool_output_token_limit,
+        auto_compact_token_limit=info.auto_compact_token_limit,
+        remote_compaction=config.features.get(
+            "remote_compaction", config.model_provider_id == "openai"
+        ),
+        services=services.as_dict(),
+    )
+    if recorded is not None:
+        continue_recording(state, recorded)
+    elif not config.ephemeral:
+        meta = session_meta(
+            state,
+            cwd=config.cwd,
+            originator=originator,
+            provider_id=config.model_provider_id,
+            source=source,
+        )
+        start_recording(state, config.codex_home, meta)
+
+    async def shutdown() -> None:
+        await services.shutdown()
+        if state.recorder is not None:
+            await state.recorder.close()
+
+    engine = Engine(state, on_shutdown=shutdown)
+    return BuiltThread(engine, client, session_configured(state, config), list(context.warnings))
+
+
+def session_configured(state: ThreadState, config: Config) -> ev.SessionConfigured:
+    """The first event of a thread: what it runs with, for headers and `/status`."""
+    return ev.SessionConfigured(
+        thread_id=state.thread_id,
+        session_id=state.session_id,
+        model=state.client.settings.model,
+        provider_id=config.model_provider_id,
+        cwd=config.cwd,
+        approval_policy=config.approval_policy.value,
+        sandbox_mode=config.sandbox_mode.value,
+        reasoning_effort=state.client.settings.reasoning_effort,
+        reasoning_summary=state.client.settings.reasoning_summary,
+        rollout_path=state.rollout_path,
+    )

@@ -1,0 +1,181 @@
+"""What each slash command does. Each handler prints through the app and submits ops to its
+engine; none of them touches the turn loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pycodex.config.model import REASONING_EFFORTS
+from pycodex.frontends.repl.commands import Command, help_lines
+from pycodex.frontends.repl.model_list import list_models
+from pycodex.frontends.repl.usage import percent_context_left
+from pycodex.protocol.ops import Compact, SetModel, SetReasoningEffort
+
+if TYPE_CHECKING:
+    from pycodex.frontends.repl.app import ReplApp
+
+Handler = Callable[["ReplApp", str], Awaitable[None]]
+
+# Commands whose machinery is being built in other issues; each says so in one line.
+PENDING = {
+    "resume": "session resume",
+    "fork": "session fork",
+    "title": "session titles",
+}
+
+
+async def run_command(app: ReplApp, command: Command) -> None:
+    spec = command.spec
+    if not spec.available:
+        app.show(f"/{spec.name} is not available yet: {PENDING[spec.name]} is still being built.")
+        return
+    if app.busy and not spec.during_turn:
+        app.show(f"/{spec.name} cannot run during a turn: wait for it to end or press Ctrl-C.")
+        return
+    await _HANDLERS[spec.name](app, command.args)
+
+
+async def _help(app: ReplApp, _args: str) -> None:
+    app.show(app.renderer.painter.styled("\n".join(help_lines())))
+
+
+async def _model(app: ReplApp, args: str) -> None:
+    if args:
+        app.model = args
+        app.thread.engine.submit(SetModel(args))
+        app.show(f"Model set to {args}{_from_next_turn(app)}.")
+        return
+    config = app.config
+    listing = await list_models(config.model_provider, config.env)
+    if listing.error is not None:
+        app.show(f"Current model: {app.model}. Cannot list models: {listing.error}.")
+    elif not listing.models:
+        app.show(f"Current model: {app.model}. The provider lists no models.")
+    else:
+        rows = [f"{'*' if name == app.model else ' '} {name}" for name in listing.models]
+        app.show("\n".join([f"Models of {config.model_provider.name}:", *rows]))
+    app.show("Switch with /model <name>.")
+
+
+async def _effort(app: ReplApp, args: str) -> None:
+    choices = ", ".join(REASONING_EFFORTS)
+    if not args:
+        app.show(f"Reasoning effort: {app.effort or 'default'} (choices: {choices}).")
+        return
+    level = args.lower()
+    if level not in REASONING_EFFORTS:
+        app.show(f"Unknown reasoning effort {args!r}; choose one of: {choices}.")
+        return
+    app.effort = level
+    app.thread.engine.submit(SetReasoningEffort(level))
+    app.show(f"Reasoning effort set to {level}{_from_next_turn(app)}.")
+
+
+def _from_next_turn(app: ReplApp) -> str:
+    return " from the next turn on" if app.busy else ""
+
+
+async def _new(app: ReplApp, _args: str) -> None:
+    await app.stop_thread()
+    app.sent.clear()
+    await app.start_thread()
+
+
+async def _history(app: ReplApp, _args: str) -> None:
+    if not app.sent:
+        app.show("Nothing sent yet in this conversation.")
+        return
+    app.show("\n".join(f"{n:>3}. {text}" for n, text in enumerate(app.sent, start=1)))
+
+
+async def _status(app: ReplApp, _args: str) -> None:
+    configured = app.thread.configured
+    renderer = app.renderer
+    total = renderer.total
+    left = percent_context_left(renderer.last, renderer.context_window)
+    rows = [
+        ("model", app.model + (f" (reasoning {app.effort})" if app.effort else "")),
+        ("provider", f"{configured.provider_id} ({app.config.model_provider.base_url})"),
+        ("directory", str(configured.cwd)),
+        ("sandbox", configured.sandbox_mode),
+        ("approval", configured.approval_policy),
+        ("session id", configured.session_id),
+        ("thread id", configured.thread_id),
+        ("session file", str(configured.rollout_path or "not recorded")),
+        ("tokens", f"{total.total_tokens} total, {total.input_tokens} in "
+                   f"({total.cached_input_tokens} cached), {total.output_tokens} out"),
+        ("context left", f"{left}%"),
+    ]  # fmt: skip
+    width = max(len(key) for key, _ in rows)
+    app.show("\n".join(f"{key.ljust(width)}  {value}" for key, value in rows))
+
+
+async def _diff(app: ReplApp, _args: str) -> None:
+    text = await git_diff(app.thread.configured.cwd)
+    app.show(app.renderer.painter.diff(text) if text.startswith("diff") else text)
+
+
+async def _queue(app: ReplApp, args: str) -> None:
+    if not args:
+        queued = "\n".join(f"  {text}" for text in app.queue) or "  (empty)"
+        app.show(f"Queued messages:\n{queued}\nUsage: /queue <message>")
+    elif app.busy:
+        app.queue.append(args)
+        app.show(app.renderer.user_block(args, "queued"))
+    else:
+        app.send(args)
+
+
+async def _exit(app: ReplApp, _args: str) -> None:
+    app.request_exit()
+
+
+async def git_diff(cwd: Path) -> str:
+    """Changes of the working tree against HEAD, then untracked files; or why there are none."""
+    code, inside = await _git(cwd, "rev-parse", "--is-inside-work-tree")
+    if code != 0 or inside.strip() != "true":
+        return f"{cwd} is not inside a git repository."
+    code, _ = await _git(cwd, "rev-parse", "--verify", "--quiet", "HEAD")
+    against = ["HEAD"] if code == 0 else []
+    _, diff = await _git(cwd, "diff", "--no-color", "--no-ext-diff", *against)
+    _, untracked = await _git(cwd, "ls-files", "--others", "--exclude-standard")
+    parts = [diff.rstrip("\n")] if diff.strip() else []
+    parts += [f"untracked: {path}" for path in untracked.splitlines() if path]
+    return "\n".join(parts) if parts else "No changes."
+
+
+async def _git(cwd: Path, *args: str) -> tuple[int, str]:
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "git", *args, cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+    except OSError:
+        return 127, ""
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode("utf-8", "replace")
+
+
+async def _compact(app: ReplApp, _args: str) -> None:
+    app.thread.engine.submit(Compact())
+    app.show("Compacting the conversation…")
+
+
+_HANDLERS: dict[str, Handler] = {
+    "help": _help,
+    "compact": _compact,
+    "model": _model,
+    "effort": _effort,
+    "new": _new,
+    "history": _history,
+    "status": _status,
+    "diff": _diff,
+    "queue": _queue,
+    "exit": _exit,
+    "quit": _exit,
+}
