@@ -211,3 +211,33 @@ def test_resumes_a_session_written_in_the_upstream_format(
     assert body["input"][: len(recorded_items)] == recorded_items
     appended = records(target)[len(fixture.read_text().splitlines()) :]
     assert appended and all(r["type"] != "session_meta" for r in appended)
+
+
+def test_resume_after_compaction_starts_from_the_compacted_history(
+    fake_server: FakeModelServer, tmp_path: Path, work: Path
+) -> None:
+    home = tmp_path / "compact-home"
+    write_config(home, fake_server)
+    call_turn = sse.tool_calls(echo_call("c1", "one"))
+    call_turn[-1] = sse.completed(input_tokens=150, output_tokens=10)
+    fake_server.expect_sse("/v1/responses", call_turn)
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("SUMMARY OF WORK"))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("done"))
+    limit = ["-c", "model_auto_compact_token_limit=100"]
+    first = run_cli([*BASE, *limit, "long task"], codex_home=home, cwd=work)
+    assert first.returncode == 0, first.stderr
+    compaction = [
+        e["item"] for e in first.events() if e.get("item", {}).get("type") == "context_compaction"
+    ]
+    assert len(compaction) == 1 and compaction[0]["phase"] == "mid_turn"
+    (path,) = rollouts(home)
+    assert any(r["type"] == "compacted" for r in records(path))
+    thread_id = first.events()[0]["thread_id"]
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("resumed"))
+    resumed = run_cli([*BASE, "resume", thread_id, "next"], codex_home=home, cwd=work)
+    assert resumed.returncode == 0, resumed.stderr
+    body = fake_server.requests[-1].json()
+    after_compaction = fake_server.requests[2].json()["input"]
+    assert body["input"][: len(after_compaction)] == after_compaction
+    assert all(item.get("call_id") != "c1" for item in body["input"])
+    assert any("SUMMARY OF WORK" in json.dumps(item) for item in body["input"])

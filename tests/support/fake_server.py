@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -47,7 +47,7 @@ class _Script:
     method: str
     path: str
     kind: str
-    reply: Reply
+    reply: Reply | Callable[[RecordedRequest], Reply]
 
     def __str__(self) -> str:
         return f"#{self.number} {self.method} {self.path} ({self.kind})"
@@ -228,7 +228,23 @@ class FakeModelServer:
         """Answer with a JSON document, e.g. the `/v1/models` listing."""
         self._add(method, path, "json", _fixed_reply(status, body, headers, force_json=True))
 
-    def _add(self, method: str, path: str, kind: str, reply: Reply) -> None:
+    def expect_sse_from(
+        self,
+        path: str,
+        make_events: Callable[[RecordedRequest], Sequence[Mapping[str, Any]]],
+        method: str = "POST",
+    ) -> None:
+        """Serve a Responses stream computed from the request (e.g. usage sized to the body)."""
+
+        def reply(request: RecordedRequest) -> Reply:
+            frames = tuple(encode_sse_event(e) for e in make_events(request))
+            return Reply(status=200, headers={"content-type": "text/event-stream"}, frames=frames)
+
+        self._add(method, path, "computed sse", reply)
+
+    def _add(
+        self, method: str, path: str, kind: str, reply: Reply | Callable[[RecordedRequest], Reply]
+    ) -> None:
         if not path.startswith("/"):
             raise ValueError(f"script paths are absolute, like '/v1/responses', not {path!r}")
         with self._lock:
@@ -285,7 +301,8 @@ class FakeModelServer:
             self._lock.notify_all()
             queue = self._scripts.get((request.method, request.path_without_query))
             if queue:
-                return queue.popleft().reply
+                reply = queue.popleft().reply
+                return reply(request) if callable(reply) else reply
             self._unexpected.append(request)
             line = f"unexpected request {request} (no script left for it)"
             self._errors.append(line)
