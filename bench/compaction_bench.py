@@ -74,7 +74,7 @@ async def _session(limit: int | None) -> tuple[list[int], int]:
         agent.state.auto_compact_token_limit = limit
         await agent.run_turn("do many things")
         await agent.aclose()
-        server._scripts.clear()  # noqa: SLF001 - unused computed replies are fine here
+        server._scripts.clear()
     return sizes, compactions
 
 
