@@ -8,13 +8,10 @@ import pytest
 
 from pycodex.execution.env import build_command_env
 from pycodex.execution.sandbox import (
-    PreparedCommand,
     prepare_command,
-    sandbox_enforcement_available,
 )
 from pycodex.protocol.policies import (
     EnvironmentInherit,
-    SandboxMode,
     SandboxPolicy,
     ShellEnvironmentPolicy,
 )
@@ -71,14 +68,6 @@ def test_exclude_globs_then_set_overrides() -> None:
 def test_include_only_is_applied_last() -> None:
     policy = ShellEnvironmentPolicy(include_only=("PATH", "lc_*"), set={"EXTRA": "dropped"})
     assert build_command_env(policy, BASE) == {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
-
-
-@pytest.mark.parametrize("mode", list(SandboxMode))
-def test_prepare_command_runs_unchanged_and_never_claims_confinement(mode: SandboxMode) -> None:
-    prepared = prepare_command(["sh", "-c", "true"], Path("/tmp"), SandboxPolicy(mode=mode))
-    assert prepared == PreparedCommand(argv=("sh", "-c", "true"), env_overrides={}, enforced=False)
-    assert "CODEX_SANDBOX" not in prepared.env_overrides
-    assert sandbox_enforcement_available() is False
 
 
 def test_prepare_command_rejects_an_empty_command() -> None:

@@ -1,0 +1,133 @@
+"""Confinement with bubblewrap: a private mount, PID (and usually network) namespace per command.
+
+The command sees the host's filesystem read-only (`--ro-bind / /`), a fresh `/dev` and `/proc`,
+its writable roots bound read-write on top, and the protected paths inside them bound read-only
+again last, so the innermost mount wins. A new PID namespace means it can neither see nor signal
+processes outside, and everything it leaves behind is killed when it exits (bwrap's PID 1 ends
+and the kernel tears the namespace down).
+
+Why not `--new-session`, which upstream passes: pycodex already starts every child in a session
+of its own, on pipes or on a private PTY that must stay its controlling terminal (`isatty`, job
+control, `/dev/tty`). A second `setsid` inside bwrap would detach it from that terminal, and the
+terminal-injection attack `--new-session` guards against needs the user's terminal, which a
+sandboxed command never has.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pycodex.execution.sandbox_roots import WritableLayout, is_within
+
+_PROBE_TIMEOUT_S = 10.0
+# The flags every invocation shares. As root, bwrap runs "privileged" and would otherwise keep
+# every capability inside, enough to remount `/` read-write; dropping them all closes that.
+_BASE_FLAGS = ("--cap-drop", "ALL", "--die-with-parent", "--unshare-pid")
+
+
+@dataclass(frozen=True, slots=True)
+class BwrapProbe:
+    """What probing bwrap found: its path and whether it may create a user namespace."""
+
+    executable: str | None
+    user_namespace: bool
+    failure: str | None
+
+    @property
+    def usable(self) -> bool:
+        return self.executable is not None and self.failure is None
+
+
+def probe_bwrap(search_path: str | None) -> BwrapProbe:
+    """Find bwrap on `search_path` and check it can build a sandbox like ours, on `true`.
+
+    A user namespace is preferred (mounts inherited into it are locked, so even a process that
+    regained capabilities could not remount them), but root may run without one where user
+    namespaces are disabled; capabilities are dropped either way.
+    """
+    executable = shutil.which("bwrap", path=search_path)
+    if executable is None:
+        return BwrapProbe(None, False, "bwrap was not found on PATH")
+    failure = ""
+    for user_namespace in (True, False):
+        trial = BwrapProbe(executable, user_namespace, None)
+        argv = [*bwrap_prefix(trial, _probe_layout(), Path("/"), network=False), "true"]
+        try:
+            completed = subprocess.run(
+                argv, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            failure = str(err)
+            continue
+        if completed.returncode == 0:
+            return trial
+        failure = _first_line(completed.stderr) or f"exit status {completed.returncode}"
+    return BwrapProbe(executable, False, f"{executable} cannot create a sandbox here: {failure}")
+
+
+def bwrap_prefix(
+    probe: BwrapProbe,
+    layout: WritableLayout,
+    cwd: Path,
+    *,
+    network: bool,
+    private_tmp: bool = False,
+) -> list[str]:
+    """The bwrap command line up to and including `--`; the command's argv follows it."""
+    assert probe.executable is not None
+    argv = [probe.executable, *_BASE_FLAGS]
+    if probe.user_namespace:
+        argv.append("--unshare-user")
+    if not network:
+        argv.append("--unshare-net")
+    argv += _filesystem_flags(layout, cwd, private_tmp=private_tmp)
+    argv += ["--chdir", str(cwd), "--"]
+    return argv
+
+
+def _filesystem_flags(layout: WritableLayout, cwd: Path, *, private_tmp: bool) -> list[str]:
+    # Order matters: each mount covers what an earlier one put at the same place.
+    flags = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    if private_tmp:
+        flags += ["--tmpfs", "/tmp"]
+        # The working directory must stay visible even when it lives under the hidden /tmp.
+        real_cwd = Path(os.path.realpath(cwd))
+        if is_within(real_cwd, [Path("/tmp")]) and not is_within(real_cwd, layout.writable):
+            flags += ["--ro-bind", str(real_cwd), str(real_cwd)]
+    for root in layout.writable:
+        flags += ["--bind", str(root), str(root)]
+    for path in layout.protected:
+        flags += ["--ro-bind", str(path), str(path)]
+    return flags
+
+
+def _probe_layout() -> WritableLayout:
+    return WritableLayout(writable=(), protected=())
+
+
+def _first_line(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", errors="replace").strip()
+    return text.splitlines()[0] if text else ""
+
+
+def describe(probe: BwrapProbe) -> str:
+    namespaces = "user, mount, pid" if probe.user_namespace else "mount, pid"
+    return f"bubblewrap at {probe.executable} ({namespaces} and network namespaces)"
+
+
+def command_for(
+    probe: BwrapProbe,
+    layout: WritableLayout,
+    cwd: Path,
+    argv: Sequence[str],
+    *,
+    network: bool,
+    private_tmp: bool,
+) -> tuple[str, ...]:
+    prefix = bwrap_prefix(probe, layout, cwd, network=network, private_tmp=private_tmp)
+    return (*prefix, *argv)
