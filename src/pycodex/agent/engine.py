@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 
+from pycodex.agent.approvals import ApprovalBroker
 from pycodex.agent.compact import compact
 from pycodex.agent.input import user_input_item
 from pycodex.agent.state import ThreadState
@@ -23,6 +24,7 @@ from pycodex.protocol import events as ev
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.items import ResponseItem
 from pycodex.protocol.ops import (
+    ApprovalDecision,
     Compact,
     Interrupt,
     Op,
@@ -45,6 +47,8 @@ class Engine:
         self._turn: asyncio.Task[object] | None = None
         self._on_shutdown = on_shutdown
         self._settings_changes: list[SettingsChange] = []
+        self.approvals = ApprovalBroker(self.emit, lambda: self.submit(Interrupt()))
+        state.services.setdefault("approvals", self.approvals)
 
     def submit(self, op: Op) -> None:
         self._ops.put_nowait(op)
@@ -71,6 +75,9 @@ class Engine:
                     await self._cancel_turn()
                 case Compact():
                     self._compact()
+                case ApprovalDecision(call_id=call_id, decision=decision):
+                    if not self.approvals.resolve(call_id, decision):
+                        self.emit(ev.Warning(f"no approval request {call_id!r} is waiting"))
                 case SetModel() | SetReasoningEffort():
                     self._settings_changes.append(op)
                     if not self._turn_running():

@@ -160,6 +160,7 @@ async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], em
             turn_id=turn_id,
             cwd=state.context.cwd,
             sandbox_policy=state.context.sandbox_policy,
+            approval_policy=state.context.approval_policy,
             shell_environment_policy=state.shell_environment_policy,
             emit=emit,
             services=state.services,

@@ -12,11 +12,12 @@ from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.cli.exec_args import ExecArgs
 from pycodex.cli.wiring import BuiltThread, build_thread, session_configured
 from pycodex.config import Config, ConfigError
+from pycodex.execution.sandbox import sandbox_status, unavailable_message
 from pycodex.frontends.exec_human import ExecHumanPrinter, Styles
 from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
 from pycodex.protocol import events as ev
 from pycodex.protocol.exec_events import to_json_line
-from pycodex.protocol.ops import InputItem, Interrupt, Shutdown, UserTurn
+from pycodex.protocol.ops import ApprovalDecision, InputItem, Interrupt, Shutdown, UserTurn
 from pycodex.protocol.policies import SandboxMode
 from pycodex.sessions import SessionError, find_session, latest_session
 
@@ -35,6 +36,10 @@ async def run_exec_session(
     items: tuple[InputItem, ...],
     interrupted: asyncio.Event,
 ) -> ExecOutcome:
+    refusal = sandbox_refusal(config)
+    if refusal is not None:
+        sys.stderr.write(f"ERROR: {refusal}\n")
+        return ExecOutcome(1, None, refusal)
     try:
         recorded = _recorded_thread(args, config) if args.resume else None
         thread = build_thread(config, originator="pycodex_exec", source="exec", recorded=recorded)
@@ -43,7 +48,6 @@ async def run_exec_session(
         return ExecOutcome(2, None, str(err))
     for warning in thread.warnings:
         sys.stderr.write(f"warning: {warning}\n")
-    _warn_unenforced(config)
     try:
         return await _drive(thread, args, config, prompt, items, interrupted)
     finally:
@@ -87,6 +91,9 @@ async def _drive(
     failed = False
     async for event in engine.events():
         sink.process(event)
+        if isinstance(event, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
+            # Nobody can answer in exec: every request is denied, and the model is told.
+            engine.submit(ApprovalDecision(event.call_id, "denied"))
         if isinstance(event, ev.TurnComplete):
             last_message, failed = event.last_agent_message, event.failed
             engine.submit(Shutdown())
@@ -143,9 +150,13 @@ def _header_lines(config: Config, event: ev.SessionConfigured) -> list[tuple[str
     ]
 
 
-def _warn_unenforced(config: Config) -> None:
-    if config.sandbox_mode is not SandboxMode.DANGER_FULL_ACCESS:
-        sys.stderr.write(
-            f"warning: sandbox mode {config.sandbox_mode.value!r} is not enforced yet: "
-            "commands run with your own permissions\n"
-        )
+def sandbox_refusal(config: Config) -> str | None:
+    """One line saying why nothing may run, when the sandbox the config asks for cannot work."""
+    if config.sandbox_mode is SandboxMode.DANGER_FULL_ACCESS:
+        return None
+    status = sandbox_status()
+    if status.available:
+        if not status.network_blockable and not config.sandbox_policy().network_access:
+            sys.stderr.write(f"warning: {status.detail}\n")
+        return None
+    return unavailable_message(status)

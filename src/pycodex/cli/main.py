@@ -21,6 +21,7 @@ commands:
   sessions     list recorded sessions of this directory (--all for every directory)
   fork         copy a recorded session into a new thread
   apply-patch  apply a patch read from stdin to the current directory
+  sandbox      run one command under a sandbox policy (`pycodex sandbox -- ls`)
 """
 
 
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "sessions":
             return sessions_command.run_sessions_command(rest)
         return sessions_command.run_fork_command(rest)
+    if command == "sandbox":
+        from pycodex.cli.sandbox_command import run_sandbox_command
+
+        return run_sandbox_command(rest)
     if command == "apply-patch":
         from pycodex.cli.apply_patch_command import run_apply_patch_command
 

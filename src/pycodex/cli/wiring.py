@@ -25,6 +25,7 @@ from pycodex.context.manager import ContextManager
 from pycodex.protocol import events as ev
 from pycodex.sessions.ids import new_thread_id
 from pycodex.tools.builtin import build_default_tools
+from pycodex.tools.rules import PrefixRules
 
 
 @dataclass
@@ -73,6 +74,7 @@ def build_thread(
     client = make_model_client(config, originator=originator, settings=settings)
     tools, services = build_default_tools(config, info)
     services.user_input = user_input
+    services.prefix_rules = PrefixRules.load(config.codex_home)
     state = ThreadState(
         client=client,
         tools=tools,

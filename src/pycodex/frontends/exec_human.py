@@ -87,6 +87,8 @@ class ExecHumanPrinter:
                 self._line(self.styles.dim(_compaction_line(event)))
             case ev.CompactionFailed(message=message):
                 self._line(self.styles.red(f"warning: context compaction failed: {message}"))
+            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
+                self._line(self.styles.red("approval needed, but exec cannot ask: denied"))
             case ev.StreamRetry():
                 self._line(self.styles.dim(event.message))
             case ev.Warning(message=message):

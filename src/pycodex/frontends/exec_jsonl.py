@@ -79,6 +79,8 @@ class ExecJsonlProcessor:
                 | ev.ToolCallBegin()
                 | ev.ToolCallEnd()
                 | ev.CompactionStarted()
+                | ev.ExecApprovalRequest()
+                | ev.PatchApprovalRequest()
                 | ev.ShutdownComplete()
             ):
                 return []

@@ -145,6 +145,27 @@ class TokenCount:
     model_context_window: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExecApprovalRequest:
+    """The agent wants to run a command that needs the user's approval; answer with the
+    `ApprovalDecision` op carrying the same `call_id`."""
+
+    call_id: str
+    command: str
+    cwd: Path
+    reason: str | None
+    # The prefix an "always" answer would allow from now on.
+    proposed_prefix: tuple[str, ...]
+    escalated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PatchApprovalRequest:
+    call_id: str
+    changes: tuple[FileChange, ...]
+    reason: str | None
+
+
 CompactionPhase = Literal["manual", "pre_turn", "mid_turn", "overflow"]
 
 
@@ -231,6 +252,8 @@ EngineEvent = (
     | WebSearchEnd
     | ToolCallBegin
     | ToolCallEnd
+    | ExecApprovalRequest
+    | PatchApprovalRequest
     | TokenCount
     | CompactionStarted
     | CompactionCompleted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,17 @@ class Interrupt:
     """Abort the running turn: kill its commands, keep history consistent."""
 
 
+ReviewDecision = Literal["approved", "approved_for_session", "approved_always", "denied", "abort"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalDecision:
+    """The user's answer to an approval request (`call_id` names the request)."""
+
+    call_id: str
+    decision: ReviewDecision
+
+
 @dataclass(frozen=True, slots=True)
 class Compact:
     """Summarize the history now and replace it with the compacted form."""
@@ -61,4 +73,4 @@ class SetReasoningEffort:
     effort: str | None
 
 
-Op = UserTurn | Interrupt | Compact | Shutdown | SetModel | SetReasoningEffort
+Op = UserTurn | Interrupt | ApprovalDecision | Compact | Shutdown | SetModel | SetReasoningEffort

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from pycodex.protocol.events import EngineEvent
-from pycodex.protocol.policies import SandboxPolicy, ShellEnvironmentPolicy
+from pycodex.protocol.policies import AskForApproval, SandboxPolicy, ShellEnvironmentPolicy
 
 ToolKind = Literal["function", "custom"]
 ArgsT = TypeVar("ArgsT")
@@ -42,6 +42,7 @@ class ToolContext:
     turn_id: str
     cwd: Path
     sandbox_policy: SandboxPolicy
+    approval_policy: AskForApproval = AskForApproval.NEVER
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     emit: Callable[[EngineEvent], None] = lambda _event: None
     # Long-lived helpers owned by the engine (the process manager, approvals, ...), by name.

@@ -26,6 +26,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from pycodex.agent.engine import Engine
 from pycodex.config import Config
 from pycodex.frontends.repl import handlers
+from pycodex.frontends.repl.approvals import ask_user
 from pycodex.frontends.repl.commands import Command, Message, UnknownCommand, parse_line
 from pycodex.frontends.repl.input import build_prompt_session, open_history
 from pycodex.frontends.repl.markup import Painter
@@ -34,6 +35,7 @@ from pycodex.frontends.repl.usage import percent_context_left
 from pycodex.frontends.repl.user_input import ReplUserInput
 from pycodex.protocol import events as ev
 from pycodex.protocol.ops import (
+    ApprovalDecision,
     ImageInput,
     InputItem,
     Interrupt,
@@ -74,6 +76,7 @@ class ReplApp:
         self._new_thread = new_thread
         self._thread: ReplThread | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._approval_tasks: set[asyncio.Task[None]] = set()
         self._turn_started = 0.0
         self._exit_armed = False
         self._exit_requested = False
@@ -128,6 +131,8 @@ class ReplApp:
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        for pending in list(self._approval_tasks):
+            pending.cancel()
         thread.engine.submit(Shutdown())
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
@@ -157,6 +162,10 @@ class ReplApp:
         match event:
             case ev.TurnStarted():
                 self._mark_busy()
+            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
+                task = asyncio.create_task(self._answer_approval(event))
+                self._approval_tasks.add(task)
+                task.add_done_callback(self._approval_tasks.discard)
             case ev.TurnComplete() | ev.TurnAborted():
                 self.busy = False
                 if self.queue:
@@ -164,6 +173,12 @@ class ReplApp:
             case _:
                 pass
         self.invalidate()
+
+    async def _answer_approval(
+        self, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
+    ) -> None:
+        decision = await ask_user(self, request)
+        self.thread.engine.submit(ApprovalDecision(request.call_id, decision))
 
     def _mark_busy(self) -> None:
         if not self.busy:

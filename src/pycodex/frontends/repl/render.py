@@ -172,6 +172,8 @@ class TranscriptRenderer:
                 | ev.ToolCallEnd()
             ):
                 return []  # handled by `process` and `_tool_event` before reaching here
+            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
+                return []  # the app asks the question itself (frontends/repl/approvals.py)
             case _:
                 assert_never(event)
 

@@ -23,6 +23,7 @@ from pycodex.tools.builtin.unified_exec import ExecCommandTool, UnifiedExecState
 from pycodex.tools.builtin.user_input import RequestUserInputTool
 from pycodex.tools.builtin.view_image import ViewImageTool
 from pycodex.tools.registry import ToolRegistry
+from pycodex.tools.rules import PrefixRules
 
 if TYPE_CHECKING:
     from pycodex.config import Config
@@ -35,9 +36,13 @@ class ToolServices:
 
     unified_exec: UnifiedExecState = field(default_factory=UnifiedExecState)
     user_input: Any = None
+    prefix_rules: PrefixRules = field(default_factory=PrefixRules)
 
     def as_dict(self) -> dict[str, Any]:
-        services: dict[str, Any] = {"unified_exec": self.unified_exec}
+        services: dict[str, Any] = {
+            "unified_exec": self.unified_exec,
+            "prefix_rules": self.prefix_rules,
+        }
         if self.user_input is not None:
             services["user_input"] = self.user_input
         return services

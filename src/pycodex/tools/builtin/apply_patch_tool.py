@@ -14,7 +14,9 @@ from typing import Any, ClassVar
 from pycodex.apply_patch import (
     ApplyResult,
     ChangeKind,
+    PatchApplyError,
     PatchError,
+    PathNotWritableError,
     apply_patch_text,
     load_grammar,
     load_tool_instructions,
@@ -23,7 +25,8 @@ from pycodex.apply_patch import (
 )
 from pycodex.protocol import events as ev
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
-from pycodex.tools.base import BaseTool, ToolContext, ToolOutput
+from pycodex.tools.approvals import patch_permission
+from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 from pycodex.tools.builtin.shell import format_command_output
 
 _KINDS: dict[ChangeKind, ev.FileChangeKind] = {
@@ -47,9 +50,7 @@ async def run_apply_patch(context: ToolContext, patch_text: str) -> ToolOutput:
     try:
         changes = _planned_changes(patch_text, context.cwd)
         context.emit(ev.PatchApplyBegin(context.call_id, changes))
-        result = apply_patch_text(
-            patch_text, context.cwd, writable_roots(context.sandbox_policy, context.cwd)
-        )
+        result = await _apply(context, patch_text, changes)
     except PatchError as err:
         message = str(err)
         if context.sandbox_policy.mode is SandboxMode.READ_ONLY:
@@ -59,6 +60,21 @@ async def run_apply_patch(context: ToolContext, patch_text: str) -> ToolOutput:
     changes = _result_changes(result)
     context.emit(ev.PatchApplyEnd(context.call_id, changes, True, result.summary()))
     return ToolOutput(format_command_output(0, time.monotonic() - started, result.summary()))
+
+
+async def _apply(
+    context: ToolContext, patch_text: str, changes: tuple[ev.FileChange, ...]
+) -> ApplyResult:
+    """Apply within the writable roots; a path outside them is put to the user first."""
+    roots = writable_roots(context.sandbox_policy, context.cwd)
+    try:
+        return apply_patch_text(patch_text, context.cwd, roots)
+    except PathNotWritableError as err:
+        try:
+            await patch_permission(context, changes, str(err))
+        except ToolError as refusal:
+            raise PatchApplyError(str(refusal), err.path) from None
+        return apply_patch_text(patch_text, context.cwd, None)
 
 
 def _planned_changes(patch_text: str, cwd: Path) -> tuple[ev.FileChange, ...]:

@@ -13,9 +13,11 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from pycodex.execution.env import build_command_env
-from pycodex.execution.process import run_command
+from pycodex.execution.process import CommandResult, run_command
 from pycodex.execution.truncate import truncate_middle
 from pycodex.protocol import events as ev
+from pycodex.protocol.policies import SandboxPolicy
+from pycodex.tools.approvals import exec_permission, retry_outside_sandbox
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 from pycodex.tools.builtin.unified_exec import DEFAULT_SHELL, resolve_workdir
 
@@ -45,27 +47,34 @@ def format_command_output(exit_code: int, wall_time_s: float, output: str) -> st
 
 
 async def run_shell(
-    context: ToolContext, argv: list[str], workdir: str | None, timeout_ms: int | None
+    context: ToolContext,
+    argv: list[str],
+    args: ShellArgs | ShellCommandArgs,
 ) -> ToolOutput:
     if not argv:
         raise ToolError("command must not be empty")
-    cwd = resolve_workdir(context, workdir)
+    cwd = resolve_workdir(context, args.workdir)
     display = shlex.join(argv)
-    context.emit(ev.ExecCommandBegin(context.call_id, display, cwd))
     try:
-        result = await run_command(
+        permission = await exec_permission(
+            context,
             argv,
-            cwd=cwd,
-            env=build_command_env(context.shell_environment_policy, os.environ),
-            sandbox=context.sandbox_policy,
-            timeout_ms=timeout_ms or DEFAULT_TIMEOUT_MS,
+            sandbox_permissions=args.sandbox_permissions,
+            justification=args.justification,
+            prefix_rule=None,
         )
-    except OSError as err:
-        _end(context, display, cwd, None, f"failed to start: {err}", 0.0)
-        raise ToolError(f"failed to start command: {err}") from None
+    except ToolError as err:
+        context.emit(ev.ExecCommandBegin(context.call_id, display, cwd))
+        _end(context, display, cwd, None, str(err), 0.0, declined=True)
+        raise
+    context.emit(ev.ExecCommandBegin(context.call_id, display, cwd))
+    timeout_ms = args.timeout_ms or DEFAULT_TIMEOUT_MS
+    result = await _run(context, argv, cwd, permission.sandbox, timeout_ms, display)
+    if await retry_outside_sandbox(context, argv, result.exit_code):
+        result = await _run(context, argv, cwd, SandboxPolicy.full_access(), timeout_ms, display)
     output = result.aggregated_output
     if result.timed_out:
-        output += f"\ncommand timed out after {timeout_ms or DEFAULT_TIMEOUT_MS} ms"
+        output += f"\ncommand timed out after {timeout_ms} ms"
     _end(context, display, cwd, result.exit_code, output, result.duration_s)
     shown = truncate_middle(output, DEFAULT_OUTPUT_TOKENS).text
     return ToolOutput(
@@ -74,9 +83,40 @@ async def run_shell(
     )
 
 
+async def _run(
+    context: ToolContext,
+    argv: list[str],
+    cwd: Path,
+    sandbox: SandboxPolicy,
+    timeout_ms: int,
+    display: str,
+) -> CommandResult:
+    try:
+        return await run_command(
+            argv,
+            cwd=cwd,
+            env=build_command_env(context.shell_environment_policy, os.environ),
+            sandbox=sandbox,
+            timeout_ms=timeout_ms,
+        )
+    except OSError as err:
+        _end(context, display, cwd, None, f"failed to start: {err}", 0.0)
+        raise ToolError(f"failed to start command: {err}") from None
+
+
 def _end(
-    context: ToolContext, command: str, cwd: Path, code: int | None, output: str, seconds: float
+    context: ToolContext,
+    command: str,
+    cwd: Path,
+    code: int | None,
+    output: str,
+    seconds: float,
+    *,
+    declined: bool = False,
 ) -> None:
+    status: ev.CommandStatus = (
+        "declined" if declined else "completed" if code is not None else "failed"
+    )
     context.emit(
         ev.ExecCommandEnd(
             call_id=context.call_id,
@@ -85,7 +125,7 @@ def _end(
             exit_code=code,
             aggregated_output=output,
             duration_s=seconds,
-            status="completed" if code is not None else "failed",
+            status=status,
         )
     )
 
@@ -96,7 +136,7 @@ class ShellTool(BaseTool[ShellArgs]):
     args_model = ShellArgs
 
     async def run(self, context: ToolContext, args: ShellArgs) -> ToolOutput:
-        return await run_shell(context, args.command, args.workdir, args.timeout_ms)
+        return await run_shell(context, args.command, args)
 
 
 class ShellCommandTool(BaseTool[ShellCommandArgs]):
@@ -106,4 +146,4 @@ class ShellCommandTool(BaseTool[ShellCommandArgs]):
 
     async def run(self, context: ToolContext, args: ShellCommandArgs) -> ToolOutput:
         argv = [DEFAULT_SHELL, "-lc" if args.login else "-c", args.command]
-        return await run_shell(context, argv, args.workdir, args.timeout_ms)
+        return await run_shell(context, argv, args)

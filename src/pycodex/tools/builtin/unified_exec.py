@@ -19,6 +19,7 @@ from pycodex.execution.env import build_command_env
 from pycodex.execution.session import ExecSessionError
 from pycodex.execution.unified import ExecChunk, ProcessManager, format_exec_output
 from pycodex.protocol import events as ev
+from pycodex.tools.approvals import exec_permission
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 
 DEFAULT_SHELL = "/bin/bash"
@@ -106,13 +107,24 @@ class ExecCommandTool(BaseTool[ExecCommandArgs]):
         cwd = resolve_workdir(context, args.workdir)
         argv = [args.shell or DEFAULT_SHELL, "-lc" if args.login else "-c", args.cmd]
         command = _RunningCommand(context.call_id, shlex.join(argv), cwd, time.monotonic())
+        try:
+            permission = await exec_permission(
+                context,
+                argv,
+                sandbox_permissions=args.sandbox_permissions,
+                justification=args.justification,
+                prefix_rule=args.prefix_rule,
+            )
+        except ToolError as err:
+            _emit_declined(context, command, str(err))
+            raise
         context.emit(ev.ExecCommandBegin(context.call_id, command.command, cwd))
         try:
             chunk = await self.state.processes.start(
                 argv,
                 cwd=cwd,
                 env=build_command_env(context.shell_environment_policy, os.environ),
-                sandbox=context.sandbox_policy,
+                sandbox=permission.sandbox,
                 tty=args.tty,
                 yield_time_ms=args.yield_time_ms,
                 max_output_tokens=args.max_output_tokens,
@@ -151,6 +163,21 @@ class WriteStdinTool(BaseTool[WriteStdinArgs]):
         if command is not None:
             self.state.report(chunk, command, context)
         return ToolOutput(format_exec_output(chunk))
+
+
+def _emit_declined(context: ToolContext, command: _RunningCommand, reason: str) -> None:
+    context.emit(ev.ExecCommandBegin(command.call_id, command.command, command.cwd))
+    context.emit(
+        ev.ExecCommandEnd(
+            call_id=command.call_id,
+            command=command.command,
+            cwd=command.cwd,
+            exit_code=None,
+            aggregated_output=reason,
+            duration_s=0.0,
+            status="declined",
+        )
+    )
 
 
 def _emit_failed(context: ToolContext, command: _RunningCommand, output: str) -> None:

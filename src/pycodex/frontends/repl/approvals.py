@@ -1,0 +1,54 @@
+"""Approval requests in the REPL: show what is asked, read y / s / a / n / x, answer the engine."""
+
+from __future__ import annotations
+
+from pycodex.frontends.repl.user_input import QuestionHost
+from pycodex.protocol import events as ev
+from pycodex.protocol.ops import ReviewDecision
+
+CHOICES: dict[str, ReviewDecision] = {
+    "y": "approved",
+    "s": "approved_for_session",
+    "a": "approved_always",
+    "n": "denied",
+    "x": "abort",
+}
+PROMPT = "  [y] yes once  [s] yes for this session  [a] always  [n] no  [x] no, and stop the turn"
+
+
+def request_text(request: ev.ExecApprovalRequest | ev.PatchApprovalRequest) -> str:
+    if isinstance(request, ev.PatchApprovalRequest):
+        files = ", ".join(change.path for change in request.changes) or "(no files)"
+        lines = [f"? Allow this edit outside the writable folders: {files}"]
+        if request.reason:
+            lines.append(f"  {request.reason}")
+        return "\n".join([*lines, PROMPT.replace("  [a] always", "")])
+    where = "outside the sandbox" if request.escalated else "in the sandbox"
+    lines = [f"? Run {where}: {request.command}", f"  in {request.cwd}"]
+    if request.reason:
+        lines.append(f"  why: {request.reason}")
+    if request.proposed_prefix:
+        lines.append(
+            f"  'always' allows commands starting with: {' '.join(request.proposed_prefix)}"
+        )
+    return "\n".join([*lines, PROMPT])
+
+
+def decision_for(reply: str) -> ReviewDecision | None:
+    text = reply.strip().lower()
+    if text in ("yes", ""):
+        return None
+    return CHOICES.get(text[:1]) if text else None
+
+
+async def ask_user(
+    host: QuestionHost, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
+) -> ReviewDecision:
+    """Ask until the reply is one of the choices."""
+    host.show(request_text(request))
+    while True:
+        decision = decision_for(await host.read_answer("approve"))
+        if decision is not None:
+            host.show(f"  → {decision.replace('_', ' ')}")
+            return decision
+        host.show("  answer y, s, a, n or x")
