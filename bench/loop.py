@@ -1,0 +1,93 @@
+"""Per-iteration overhead of the turn loop, and how it grows with history length.
+
+Method: one turn of N tool round trips (a trivial in-process tool) against the zero-latency fake
+server, run through `AgentLoop` in this process. The baseline sends the same N+1 requests with
+the same bodies' sizes' worth of streaming through a bare `httpx.AsyncClient` reading the same SSE
+replies, so `(loop - baseline) / N` is what the harness itself costs per iteration: prompt
+building, serialization, SSE decoding into typed events, dispatch, recording. Measured at N = 10
+and N = 200: a flat per-iteration cost means nothing is quadratic in history length (the request
+body itself grows linearly, so serializing it grows too; that part is reported separately).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import Table, use_test_support
+
+
+async def _agent_turn(server: Any, iterations: int) -> float:
+    from pycodex import AgentLoop, BaseTool, ContextManager, ToolRegistry
+    from pycodex.protocol.policies import SandboxPolicy
+    from support.clients import fake_client
+
+    class Nop(BaseTool):
+        name = "nop"
+        description = "Does nothing."
+        input_schema = {"type": "object", "properties": {}}
+
+        async def run(self, context: Any, args: Any) -> str:
+            return "ok"
+
+    context = ContextManager(base_instructions="bench", cwd=Path.cwd(),
+                             sandbox_policy=SandboxPolicy.read_only())  # fmt: skip
+    agent = AgentLoop(fake_client(server), ToolRegistry([Nop()]), context)
+    started = time.perf_counter()
+    await agent.run_turn("loop")
+    elapsed = time.perf_counter() - started
+    await agent.aclose()
+    return elapsed
+
+
+async def _raw_requests(server: Any, count: int) -> float:
+    async with httpx.AsyncClient() as client:
+        started = time.perf_counter()
+        for _ in range(count):
+            async with client.stream("POST", server.url("/v1/responses"), json={}) as response:
+                async for _chunk in response.aiter_raw():
+                    pass
+        return time.perf_counter() - started
+
+
+def _script(server: Any, iterations: int) -> None:
+    from support import sse_builders as sse
+
+    for index in range(iterations):
+        call = sse.function_call("nop", "{}", call_id=f"c{index}", id=f"fc{index}")
+        server.expect_sse("/v1/responses", sse.tool_calls(call))
+    server.expect_sse("/v1/responses", sse.assistant_reply("done"))
+
+
+def measure(iterations: int) -> tuple[float, float]:
+    from support.fake_server import FakeModelServer
+
+    with FakeModelServer() as server:
+        _script(server, iterations)
+        loop_s = asyncio.run(_agent_turn(server, iterations))
+        _script(server, iterations)
+        raw_s = asyncio.run(_raw_requests(server, iterations + 1))
+    return loop_s, raw_s
+
+
+def run(table: Table) -> None:
+    use_test_support()
+    per_iteration = {}
+    for iterations in (10, 200):
+        loop_s, raw_s = measure(iterations)
+        per_iteration[iterations] = (loop_s - raw_s) / iterations
+        table.add(
+            f"loop: {iterations} tool round trips",
+            f"{loop_s * 1000:.0f} ms",
+            f"bare HTTP {raw_s * 1000:.0f} ms; harness {per_iteration[iterations] * 1000:.2f} "
+            "ms/iteration",
+        )
+    growth = per_iteration[200] / per_iteration[10] if per_iteration[10] > 0 else float("nan")
+    table.add("loop: per-iteration cost 200 vs 10", f"{growth:.2f}x", "flat means ~1x")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    table.add("memory: peak RSS after the 200-iteration turn", f"{rss_mb:.0f} MB", "this process")

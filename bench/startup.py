@@ -1,0 +1,78 @@
+"""Start-up: whole-process wall time, median of N runs after one warm-up.
+
+- `pycodex --version` against the bare interpreter (`python -c pass`): target ≤ 3×.
+- one-request `pycodex exec --json` against a zero-latency fake server: target ≤ 250 ms.
+- `python -X importtime -m pycodex exec --help`-style: the slowest imports of an exec run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import Table, median_seconds, use_test_support
+
+RUNS = 10
+
+
+def _run(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    subprocess.run(
+        args, check=True, capture_output=True, env=env, cwd=cwd, stdin=subprocess.DEVNULL
+    )
+
+
+def _exec_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CODEX_"))}
+    env.update(CODEX_HOME=str(home), FAKE_API_KEY="sk-bench")
+    return env
+
+
+def run(table: Table) -> None:
+    python = sys.executable
+    bare = median_seconds(lambda: _run([python, "-c", "pass"]), RUNS)
+    version = median_seconds(lambda: _run([python, "-m", "pycodex", "--version"]), RUNS)
+    table.add("startup: python -c pass", f"{bare * 1000:.1f} ms", "baseline")
+    table.add(
+        "startup: pycodex --version",
+        f"{version * 1000:.1f} ms",
+        f"{version / bare:.2f}x baseline (target <= 3x)",
+    )
+    use_test_support()
+    from support import sse_builders as sse
+    from support.cli import write_config
+    from support.fake_server import FakeModelServer
+
+    with tempfile.TemporaryDirectory() as tmp, FakeModelServer() as server:
+        home = Path(tmp)
+        write_config(home, server)
+        args = [python, "-m", "pycodex", "exec", "--json", "--skip-git-repo-check", "hi"]
+        env = _exec_env(home)
+
+        def one_exec() -> None:
+            server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+            _run(args, env, cwd=home)
+
+        exec_time = median_seconds(one_exec, RUNS)
+        table.add(
+            "startup: one-request exec --json",
+            f"{exec_time * 1000:.1f} ms",
+            f"{exec_time / bare:.1f}x baseline (target <= 250 ms)",
+        )
+        server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+        slowest = _import_offenders([python, "-X", "importtime", *args[1:]], env, home)
+    table.add("startup: slowest imports (exec)", ", ".join(slowest), "cumulative µs")
+
+
+def _import_offenders(args: list[str], env: dict[str, str], cwd: Path) -> list[str]:
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd)
+    rows = []
+    for line in proc.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
+        if match and len(match.group(2)) <= 1:
+            rows.append((int(match.group(1)), match.group(3)))
+    rows.sort(reverse=True)
+    return [f"{name} {micros}" for micros, name in rows[:5]]
