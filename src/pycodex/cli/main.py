@@ -21,6 +21,7 @@ commands:
   sessions     list recorded sessions of this directory (--all for every directory)
   fork         copy a recorded session into a new thread
   apply-patch  apply a patch read from stdin to the current directory
+  rules        list or remove command prefixes you allowed for good
   sandbox      run one command under a sandbox policy (`pycodex sandbox -- ls`)
 """
 
@@ -47,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "sessions":
             return sessions_command.run_sessions_command(rest)
         return sessions_command.run_fork_command(rest)
+    if command == "rules":
+        from pycodex.cli.rules_command import run_rules_command
+
+        return run_rules_command(rest)
     if command == "sandbox":
         from pycodex.cli.sandbox_command import run_sandbox_command
 
