@@ -283,3 +283,19 @@ def test_version_and_help(tmp_path: Path) -> None:
     assert version.returncode == 0 and version.stdout.startswith("pycodex ")
     help_text = run_cli(["exec", "--help"], codex_home=tmp_path, cwd=tmp_path)
     assert help_text.returncode == 0 and "--output-schema" in help_text.stdout
+
+
+def test_debug_prompt_prints_the_request_exec_would_send(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    shown = run_cli(["debug", "prompt", "what now"], codex_home=home, cwd=work)
+    assert shown.returncode == 0, shown.stderr
+    body = json.loads(shown.stdout)
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+    sent = run_cli([*BASE, "--json", "-c", 'approval_policy="on-request"', "what now"],
+                   codex_home=home, cwd=work)  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    actual = fake_server.requests[0].json()
+    for key in ("model", "instructions", "input", "tools", "parallel_tool_calls"):
+        assert body[key] == actual[key], key
+    assert fake_server.requests == [fake_server.requests[0]]  # debug prompt sent nothing

@@ -21,6 +21,7 @@ commands:
   sessions     list recorded sessions of this directory (--all for every directory)
   fork         copy a recorded session into a new thread
   apply-patch  apply a patch read from stdin to the current directory
+  debug prompt print the exact request the next turn would send (nothing is sent)
   rules        list or remove command prefixes you allowed for good
   sandbox      run one command under a sandbox policy (`pycodex sandbox -- ls`)
 """
@@ -48,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "sessions":
             return sessions_command.run_sessions_command(rest)
         return sessions_command.run_fork_command(rest)
+    if command == "debug":
+        from pycodex.cli.debug_command import run_debug_command
+
+        return run_debug_command(rest)
     if command == "rules":
         from pycodex.cli.rules_command import run_rules_command
 

@@ -1,0 +1,82 @@
+"""`pycodex debug prompt [PROMPT]`: print the exact request body the next turn would send.
+
+It builds the thread as `exec` would (same config, catalog, context and tools), puts the
+initial context and PROMPT after the history, and prints the JSON body that would be POSTed to
+`{base_url}/responses`. Nothing is sent. `--resume ID|--last` shows it for a recorded session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from typing import NoReturn
+
+from pycodex.agent.rollout import RolloutLoadError, load_thread
+from pycodex.agent.sampling import build_prompt
+from pycodex.agent.turn import request_context
+from pycodex.cli.wiring import build_thread
+from pycodex.client.request import Prompt, build_responses_body
+from pycodex.config import ConfigError, ConfigOverrides, parse_cli_override, resolve_config
+from pycodex.protocol.items import user_message
+from pycodex.sessions import SessionError, find_session, latest_session
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message} (see `pycodex debug prompt --help`)\n")
+        raise SystemExit(2)
+
+
+def run_debug_command(argv: list[str]) -> int:
+    if not argv or argv[0] != "prompt":
+        sys.stderr.write("usage: pycodex debug prompt [PROMPT] [-m MODEL] [-c key=value]\n")
+        return 2
+    parser = _Parser(prog="pycodex debug prompt")
+    parser.add_argument("prompt", nargs="?", default="(your next message)")
+    parser.add_argument("-m", "--model")
+    parser.add_argument("-p", "--profile")
+    parser.add_argument("-c", "--config", action="append", default=[])
+    parser.add_argument("--resume", metavar="ID", help="a recorded session id, or `last`")
+    args = parser.parse_args(argv[1:])
+    try:
+        config = resolve_config(
+            ConfigOverrides(
+                model=args.model,
+                profile=args.profile,
+                ephemeral=True,
+                cli_overrides=[parse_cli_override(raw) for raw in args.config],
+            ),
+            env=os.environ,
+        )
+        recorded = None
+        if args.resume:
+            path = (
+                latest_session(config.codex_home, config.cwd)
+                if args.resume == "last"
+                else find_session(config.codex_home, args.resume)
+            )
+            if path is None:
+                raise SessionError(f"no recorded session for {config.cwd}")
+            recorded = load_thread(path)
+        thread = build_thread(config, originator="pycodex_exec", source="debug", recorded=recorded)
+    except (ConfigError, SessionError, RolloutLoadError) as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    state = thread.state
+    prompt = build_prompt(state)
+    upcoming = [*state.context.turn_context_items(), user_message(args.prompt)]
+    prompt = Prompt(
+        input=[*prompt.input, *upcoming],
+        instructions=prompt.instructions,
+        tools=prompt.tools,
+        parallel_tool_calls=prompt.parallel_tool_calls,
+        output_schema=prompt.output_schema,
+    )
+    body = build_responses_body(
+        prompt, state.client.settings, request_context(state, str(uuid.uuid4()))
+    )
+    sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    return 0
