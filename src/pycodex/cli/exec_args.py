@@ -101,10 +101,7 @@ def parse_exec_args(argv: list[str]) -> ExecArgs:
         raise UsageError("--last is only valid with `exec resume`")
     if len(positionals) > 1:
         raise UsageError(f"unexpected argument {positionals[1]!r}; quote the prompt")
-    if ns.vllm_endpoint is not None and not ns.vllm_endpoint.startswith(("http://", "https://")):
-        raise UsageError(
-            f"--vllm-endpoint expects an http:// or https:// URL, got {ns.vllm_endpoint!r}"
-        )
+    _check_url("--vllm-endpoint", ns.vllm_endpoint)
     images = tuple(Path(part) for value in ns.image for part in value.split(",") if part)
     extra = {"thread_source": ns.thread_source} if ns.thread_source else {}
     return ExecArgs(
@@ -132,6 +129,11 @@ def parse_exec_args(argv: list[str]) -> ExecArgs:
         resume_id=resume_id,
         extra=extra,
     )
+
+
+def _check_url(flag: str, value: str | None) -> None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise UsageError(f"{flag} expects an http:// or https:// URL, got {value!r}")
 
 
 def exec_help() -> str:

@@ -26,7 +26,10 @@ _CONTEXT_PATTERNS = (
     re.compile(r"context[ _-]length[ _-]exceeded", re.IGNORECASE),
     re.compile(r"context window", re.IGNORECASE),
     re.compile(r"too many tokens|prompt is too long|exceeds the context", re.IGNORECASE),
+    # llama.cpp: type "exceed_context_size_error", "the request exceeds the available context size"
+    re.compile(r"exceed_context_size|available context size", re.IGNORECASE),
 )
+_AUTH_CODES = {"invalid_api_key": 401, "authentication_error": 401, "permission_denied": 403}
 _REQUESTED_TOKENS = re.compile(r"requested (\d+) tokens|resulted in (\d+) tokens", re.IGNORECASE)
 _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
 
@@ -73,8 +76,12 @@ def context_error(message: str) -> ContextWindowExceeded:
     )
 
 
-def classify_client_error(status: int, body: bytes) -> ModelError:
-    """A 4xx (other than a retried 429) that ends the request for good."""
+def classify_client_error(status: int, body: bytes, auth_hint: str | None = None) -> ModelError:
+    """A 4xx (other than a retried 429) that ends the request for good.
+
+    `auth_hint` (e.g. "check the key in OPENAI_API_KEY") is appended to 401 and 403 errors, the
+    ones a person fixes outside pycodex.
+    """
     code, message = error_fields(body)
     if status == 429 and code == "insufficient_quota":
         return QuotaExceeded(QUOTA_MESSAGE)
@@ -84,7 +91,16 @@ def classify_client_error(status: int, body: bytes) -> ModelError:
         return context_error(message)
     reason = _reason(status)
     detail = message or reason
-    return InvalidRequest(f"unexpected status {status} {reason}: {detail}", status, code)
+    text = f"unexpected status {status} {reason}: {detail}"
+    if status in (401, 403):
+        text += f" ({auth_hint or _AUTH_FIX[status]})"
+    return InvalidRequest(text, status, code)
+
+
+_AUTH_FIX = {
+    401: "the provider rejected the API key: check that it is set and valid",
+    403: "the API key is not allowed to use this model or endpoint",
+}
 
 
 def classify_failed_event(error: dict[str, Any]) -> ModelError:
@@ -100,6 +116,13 @@ def classify_failed_event(error: dict[str, Any]) -> ModelError:
         return UsageNotIncluded(message)
     if code in {"invalid_prompt", "invalid_request_error"}:
         return InvalidRequest(message, 400, code)
+    if code in _AUTH_CODES:
+        status = _AUTH_CODES[code]
+        return InvalidRequest(f"{message} ({_AUTH_FIX[status]})", status, code)
+    if code == "model_output_invalid":
+        # Re-sending would only repeat the same unusable answer (the translating clients already
+        # retried once), so this ends the turn.
+        return ModelError(f"model_output_invalid: {message}")
     if code == "rate_limit_exceeded":
         return RateLimited(message, retry_after_s=retry_after_from_message(message))
     return StreamDisconnected(f"stream disconnected before completion: {message}")

@@ -16,6 +16,9 @@ from urllib.parse import urlencode
 from pycodex.config.coerce import Reader, describe_value
 from pycodex.config.errors import ConfigError
 
+# A sibling in layer L1 holding pure data: validating against its table keeps one list of kinds.
+from pycodex.providers.kinds import provider_kind
+
 WireApi = Literal["responses", "chat", "messages"]
 WIRE_APIS: tuple[WireApi, ...] = ("responses", "chat", "messages")
 
@@ -39,6 +42,7 @@ PROVIDER_KEYS = frozenset(
         "stream_idle_timeout_ms",
         "retry_base_delay_ms",
         "requires_openai_auth",
+        "provider_kind",
     }
 )
 # Upstream keys with no effect here (websocket transport); accepted without a warning.
@@ -70,6 +74,8 @@ class ModelProviderInfo:
     stream_idle_timeout_ms: int = 300_000
     retry_base_delay_ms: int = 200
     requires_openai_auth: bool = False
+    provider_kind: str | None = None
+    """The kind of Chat Completions server (`pycodex.providers.kinds`); None means generic."""
 
     def api_key(self, env: Mapping[str, str]) -> str | None:
         """The key to send as a bearer token, or None for providers that need none.
@@ -128,6 +134,8 @@ OSS_PROVIDER = ModelProviderInfo(
     name="Local OSS server",
     base_url="http://localhost:11434/v1",
     wire_api="chat",
+    # The default address is Ollama's; a `provider_kind` key or `--local-provider` changes it.
+    provider_kind="ollama",
 )
 
 
@@ -184,8 +192,20 @@ def _provider_from_table(
     for key in _INTEGER_FIELDS:
         changes[key] = reader.integer((*at, key))
     changes["requires_openai_auth"] = reader.boolean((*at, "requires_openai_auth"))
+    changes["provider_kind"] = _provider_kind(reader, (*at, "provider_kind"))
     present = {key: value for key, value in changes.items() if value is not None}
     return dataclasses.replace(start, **present)
+
+
+def _provider_kind(reader: Reader, path: tuple[str, ...]) -> str | None:
+    """The canonical kind name (`llama.cpp` → `llamacpp`), or None when the key is absent."""
+    name = reader.string(path)
+    if name is None:
+        return None
+    try:
+        return provider_kind(name).name
+    except ValueError as err:
+        raise reader.error(path, str(err)) from None
 
 
 def _check_url(reader: Reader, path: tuple[str, ...], url: str) -> None:
