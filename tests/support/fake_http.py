@@ -71,6 +71,10 @@ class FakeHTTPServer(ThreadingHTTPServer):
     idle keep-alive connection; `close()` still joins them so none outlives the test.
     """
 
+    # Concurrency tests open dozens of connections at once; socketserver's default backlog of 5
+    # would drop them.
+    request_queue_size = 128
+
     daemon_threads = True
     block_on_close = False
 

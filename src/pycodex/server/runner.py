@@ -1,0 +1,156 @@
+"""`ResponsesServer`: the compat server's lifecycle, from `ServeOptions` to a listening socket.
+
+`start()` builds the shared pieces (one `httpx.AsyncClient` for every downstream request, the
+response store, the compaction secret, the trajectory log) and binds the socket; `close()` stops
+accepting, ends open connections and releases everything, in the reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from pycodex.server.app import ServeApp
+from pycodex.server.compaction import load_or_create_secret
+from pycodex.server.downstream import Downstream, DownstreamTarget
+from pycodex.server.http import MAX_HEAD_BYTES, serve_connection
+from pycodex.server.responses_route import ServeContext
+from pycodex.server.store import MemoryResponseStore, ResponseStore, SqliteResponseStore
+from pycodex.server.trajectory import TrajectoryLog
+
+logger = logging.getLogger("pycodex.server")
+
+StoreKind = Literal["sqlite", "memory"]
+SERVE_DIR = "serve"
+# Bursts of clients connecting at once (an eval harness starting 64 rollouts) must not overflow
+# the accept queue: the kernel would drop or reset those connections.
+_LISTEN_BACKLOG = 1024
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Everything `pycodex serve` was asked to do. Holds secrets: never log it whole."""
+
+    target: DownstreamTarget
+    codex_home: Path
+    host: str = "127.0.0.1"
+    port: int = 8790
+    auth_token: str | None = field(default=None, repr=False)
+    store: StoreKind = "sqlite"
+    trajectory_file: Path | None = None
+    keep_alive_s: float = 10.0
+    connect_timeout_s: float = 10.0
+
+    @property
+    def serve_dir(self) -> Path:
+        return self.codex_home / SERVE_DIR
+
+
+class ResponsesServer:
+    def __init__(self, options: ServeOptions, http: httpx.AsyncClient | None = None) -> None:
+        self.options = options
+        self._http = http
+        self._owns_http = http is None
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+        self._ctx: ServeContext | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("server not started")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL clients use: `http://HOST:PORT/v1`."""
+        return f"http://{self.options.host}:{self.port}/v1"
+
+    async def start(self) -> None:
+        self._ctx = await self._build_context()
+        app = ServeApp(self._ctx, self.options.auth_token)
+
+        async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._connections.add(task)
+            try:
+                await serve_connection(reader, writer, app.handle)
+            except asyncio.CancelledError:
+                # Only `close()` cancels these tasks. Ending quietly matters: on 3.11, asyncio's
+                # stream protocol asks a finished connection task for its exception and logs a
+                # traceback when the task was cancelled.
+                pass
+            finally:
+                self._connections.discard(task)
+
+        self._server = await asyncio.start_server(
+            on_connection,
+            self.options.host,
+            self.options.port,
+            limit=MAX_HEAD_BYTES,
+            backlog=_LISTEN_BACKLOG,
+        )
+
+    async def serve_forever(self) -> None:
+        if self._server is None:
+            await self.start()
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        if self._connections:
+            await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        if self._ctx is not None:
+            await self._ctx.store.close()
+            if self._ctx.trajectory is not None:
+                await self._ctx.trajectory.close()
+            self._ctx = None
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def _build_context(self) -> ServeContext:
+        options = self.options
+        if self._http is None:
+            self._http = _shared_client(options)
+        secret = await asyncio.to_thread(load_or_create_secret, options.serve_dir / "secret")
+        store: ResponseStore
+        if options.store == "memory":
+            store = MemoryResponseStore()
+        else:
+            path = options.serve_dir / "responses.sqlite"
+            store = await asyncio.to_thread(SqliteResponseStore, path)
+        trajectory = TrajectoryLog(options.trajectory_file) if options.trajectory_file else None
+        return ServeContext(
+            downstream=Downstream(options.target, self._http),
+            store=store,
+            secret=secret,
+            trajectory=trajectory,
+            keep_alive_s=options.keep_alive_s,
+        )
+
+
+def _shared_client(options: ServeOptions) -> httpx.AsyncClient:
+    # No pool cap that would queue streams behind each other: each open client stream holds one
+    # downstream connection for its whole life. The read timeout is the downstream idle timeout.
+    timeout = httpx.Timeout(
+        connect=options.connect_timeout_s,
+        read=options.target.idle_timeout_s,
+        write=options.connect_timeout_s,
+        pool=None,
+    )
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=256)
+    return httpx.AsyncClient(timeout=timeout, limits=limits)

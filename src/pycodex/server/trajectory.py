@@ -1,0 +1,68 @@
+"""The trajectory dump: one JSON line per answered `POST /responses`, for training on rollouts.
+
+Each line holds the request body as the client sent it, the response's id, status, output items,
+usage and error, and timing (start time, time to the first event, total duration, downstream
+attempts). Request headers are never written, so no credential reaches the file. Lines are
+appended in a worker thread under a lock: concurrent responses never interleave within a line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+
+@dataclass(frozen=True, slots=True)
+class TrajectoryRecord:
+    request: dict[str, Any]
+    response: dict[str, Any]
+    """The terminal response object (id, status, output, usage, error)."""
+    started_at: float
+    first_event_ms: float | None
+    duration_ms: float
+    attempts: int
+
+    def to_json(self) -> str:
+        response = self.response
+        line = {
+            "timestamp": self.started_at,
+            "response_id": response.get("id"),
+            "status": response.get("status"),
+            "request": self.request,
+            "output": response.get("output", []),
+            "usage": response.get("usage"),
+            "error": response.get("error"),
+            "timing": {
+                "first_event_ms": _rounded(self.first_event_ms),
+                "duration_ms": _rounded(self.duration_ms),
+                "downstream_attempts": self.attempts,
+            },
+        }
+        return json.dumps(line, ensure_ascii=False)
+
+
+class TrajectoryLog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+        self._lock = asyncio.Lock()
+
+    async def append(self, record: TrajectoryRecord) -> None:
+        line = record.to_json() + "\n"
+        async with self._lock:
+            await asyncio.to_thread(self._write, line)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._file.close)
+
+    def _write(self, line: str) -> None:
+        self._file.write(line)
+        self._file.flush()
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
