@@ -20,7 +20,7 @@ def _sse(table: Table) -> None:
         table.add(f"sse: {name}", f"{value:.3g}", "")
 
 
-SECTIONS = ("startup", "loop", "sse", "tools", "sessions", "compaction")
+SECTIONS = ("startup", "loop", "sse", "tools", "sessions", "compaction", "serve")
 
 
 def main(argv: list[str]) -> int:
@@ -46,6 +46,10 @@ def main(argv: list[str]) -> int:
             from bench import compaction_bench
 
             compaction_bench.run(table)
+        elif section == "serve":
+            from bench import serve_bench
+
+            serve_bench.run(table)
         elif section == "tools":
             from bench import tools_bench
 

@@ -286,3 +286,43 @@ def test_queued_message_waits_for_the_turn_to_end(
     first, second = (request.json() for request in fake_server.requests)
     assert user_texts(first)[-1] == "first"
     assert user_texts(second)[-2:] == ["first", "second"]
+
+
+def test_compact_resume_fork_and_approval(
+    start: Callable[..., Pane], fake_server: FakeModelServer, home: Path, tmp_path: Path
+) -> None:
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("first answer"))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("HANDOFF NOTE"))
+    pane = start("-c", 'approval_policy="on-request"')
+    pane.submit("remember the number 42")
+    pane.wait_for("first answer")
+    pane.submit("/compact")
+    pane.wait_for("✓ Compacted:")
+    summarizing = fake_server.requests[1].json()
+    assert summarizing["tools"] == []
+    pane.submit("/exit")
+    pane.wait_for("[pycodex exited 0]")
+
+    # A new process resumes the session through the /resume picker, then forks it.
+    target = tmp_path / "escalated.txt"
+    call = exec_call(f"touch {target}", "e1", login=False, sandbox_permissions="require_escalated")
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(call))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("touched it"))
+    second = start("-c", 'approval_policy="on-request"')
+    second.submit("/resume")
+    second.wait_for("Recent sessions here:")
+    second.submit("1")
+    second.wait_for("Continuing session")
+    second.submit("now touch the file")
+    second.wait_for("Run outside the sandbox")
+    second.submit("y")
+    second.wait_for("touched it")
+    assert target.exists()
+    body = fake_server.requests[2].json()
+    assert "remember the number 42" in user_texts(body)
+    assert any("HANDOFF NOTE" in text for text in user_texts(body))
+    second.submit("/fork")
+    second.wait_for("you are now in the fork")
+    second.submit("/exit")
+    second.wait_for("[pycodex exited 0]")
+    assert len(list((home / "sessions").rglob("rollout-*.jsonl"))) == 2

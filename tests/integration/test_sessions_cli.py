@@ -218,7 +218,7 @@ def test_resume_after_compaction_starts_from_the_compacted_history(
 ) -> None:
     home = tmp_path / "compact-home"
     write_config(home, fake_server)
-    call_turn = sse.tool_calls(echo_call("c1", "one"))
+    call_turn = sse.tool_calls(echo_call("c1", "x" * 3000))
     call_turn[-1] = sse.completed(input_tokens=150, output_tokens=10)
     fake_server.expect_sse("/v1/responses", call_turn)
     fake_server.expect_sse("/v1/responses", sse.assistant_reply("SUMMARY OF WORK"))

@@ -52,6 +52,10 @@ async def compact(
     except ModelError as err:
         emit(ev.CompactionFailed(phase, str(err)))
         return False
+    if phase in ("pre_turn", "mid_turn") and history_tokens(new_history) >= history_tokens(history):
+        # Compacting must never grow the context; an automatic trigger would otherwise repeat.
+        emit(ev.CompactionFailed(phase, "the compacted history would not be smaller; kept as is"))
+        return False
     state.context.replace_history(new_history)
     if state.recorder is not None:
         state.recorder.record_compacted(summary, [item.to_wire() for item in new_history])

@@ -17,7 +17,7 @@ from pycodex._version import __version__
 from pycodex.agent.state import ThreadState
 from pycodex.protocol.items import ResponseItem, parse_item
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
-from pycodex.sessions import RolloutRecorder, format_timestamp, read_rollout
+from pycodex.sessions import RolloutRecorder, format_timestamp, new_thread_id, read_rollout
 
 
 def session_meta(
@@ -134,3 +134,24 @@ def _base_instructions(meta: dict[str, Any]) -> str | None:
     if isinstance(value, dict):
         value = value.get("text")
     return value if isinstance(value, str) else None
+
+
+async def fork_thread(codex_home: Path, cwd: Path, recorded: RecordedThread) -> tuple[str, Path]:
+    """Copy a recorded thread's history into a new thread and file; returns its id and path."""
+    thread_id = new_thread_id()
+    meta: dict[str, Any] = {
+        "id": thread_id,
+        "session_id": thread_id,
+        "timestamp": format_timestamp(datetime.now(UTC)),
+        "cwd": str(cwd),
+        "originator": "pycodex_fork",
+        "cli_version": __version__,
+        "source": "fork",
+        "forked_from": recorded.thread_id,
+    }
+    if recorded.base_instructions is not None:
+        meta["base_instructions"] = {"text": recorded.base_instructions}
+    recorder = RolloutRecorder(codex_home, thread_id, meta)
+    recorder.record_items([item.to_wire() for item in recorded.history])
+    await recorder.close()
+    return thread_id, recorder.path

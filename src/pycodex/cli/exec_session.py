@@ -42,7 +42,13 @@ async def run_exec_session(
         return ExecOutcome(1, None, refusal)
     try:
         recorded = _recorded_thread(args, config) if args.resume else None
-        thread = build_thread(config, originator="pycodex_exec", source="exec", recorded=recorded)
+        thread = build_thread(
+            config,
+            originator="pycodex_exec",
+            source="exec",
+            recorded=recorded,
+            on_warning=_warn,
+        )
     except (ConfigError, SessionError, RolloutLoadError) as err:
         sys.stderr.write(f"error: {err}\n")
         return ExecOutcome(2, None, str(err))
@@ -52,6 +58,10 @@ async def run_exec_session(
         return await _drive(thread, args, config, prompt, items, interrupted)
     finally:
         await thread.aclose()
+
+
+def _warn(text: str) -> None:
+    sys.stderr.write(f"warning: {text}\n")
 
 
 def _recorded_thread(args: ExecArgs, config: Config) -> RecordedThread:

@@ -145,7 +145,12 @@ def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> T
     fresh ones."""
     pending = [recorded] if recorded is not None else []
 
-    def build(user_input: ReplUserInput | None) -> ReplThread:
+    def build(user_input: ReplUserInput | None, resume: Path | None) -> ReplThread:
+        if resume is not None:
+            try:
+                pending[:] = [load_thread(resume)]
+            except RolloutLoadError as err:
+                raise ValueError(str(err)) from None
         built = build_thread(
             config,
             originator=ORIGINATOR,
@@ -176,7 +181,7 @@ async def _plain(config: Config, factory: ThreadFactory, prompt: str, colour: bo
     interrupted = asyncio.Event()
     loop.add_signal_handler(signal.SIGINT, interrupted.set)
     try:
-        thread = factory(None)
+        thread = factory(None, None)
         width = shutil.get_terminal_size((100, 24)).columns
         return await run_plain(
             thread,

@@ -21,6 +21,8 @@ commands:
   sessions     list recorded sessions of this directory (--all for every directory)
   fork         copy a recorded session into a new thread
   apply-patch  apply a patch read from stdin to the current directory
+  serve        a Responses API endpoint in front of a Chat Completions or Messages server
+  doctor       check config, key, network, model and sandbox (--json, --skip-live)
   debug prompt print the exact request the next turn would send (nothing is sent)
   rules        list or remove command prefixes you allowed for good
   sandbox      run one command under a sandbox policy (`pycodex sandbox -- ls`)
@@ -49,6 +51,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "sessions":
             return sessions_command.run_sessions_command(rest)
         return sessions_command.run_fork_command(rest)
+    if command == "doctor":
+        from pycodex.cli.doctor_command import run_doctor_command
+
+        return run_doctor_command(rest)
+    if command == "serve":
+        from pycodex.cli.serve_command import run_serve_command
+
+        return run_serve_command(rest)
     if command == "debug":
         from pycodex.cli.debug_command import run_debug_command
 

@@ -6,21 +6,16 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from pycodex._version import __version__
-from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
+from pycodex.agent.rollout import RolloutLoadError, fork_thread, load_thread
 from pycodex.config import ConfigError, ConfigOverrides, resolve_config
 from pycodex.sessions import (
-    RolloutRecorder,
     SessionError,
     find_session,
-    format_timestamp,
     latest_session,
     list_sessions,
-    new_thread_id,
 )
 
 
@@ -72,8 +67,7 @@ def run_fork_command(argv: list[str]) -> int:
     except (ConfigError, SessionError, RolloutLoadError) as err:
         sys.stderr.write(f"error: {err}\n")
         return 2
-    thread_id = new_thread_id()
-    path = asyncio.run(_write_fork(config.codex_home, config.cwd, thread_id, recorded))
+    thread_id, path = asyncio.run(fork_thread(config.codex_home, config.cwd, recorded))
     sys.stdout.write(f"{thread_id}\n")
     sys.stderr.write(
         f"forked {recorded.thread_id} into {thread_id} ({path}); continue it with "
@@ -89,27 +83,6 @@ def _source_path(codex_home: Path, cwd: Path, session_id: str | None) -> Path:
     if path is None:
         raise SessionError(f"no recorded session for {cwd} to fork")
     return path
-
-
-async def _write_fork(
-    codex_home: Path, cwd: Path, thread_id: str, recorded: RecordedThread
-) -> Path:
-    meta: dict[str, object] = {
-        "id": thread_id,
-        "session_id": thread_id,
-        "timestamp": format_timestamp(datetime.now(UTC)),
-        "cwd": str(cwd),
-        "originator": "pycodex_fork",
-        "cli_version": __version__,
-        "source": "fork",
-        "forked_from": recorded.thread_id,
-    }
-    if recorded.base_instructions is not None:
-        meta["base_instructions"] = {"text": recorded.base_instructions}
-    recorder = RolloutRecorder(codex_home, thread_id, meta)
-    recorder.record_items([item.to_wire() for item in recorded.history])
-    await recorder.close()
-    return recorder.path
 
 
 def _human_size(size: int) -> str:

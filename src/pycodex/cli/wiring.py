@@ -6,6 +6,7 @@ same tools. Nothing here prints or reads the terminal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,7 @@ def build_thread(
     source: str,
     user_input: Any = None,
     recorded: RecordedThread | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> BuiltThread:
     """Wire a thread, recorded under $CODEX_HOME/sessions unless the config is ephemeral.
 
@@ -71,7 +73,9 @@ def build_thread(
         reasoning_summary=info.reasoning_summary,
         verbosity=info.verbosity,
     )
-    client = make_model_client(config, originator=originator, settings=settings)
+    client = make_model_client(
+        config, originator=originator, settings=settings, on_warning=on_warning
+    )
     tools, services = build_default_tools(config, info)
     services.user_input = user_input
     services.prefix_rules = PrefixRules.load(config.codex_home)

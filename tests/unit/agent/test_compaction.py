@@ -108,7 +108,7 @@ async def test_manual_compaction_replaces_history(fake_server: FakeModelServer) 
 async def test_auto_compaction_before_the_next_turn(fake_server: FakeModelServer) -> None:
     events: list[EngineEvent] = []
     agent = make_agent(fake_server, events, limit=100)
-    fake_server.expect_sse("/v1/responses", reply("big answer", total=150))
+    fake_server.expect_sse("/v1/responses", reply("big answer " * 200, total=150))
     fake_server.expect_sse("/v1/responses", reply(SUMMARY))
     fake_server.expect_sse("/v1/responses", reply("next"))
     await agent.run_turn("one")
@@ -126,7 +126,7 @@ async def test_auto_compaction_before_the_next_turn(fake_server: FakeModelServer
 async def test_auto_compaction_mid_turn(fake_server: FakeModelServer) -> None:
     events: list[EngineEvent] = []
     agent = make_agent(fake_server, events, limit=100)
-    call_turn = sse.tool_calls(sse.function_call("nop", "{}"))
+    call_turn = sse.tool_calls(sse.function_call("nop", json.dumps({"pad": "x" * 2000})))
     call_turn[-1] = sse.completed(input_tokens=140, output_tokens=10)
     fake_server.expect_sse("/v1/responses", call_turn)
     fake_server.expect_sse("/v1/responses", reply(SUMMARY))
@@ -269,3 +269,17 @@ async def test_remote_stream_cut_falls_back(fake_server: FakeModelServer) -> Non
 def test_summary_prompt_is_ours() -> None:
     text = load_prompt("summarize.md")
     assert "handoff" in text and json.dumps(text)
+
+
+async def test_auto_compaction_never_grows_the_history(fake_server: FakeModelServer) -> None:
+    events: list[EngineEvent] = []
+    agent = make_agent(fake_server, events, limit=100)
+    fake_server.expect_sse("/v1/responses", reply("tiny", total=150))
+    fake_server.expect_sse("/v1/responses", reply(SUMMARY))
+    fake_server.expect_sse("/v1/responses", reply("next"))
+    await agent.run_turn("one")
+    await agent.run_turn("two")
+    await agent.aclose()
+    (failed,) = [e for e in events if isinstance(e, ev.CompactionFailed)]
+    assert "would not be smaller" in failed.message
+    assert "tiny" in json.dumps(fake_server.requests[2].json()["input"])

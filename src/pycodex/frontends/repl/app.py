@@ -14,9 +14,10 @@ import sys
 import textwrap
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.application import Application
@@ -59,8 +60,10 @@ class ReplThread:
     close: Callable[[], Awaitable[None]]
 
 
-# Builds a fresh thread; the argument is the REPL's request_user_input provider (None: nobody).
-ThreadFactory = Callable[[ReplUserInput | None], ReplThread]
+# Builds a thread: the REPL's request_user_input provider (None: nobody) and, to continue a
+# recorded session instead of starting fresh, its rollout file. Raises ValueError (one line)
+# when that file cannot be continued.
+ThreadFactory = Callable[[ReplUserInput | None, Path | None], ReplThread]
 
 
 class ReplApp:
@@ -77,6 +80,7 @@ class ReplApp:
         self._thread: ReplThread | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._approval_tasks: set[asyncio.Task[None]] = set()
+        self.title: str | None = None
         self._turn_started = 0.0
         self._exit_armed = False
         self._exit_requested = False
@@ -112,8 +116,8 @@ class ReplApp:
             self._exit_armed = False
             await self.handle_line(line)
 
-    async def start_thread(self) -> None:
-        thread = self._new_thread(ReplUserInput(self))
+    async def start_thread(self, resume: Path | None = None) -> None:
+        thread = self._new_thread(ReplUserInput(self), resume)
         self._thread = thread
         self.renderer = TranscriptRenderer(self.renderer.painter, self.config.model_context_window)
         self._tasks = [
@@ -131,8 +135,10 @@ class ReplApp:
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        current = asyncio.current_task()
         for pending in list(self._approval_tasks):
-            pending.cancel()
+            if pending is not current:  # a /resume picker may be the one switching threads
+                pending.cancel()
         thread.engine.submit(Shutdown())
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
@@ -163,9 +169,7 @@ class ReplApp:
             case ev.TurnStarted():
                 self._mark_busy()
             case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
-                task = asyncio.create_task(self._answer_approval(event))
-                self._approval_tasks.add(task)
-                task.add_done_callback(self._approval_tasks.discard)
+                self.background(self._answer_approval(event))
             case ev.TurnComplete() | ev.TurnAborted():
                 self.busy = False
                 if self.queue:
@@ -173,6 +177,12 @@ class ReplApp:
             case _:
                 pass
         self.invalidate()
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run work that reads answers from the input line, which must stay free meanwhile."""
+        task = asyncio.create_task(work)
+        self._approval_tasks.add(task)
+        task.add_done_callback(self._approval_tasks.discard)
 
     async def _answer_approval(
         self, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest

@@ -30,9 +30,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("diff", "/diff", "git diff of the working directory"),
     CommandSpec("queue", "/queue <message>", "send a message after the current turn ends"),
     CommandSpec("compact", "/compact", "summarise the conversation to free context"),
-    CommandSpec("resume", "/resume [id]", "continue a recorded session", False),
-    CommandSpec("fork", "/fork", "branch this conversation into a new session", False),
-    CommandSpec("title", "/title [text]", "name this session", False),
+    CommandSpec("resume", "/resume [id]", "continue a recorded session"),
+    CommandSpec("fork", "/fork", "branch this conversation into a new session"),
+    CommandSpec("title", "/title [text]", "name this session"),
     CommandSpec("exit", "/exit", "leave pycodex"),
     CommandSpec("quit", "/quit", "leave pycodex"),
 )

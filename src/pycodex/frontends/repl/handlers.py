@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pycodex.agent.rollout import fork_thread, load_thread
 from pycodex.config.model import REASONING_EFFORTS
 from pycodex.frontends.repl.commands import Command, help_lines
 from pycodex.frontends.repl.model_list import list_models
 from pycodex.frontends.repl.usage import percent_context_left
 from pycodex.protocol.ops import Compact, SetModel, SetReasoningEffort
+from pycodex.sessions import SessionError, find_session, list_sessions
 
 if TYPE_CHECKING:
     from pycodex.frontends.repl.app import ReplApp
@@ -20,11 +22,7 @@ if TYPE_CHECKING:
 Handler = Callable[["ReplApp", str], Awaitable[None]]
 
 # Commands whose machinery is being built in other issues; each says so in one line.
-PENDING = {
-    "resume": "session resume",
-    "fork": "session fork",
-    "title": "session titles",
-}
+PENDING: dict[str, str] = {}
 
 
 async def run_command(app: ReplApp, command: Command) -> None:
@@ -166,7 +164,86 @@ async def _compact(app: ReplApp, _args: str) -> None:
     app.show("Compacting the conversation…")
 
 
+async def _resume(app: ReplApp, args: str) -> None:
+    """`/resume ID` continues that session; `/resume` offers the recent ones of this folder."""
+    if not args.strip():
+        app.background(_pick_and_switch(app))  # the picker reads its answer from the input line
+        return
+    try:
+        path = find_session(app.config.codex_home, args.strip())
+    except SessionError as err:
+        app.show(str(err))
+        return
+    await _switch(app, path)
+
+
+async def _pick_and_switch(app: ReplApp) -> None:
+    path = await _pick(app)
+    if path is not None:
+        await _switch(app, path)
+
+
+async def _pick(app: ReplApp) -> Path | None:
+    sessions = await asyncio.to_thread(list_sessions, app.config.codex_home, app.config.cwd, 10)
+    if not sessions:
+        app.show("No recorded sessions for this directory.")
+        return None
+    rows = [
+        f"{n:>3}. {s.started_at.astimezone():%Y-%m-%d %H:%M}  {s.thread_id[:13]}  "
+        f"{' '.join(s.first_user_message.split())[:50]}"
+        for n, s in enumerate(sessions, start=1)
+    ]
+    app.show("\n".join(["Recent sessions here:", *rows, "  (a number, or Enter to cancel)"]))
+    reply = (await app.read_answer("resume")).strip()
+    if not reply.isdigit() or not 1 <= int(reply) <= len(sessions):
+        app.show("Resume cancelled.")
+        return None
+    return sessions[int(reply) - 1].path
+
+
+async def _fork(app: ReplApp, _args: str) -> None:
+    """Branch: a new session holding this one's history, continued from here."""
+    state = app.thread.engine.state
+    if state.recorder is None or state.rollout_path is None:
+        app.show("This session is not recorded (ephemeral), so it cannot be forked.")
+        return
+    await state.recorder.flush()
+    if not state.rollout_path.exists():
+        app.show("Nothing to fork yet: send a message first.")
+        return
+    recorded = await asyncio.to_thread(load_thread, state.rollout_path)
+    thread_id, path = await fork_thread(app.config.codex_home, app.config.cwd, recorded)
+    await _switch(app, path)
+    app.show(f"Forked {recorded.thread_id} into {thread_id}; you are now in the fork.")
+
+
+async def _switch(app: ReplApp, path: Path) -> None:
+    await app.stop_thread()
+    app.sent.clear()
+    try:
+        await app.start_thread(path)
+    except ValueError as err:
+        app.show(f"Cannot continue {path.name}: {err}")
+        await app.start_thread()
+        return
+    history = app.thread.engine.state.context.history
+    app.show(f"Continuing session {app.thread.configured.thread_id} ({len(history)} items).")
+
+
+async def _title(app: ReplApp, args: str) -> None:
+    state = app.thread.engine.state
+    if not args.strip():
+        app.show(f"Title: {app.title or '(none)'}; set one with /title <text>.")
+        return
+    app.title = args.strip()
+    state.record_event({"type": "session_title", "title": app.title})
+    app.show(f"Title set: {app.title}")
+
+
 _HANDLERS: dict[str, Handler] = {
+    "resume": _resume,
+    "fork": _fork,
+    "title": _title,
     "help": _help,
     "compact": _compact,
     "model": _model,
