@@ -368,16 +368,35 @@ async def test_workspace_write_allows_building_and_committing(mechanism: str, sc
 
 
 @pytest.mark.parametrize("mode", CONFINING_MODES, ids=str)
-async def test_scratch_space_in_tmp_works(mechanism: str, scene: Scene, mode: SandboxMode) -> None:
+async def test_scratch_space_in_tmpdir_works(
+    mechanism: str, scene: Scene, mode: SandboxMode
+) -> None:
     name = f"pycodex-scratch-{uuid.uuid4().hex}"
     policy = SandboxPolicy(mode=mode)  # /tmp not excluded
-    result = await run_in(scene, f"echo scratch > /tmp/{name} && cat /tmp/{name}", policy)
+    script = f'f="${{TMPDIR:-/tmp}}/{name}"; echo scratch > "$f" && cat "$f" && echo "$f"'
+    result = await run_in(scene, script, policy)
     assert result.exit_code == 0, result.aggregated_output
-    assert result.stdout == "scratch\n"
-    host_copy = Path("/tmp") / name
-    # workspace-write shares the host's /tmp; read-only gets a private one that vanishes.
-    assert host_copy.exists() == (mode is SandboxMode.WORKSPACE_WRITE)
-    host_copy.unlink(missing_ok=True)
+    first, where = result.stdout.splitlines()
+    assert first == "scratch"
+    # workspace-write shares the host's temp dir; read-only gets a private one that vanishes.
+    assert _take(Path(where)) == (mode is SandboxMode.WORKSPACE_WRITE)
+
+
+def _take(path: Path) -> bool:
+    """Whether `path` exists on the host; removes it."""
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    return existed
+
+
+async def test_read_only_still_reads_host_tmp(mechanism: str, scene: Scene) -> None:
+    probe = Path("/tmp") / f"pycodex-visible-{uuid.uuid4().hex}"
+    probe.write_text("visible\n")
+    try:
+        result = await run_in(scene, f"cat {probe}", SandboxPolicy(mode=SandboxMode.READ_ONLY))
+    finally:
+        probe.unlink()
+    assert result.stdout == "visible\n", result.aggregated_output
 
 
 async def test_read_only_reads_but_does_not_write_the_workspace(

@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING, Any, assert_never
 import httpx
 
 from pycodex.client.base import ModelClient
-from pycodex.client.chat import ChatCompletionsModelClient
-from pycodex.client.downstream import WarningSink
-from pycodex.client.messages import AnthropicMessagesModelClient
 from pycodex.client.request import ModelSettings
 from pycodex.client.responses import ResponsesModelClient
 
 if TYPE_CHECKING:
+    from pycodex.client.downstream import WarningSink
     from pycodex.config import Config, ModelProviderInfo
 
 MODEL_LIST_TIMEOUT_S = 10.0
@@ -43,11 +41,16 @@ def make_model_client(
         return ResponsesModelClient.from_config(
             config, http=http, originator=originator, settings=settings
         )
+    # The translating clients (and the providers/ translators) load only when configured.
     if wire_api == "chat":
+        from pycodex.client.chat import ChatCompletionsModelClient
+
         return ChatCompletionsModelClient.from_config(
             config, http=http, originator=originator, settings=settings, on_warning=on_warning
         )
     if wire_api == "messages":
+        from pycodex.client.messages import AnthropicMessagesModelClient
+
         return AnthropicMessagesModelClient.from_config(
             config, http=http, originator=originator, settings=settings, on_warning=on_warning
         )

@@ -204,21 +204,15 @@ def build_mount_view(writable: Sequence[str], protected: Sequence[str], private_
     os.chdir(cwd)
 
 
+SCRATCH_DIR = "/dev/shm"
+
+
 def _mount_private_tmp() -> None:
-    """A fresh tmpfs on /tmp, keeping the working directory visible if it lives there."""
-    cwd = os.getcwd()
-    keep = cwd == "/tmp" or cwd.startswith("/tmp/")
-    cwd_fd = os.open(cwd, os.O_PATH | os.O_CLOEXEC) if keep else -1
-    try:
-        result = _libc().mount(b"tmpfs", b"/tmp", b"tmpfs", ctypes.c_ulong(0), b"mode=1777")
-        _check(result, "mount(tmpfs on /tmp)")
-        if keep:
-            os.makedirs(cwd, exist_ok=True)
-            _mount(f"/proc/self/fd/{cwd_fd}", cwd, _MS_BIND)
-            _set_read_only(cwd, True)
-    finally:
-        if keep:
-            os.close(cwd_fd)
+    """A fresh tmpfs at /dev/shm for scratch space; /tmp itself stays readable (read-only)."""
+    result = _libc().mount(
+        b"tmpfs", SCRATCH_DIR.encode(), b"tmpfs", ctypes.c_ulong(0), b"mode=1777"
+    )
+    _check(result, f"mount(tmpfs on {SCRATCH_DIR})")
 
 
 class _MountAttr(ctypes.Structure):

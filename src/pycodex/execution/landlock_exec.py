@@ -34,7 +34,8 @@ class LandlockPlan:
     writable: tuple[str, ...]
     protected: tuple[str, ...]
     network: bool
-    # Read-only mode: a private, writable /tmp that disappears with the command.
+    # Read-only mode: a private, writable scratch tmpfs at /dev/shm that disappears with the
+    # command (TMPDIR points there).
     private_tmp: bool = False
 
     def to_json(self) -> str:
@@ -81,7 +82,7 @@ def apply_plan(plan: LandlockPlan) -> None:
     landlock.drop_capabilities()
     if not plan.network:
         landlock.deny_network_sockets()
-    writable = (*plan.writable, "/tmp") if plan.private_tmp else plan.writable
+    writable = (*plan.writable, landlock.SCRATCH_DIR) if plan.private_tmp else plan.writable
     landlock.restrict_filesystem(abi, writable)
 
 

@@ -115,6 +115,8 @@ def prepare_command(argv: Sequence[str], cwd: Path, policy: SandboxPolicy) -> Pr
     env: dict[str, str] = {SANDBOX_ENV: status.mechanism}
     if not network:
         env[NETWORK_DISABLED_ENV] = "1"
+    if policy.mode is SandboxMode.READ_ONLY:
+        env["TMPDIR"] = sandbox_bwrap.SCRATCH_DIR
     if status.mechanism == "bwrap":
         return PreparedCommand(_bwrap_argv(argv, cwd, policy), env, enforced=True)
     degraded = None if network or status.network_blockable else _LANDLOCK_NETWORK_GAP
@@ -132,7 +134,7 @@ def _bwrap_argv(argv: Sequence[str], cwd: Path, policy: SandboxPolicy) -> tuple[
         cwd,
         argv,
         network=policy.has_full_network_access,
-        # Read-only commands still get scratch space; it vanishes with them.
+        # Read-only commands still get scratch space (TMPDIR); it vanishes with them.
         private_tmp=policy.mode is SandboxMode.READ_ONLY,
     )
 

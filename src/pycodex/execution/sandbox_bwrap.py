@@ -15,14 +15,13 @@ sandboxed command never has.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pycodex.execution.sandbox_roots import WritableLayout, is_within
+from pycodex.execution.sandbox_roots import WritableLayout
 
 _PROBE_TIMEOUT_S = 10.0
 # The flags every invocation shares. As root, bwrap runs "privileged" and would otherwise keep
@@ -90,15 +89,16 @@ def bwrap_prefix(
     return argv
 
 
+SCRATCH_DIR = "/dev/shm"
+
+
 def _filesystem_flags(layout: WritableLayout, cwd: Path, *, private_tmp: bool) -> list[str]:
     # Order matters: each mount covers what an earlier one put at the same place.
     flags = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     if private_tmp:
-        flags += ["--tmpfs", "/tmp"]
-        # The working directory must stay visible even when it lives under the hidden /tmp.
-        real_cwd = Path(os.path.realpath(cwd))
-        if is_within(real_cwd, [Path("/tmp")]) and not is_within(real_cwd, layout.writable):
-            flags += ["--ro-bind", str(real_cwd), str(real_cwd)]
+        # Read-only commands keep reading all of /tmp; their scratch space is a private tmpfs
+        # at /dev/shm (TMPDIR points there), gone with the command.
+        flags += ["--tmpfs", SCRATCH_DIR]
     for root in layout.writable:
         flags += ["--bind", str(root), str(root)]
     for path in layout.protected:

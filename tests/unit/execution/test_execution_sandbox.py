@@ -63,7 +63,10 @@ def test_confined_commands_are_wrapped_and_told_so(
     assert prepared.degraded is None
     assert prepared.argv[-3:] == ("sh", "-c", "true")
     assert len(prepared.argv) > 3
-    assert prepared.env_overrides == {SANDBOX_ENV: mechanism, NETWORK_DISABLED_ENV: "1"}
+    expected = {SANDBOX_ENV: mechanism, NETWORK_DISABLED_ENV: "1"}
+    if mode is SandboxMode.READ_ONLY:
+        expected["TMPDIR"] = "/dev/shm"  # the private scratch space
+    assert prepared.env_overrides == expected
 
 
 def test_network_access_drops_the_network_disabled_variable(mechanism: str, tmp_path: Path) -> None:
