@@ -2,7 +2,7 @@
 
 Method: one turn of N tool round trips (a trivial in-process tool) against the zero-latency fake
 server, run through `AgentLoop` in this process. The baseline sends the same N+1 requests with
-the same bodies' sizes' worth of streaming through a bare `httpx.AsyncClient` reading the same SSE
+exactly the request bodies the loop sent through a bare `httpx.AsyncClient`, reading the same SSE
 replies, so `(loop - baseline) / N` is what the harness itself costs per iteration: prompt
 building, serialization, SSE decoding into typed events, dispatch, recording. Measured at N = 10
 and N = 200: a flat per-iteration cost means nothing is quadratic in history length (the request
@@ -45,12 +45,13 @@ async def _agent_turn(server: Any, iterations: int) -> float:
     return elapsed
 
 
-async def _raw_requests(server: Any, count: int) -> float:
+async def _raw_requests(server: Any, bodies: list[bytes]) -> float:
+    """The same request bodies, posted and streamed back with a bare client."""
     async with httpx.AsyncClient() as client:
         started = time.perf_counter()
-        for _ in range(count):
-            async with client.stream("POST", server.url("/v1/responses"), json={}) as response:
-                async for _chunk in response.aiter_raw():
+        for body in bodies:
+            async with client.stream("POST", server.url("/v1/responses"), content=body) as reply:
+                async for _chunk in reply.aiter_raw():
                     pass
         return time.perf_counter() - started
 
@@ -70,8 +71,9 @@ def measure(iterations: int) -> tuple[float, float]:
     with FakeModelServer() as server:
         _script(server, iterations)
         loop_s = asyncio.run(_agent_turn(server, iterations))
+        bodies = [request.body_bytes for request in server.requests]
         _script(server, iterations)
-        raw_s = asyncio.run(_raw_requests(server, iterations + 1))
+        raw_s = asyncio.run(_raw_requests(server, bodies))
     return loop_s, raw_s
 
 

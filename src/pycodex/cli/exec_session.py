@@ -6,6 +6,7 @@ import asyncio
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pycodex.agent.engine import Engine
 from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
@@ -14,12 +15,13 @@ from pycodex.cli.wiring import BuiltThread, build_thread, session_configured
 from pycodex.config import Config, ConfigError
 from pycodex.execution.sandbox import sandbox_status, unavailable_message
 from pycodex.frontends.exec_human import ExecHumanPrinter, Styles
-from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
 from pycodex.protocol import events as ev
-from pycodex.protocol.exec_events import to_json_line
 from pycodex.protocol.ops import ApprovalDecision, InputItem, Interrupt, Shutdown, UserTurn
 from pycodex.protocol.policies import SandboxMode
 from pycodex.sessions import SessionError, find_session, latest_session
+
+if TYPE_CHECKING:
+    from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,12 @@ class _Sink:
     """Sends each event to the JSONL processor (stdout) or the human printer (stderr)."""
 
     def __init__(self, args: ExecArgs, config: Config, prompt: str) -> None:
-        self.jsonl = ExecJsonlProcessor() if args.json else None
+        self.jsonl: ExecJsonlProcessor | None = None
+        if args.json:
+            # The JSON schema's pydantic models load only for --json runs.
+            from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
+
+            self.jsonl = ExecJsonlProcessor()
         self.human: ExecHumanPrinter | None = None
         if not args.json:
             colour = args.color == "always" or (args.color == "auto" and sys.stderr.isatty())
@@ -136,7 +143,7 @@ class _Sink:
     def process(self, event: ev.EngineEvent) -> None:
         if self.jsonl is not None:
             for out in self.jsonl.process(event):
-                sys.stdout.write(to_json_line(out) + "\n")
+                sys.stdout.write(out.model_dump_json() + "\n")
             sys.stdout.flush()
             return
         assert self.human is not None

@@ -14,10 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycodex.tools.base import BaseTool
 from pycodex.tools.builtin.apply_patch_tool import ApplyPatchFreeformTool, ApplyPatchFunctionTool
-from pycodex.tools.builtin.grep_files import GrepFilesTool
-from pycodex.tools.builtin.list_dir import ListDirTool
 from pycodex.tools.builtin.plan import UpdatePlanTool
-from pycodex.tools.builtin.read_file import ReadFileTool
 from pycodex.tools.builtin.shell import ShellCommandTool, ShellTool
 from pycodex.tools.builtin.unified_exec import ExecCommandTool, UnifiedExecState, WriteStdinTool
 from pycodex.tools.builtin.user_input import RequestUserInputTool
@@ -94,5 +91,10 @@ def _shell_tools(
 def _optional_tools(features: dict[str, bool]) -> list[BaseTool[Any]]:
     tools: list[BaseTool[Any]] = [ViewImageTool(), RequestUserInputTool()]
     if features.get("file_tools", False):
+        # Loaded only when enabled: most sessions never use them, and start-up counts.
+        from pycodex.tools.builtin.grep_files import GrepFilesTool
+        from pycodex.tools.builtin.list_dir import ListDirTool
+        from pycodex.tools.builtin.read_file import ReadFileTool
+
         tools += [ReadFileTool(), ListDirTool(), GrepFilesTool()]
     return tools
