@@ -64,7 +64,22 @@ def run(table: Table) -> None:
         )
         server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
         slowest = _import_offenders([python, "-X", "importtime", *args[1:]], env, home)
+        server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+        rss_mb = _peak_rss_mb(args, env, home)
+    table.add("memory: peak RSS of a one-request exec", f"{rss_mb:.0f} MB", "whole process")
     table.add("startup: slowest imports (exec)", ", ".join(slowest), "cumulative µs")
+
+
+def _peak_rss_mb(args: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Max RSS of the exec child, read by a helper process that runs only it (RUSAGE_CHILDREN)."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "subprocess.run(sys.argv[1:], check=True, capture_output=True, stdin=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    done = subprocess.run([args[0], "-c", probe, *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return int(done.stdout.strip()) / 1024
 
 
 def _import_offenders(args: list[str], env: dict[str, str], cwd: Path) -> list[str]:
