@@ -21,27 +21,21 @@ silently; a second reasoning-only answer ends the request with a non-retryable
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import httpx
 
-from pycodex.client.http import (
-    identity_headers,
-    new_http_client,
-    send_with_retries,
-    with_idle_timeout,
-)
+from pycodex.client.http import identity_headers, send_with_retries, with_idle_timeout
+from pycodex.client.http_client import DEFAULT_ORIGINATOR, HttpModelClient
 from pycodex.client.request import (
     ModelSettings,
     Prompt,
     RequestContext,
-    RetryPolicy,
     build_responses_body,
 )
 from pycodex.client.responses_stream import translate_event
@@ -52,7 +46,6 @@ from pycodex.protocol.response_events import ResponseEvent
 if TYPE_CHECKING:
     from pycodex.config import Config, ModelProviderInfo
 
-DEFAULT_ORIGINATOR = "pycodex_exec"
 REASONING_ONLY_TWICE = "the model answered with reasoning only, twice"
 
 Event = dict[str, Any]
@@ -90,7 +83,7 @@ class DownstreamRequest:
     custom_tool_names: frozenset[str]
 
 
-class DownstreamModelClient(ABC, Generic[TranslatorT]):
+class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
     """A `ModelClient` for a non-Responses wire API; subclasses supply the four hooks below."""
 
     end_marker: ClassVar[str] = "the end of the response"
@@ -106,21 +99,10 @@ class DownstreamModelClient(ABC, Generic[TranslatorT]):
         originator: str = DEFAULT_ORIGINATOR,
         on_warning: WarningSink | None = None,
     ) -> None:
-        self.provider = provider
-        self.settings = settings
-        self.originator = originator
-        self._env = dict(os.environ if env is None else env)
-        self._http = http
-        self._owns_http = http is None
+        super().__init__(provider, settings, env=env, http=http, originator=originator)
         self._on_warning = on_warning
         self.warnings: list[str] = []
         """What translation had to leave out (e.g. hosted tools), each reported once."""
-        # Resolved now so a missing key is a configuration error before any turn starts.
-        self._api_key = provider.api_key(self._env)
-        self.retry_policy = RetryPolicy(
-            stream_max_retries=provider.stream_max_retries,
-            base_delay_s=provider.retry_base_delay_ms / 1000,
-        )
 
     @classmethod
     def from_config(
@@ -132,32 +114,9 @@ class DownstreamModelClient(ABC, Generic[TranslatorT]):
         settings: ModelSettings | None = None,
         on_warning: WarningSink | None = None,
     ) -> Self:
-        """`settings` (from the model catalog) wins over the raw config values."""
-        settings = settings or ModelSettings(
-            model=config.model,
-            reasoning_effort=config.model_reasoning_effort,
-            reasoning_summary=config.model_reasoning_summary,
-            verbosity=config.model_verbosity,
-        )
-        return cls(
-            config.model_provider,
-            settings,
-            env=config.env,
-            http=http,
-            originator=originator or DEFAULT_ORIGINATOR,
-            on_warning=on_warning,
-        )
-
-    def with_model(self, model: str) -> Self:
-        clone = type(self).__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        clone.settings = replace(self.settings, model=model)
-        return clone
-
-    async def aclose(self) -> None:
-        if self._http is not None and self._owns_http:
-            await self._http.aclose()
-            self._http = None
+        client = super().from_config(config, http=http, originator=originator, settings=settings)
+        client._on_warning = on_warning
+        return client
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -208,10 +167,8 @@ class DownstreamModelClient(ABC, Generic[TranslatorT]):
         self, send: _Send, translator: TranslatorT, opening: list[Event]
     ) -> AsyncIterator[ResponseEvent]:
         """One downstream request, streamed through the translator up to its end marker."""
-        if self._http is None:
-            self._http = new_http_client(self.provider)
         response = await send_with_retries(
-            self._http, self.provider, send.url, send.body, send.headers
+            self._client(), self.provider, send.url, send.body, send.headers
         )
         try:
             # `response.created` waits for the server's answer: a refused request has no response.

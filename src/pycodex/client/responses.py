@@ -9,84 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
-from pycodex.client.http import (
-    identity_headers,
-    new_http_client,
-    send_with_retries,
-    with_idle_timeout,
-)
-from pycodex.client.request import (
-    ModelSettings,
-    Prompt,
-    RequestContext,
-    RetryPolicy,
-    build_responses_body,
-)
+from pycodex.client.http import identity_headers, send_with_retries, with_idle_timeout
+from pycodex.client.http_client import DEFAULT_ORIGINATOR, HttpModelClient
+from pycodex.client.request import Prompt, RequestContext, build_responses_body
 from pycodex.client.responses_stream import TERMINAL_EVENTS, decode_event_data, translate_event
 from pycodex.client.sse import aiter_sse
 from pycodex.protocol.errors import StreamDisconnected
 from pycodex.protocol.response_events import ResponseEvent
 
-if TYPE_CHECKING:
-    from pycodex.config import Config, ModelProviderInfo
-
-DEFAULT_ORIGINATOR = "pycodex_exec"
+__all__ = ["DEFAULT_ORIGINATOR", "ResponsesModelClient"]
 
 
-class ResponsesModelClient:
+class ResponsesModelClient(HttpModelClient):
     """Streams responses from one provider for one thread's model settings."""
-
-    def __init__(
-        self,
-        provider: ModelProviderInfo,
-        settings: ModelSettings,
-        *,
-        env: Mapping[str, str] | None = None,
-        http: httpx.AsyncClient | None = None,
-        originator: str = DEFAULT_ORIGINATOR,
-    ) -> None:
-        self.provider = provider
-        self.settings = settings
-        self._env = dict(os.environ if env is None else env)
-        self._http = http
-        self._owns_http = http is None
-        self.originator = originator
-        # Resolved now so a missing key is a configuration error before any turn starts.
-        self._api_key = provider.api_key(self._env)
-        self.retry_policy = RetryPolicy(
-            stream_max_retries=provider.stream_max_retries,
-            base_delay_s=provider.retry_base_delay_ms / 1000,
-        )
-
-    @classmethod
-    def from_config(
-        cls,
-        config: Config,
-        *,
-        http: httpx.AsyncClient | None = None,
-        originator: str = "",
-        settings: ModelSettings | None = None,
-    ) -> ResponsesModelClient:
-        """`settings` (from the model catalog) wins over the raw config values."""
-        settings = settings or ModelSettings(
-            model=config.model,
-            reasoning_effort=config.model_reasoning_effort,
-            reasoning_summary=config.model_reasoning_summary,
-            verbosity=config.model_verbosity,
-        )
-        return cls(
-            config.model_provider,
-            settings,
-            env=config.env,
-            http=http,
-            originator=originator or DEFAULT_ORIGINATOR,
-        )
 
     @classmethod
     def from_codex_config(cls, **overrides: Any) -> ResponsesModelClient:
@@ -95,22 +35,6 @@ class ResponsesModelClient:
 
         config = resolve_config(ConfigOverrides(**overrides), env=os.environ)
         return cls.from_config(config, originator="pycodex_library")
-
-    def with_model(self, model: str) -> ResponsesModelClient:
-        clone = ResponsesModelClient.__new__(ResponsesModelClient)
-        clone.__dict__.update(self.__dict__)
-        clone.settings = replace(self.settings, model=model)
-        return clone
-
-    async def aclose(self) -> None:
-        if self._http is not None and self._owns_http:
-            await self._http.aclose()
-            self._http = None
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = new_http_client(self.provider)
-        return self._http
 
     def headers(self, context: RequestContext) -> dict[str, str]:
         headers = identity_headers(self.originator, context, self.settings.model)
