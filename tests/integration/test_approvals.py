@@ -17,7 +17,7 @@ from pycodex.protocol import events as ev
 from pycodex.protocol.ops import ApprovalDecision, ReviewDecision, Shutdown, UserTurn
 from pycodex.tools.rules import RULES_FILE
 from support import sse_builders as sse
-from support.cli import cli_env, run_cli, write_config
+from support.cli import cli_env, run_cli
 from support.fake_server import FakeModelServer
 
 pytestmark = pytest.mark.skipif(
@@ -55,20 +55,6 @@ async def run_turn(
     await runner
     await thread.aclose()
     return seen
-
-
-@pytest.fixture
-def home(tmp_path: Path, fake_server: FakeModelServer) -> Path:
-    codex_home = tmp_path / "home"
-    write_config(codex_home, fake_server)
-    return codex_home
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    directory = tmp_path / "work"
-    directory.mkdir()
-    return directory
 
 
 def output_of(server: FakeModelServer, index: int, call_id: str = "c1") -> str:

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from support import downstream_builders as down
 from support import sse_builders as sse
 from support.cli import cli_env, write_config
@@ -47,13 +45,6 @@ def doctor(
 
 def by_name(found: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {check["name"]: check for check in found}
-
-
-@pytest.fixture
-def home(tmp_path: Path, fake_server: FakeModelServer) -> Path:
-    codex_home = tmp_path / "codex-home"
-    write_config(codex_home, fake_server)
-    return codex_home
 
 
 def closed_port() -> int:

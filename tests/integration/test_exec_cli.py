@@ -10,24 +10,10 @@ from typing import Any
 import pytest
 
 from support import sse_builders as sse
-from support.cli import cli_env, run_cli, write_config
+from support.cli import cli_env, run_cli
 from support.fake_server import FakeModelServer
 
 BASE = ["exec", "--skip-git-repo-check"]
-
-
-@pytest.fixture
-def home(tmp_path: Path, fake_server: FakeModelServer) -> Path:
-    codex_home = tmp_path / "codex-home"
-    write_config(codex_home, fake_server)
-    return codex_home
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    directory = tmp_path / "work"
-    directory.mkdir()
-    return directory
 
 
 def normalize(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

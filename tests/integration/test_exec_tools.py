@@ -23,13 +23,6 @@ def home(tmp_path: Path, fake_server: FakeModelServer) -> Path:
     return codex_home
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    directory = tmp_path / "work"
-    directory.mkdir()
-    return directory
-
-
 def call(name: str, args: dict[str, Any], call_id: str) -> dict[str, Any]:
     return sse.function_call(name, json.dumps(args), call_id=call_id, id=f"fc_{call_id}")
 

@@ -10,8 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from support import downstream_builders as down
 from support.cli import API_KEY, cli_env, run_cli, write_config
 from support.fake_server import FakeModelServer
@@ -20,13 +18,6 @@ BASE = ["exec", "--skip-git-repo-check", "--json"]
 CHAT = "/v1/chat/completions"
 MESSAGES = "/v1/messages"
 PATCH = "*** Begin Patch\n*** Add File: notes.txt\n+hello\n*** End Patch\n"
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    directory = tmp_path / "work"
-    directory.mkdir()
-    return directory
 
 
 def home_for(tmp_path: Path, server: FakeModelServer, wire_api: str) -> Path:

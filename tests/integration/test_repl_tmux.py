@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from support import sse_builders as sse
-from support.cli import cli_env, write_config
+from support.cli import cli_env
 from support.fake_server import FakeModelServer
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -79,20 +79,6 @@ class Pane:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], env=self.env, check=False)
-
-
-@pytest.fixture
-def home(tmp_path: Path, fake_server: FakeModelServer) -> Path:
-    codex_home = tmp_path / "codex-home"
-    write_config(codex_home, fake_server)
-    return codex_home
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    directory = tmp_path / "work"
-    directory.mkdir()
-    return directory
 
 
 @pytest.fixture

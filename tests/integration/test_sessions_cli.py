@@ -18,20 +18,6 @@ from support.fake_server import FakeModelServer
 BASE = ["exec", "--skip-git-repo-check", "--json"]
 
 
-@pytest.fixture
-def home(tmp_path: Path, fake_server: FakeModelServer) -> Path:
-    codex_home = tmp_path / "codex-home"
-    write_config(codex_home, fake_server)
-    return codex_home
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    directory = tmp_path / "work"
-    directory.mkdir()
-    return directory
-
-
 def rollouts(home: Path) -> list[Path]:
     return sorted((home / "sessions").rglob("rollout-*.jsonl"))
 

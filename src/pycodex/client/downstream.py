@@ -26,7 +26,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
@@ -42,6 +42,7 @@ from pycodex.client.responses_stream import translate_event
 from pycodex.client.sse import SSEEvent, aiter_sse
 from pycodex.protocol.errors import StreamDisconnected
 from pycodex.protocol.response_events import ResponseEvent
+from pycodex.providers.stream_writer import StreamTranslator
 
 if TYPE_CHECKING:
     from pycodex.config import Config, ModelProviderInfo
@@ -50,24 +51,6 @@ REASONING_ONLY_TWICE = "the model answered with reasoning only, twice"
 
 Event = dict[str, Any]
 WarningSink = Callable[[str], None]
-
-
-class StreamTranslator(Protocol):
-    """What the driver needs of `ChatStreamTranslator` and `MessagesStreamTranslator`."""
-
-    @property
-    def reasoning_only(self) -> bool: ...
-
-    @property
-    def finished(self) -> bool: ...
-
-    def start(self) -> list[Event]: ...
-
-    def finish(self) -> list[Event]: ...
-
-    def retry(self) -> None: ...
-
-    def fail(self, code: str, message: str) -> list[Event]: ...
 
 
 TranslatorT = TypeVar("TranslatorT", bound=StreamTranslator)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
@@ -26,7 +26,7 @@ from pycodex.providers.chat import responses_to_chat_request
 from pycodex.providers.chat_stream import ChatStreamTranslator
 from pycodex.providers.errors import classify_downstream_http_error
 from pycodex.providers.kinds import ProviderKind
-from pycodex.providers.stream_writer import Event
+from pycodex.providers.stream_writer import Event, StreamTranslator
 from pycodex.server.errors import ApiError
 
 logger = logging.getLogger("pycodex.server")
@@ -73,24 +73,6 @@ class DownstreamTarget:
 class DownstreamRequest:
     body: dict[str, Any]
     custom_tool_names: frozenset[str]
-
-
-class StreamTranslator(Protocol):
-    """What the chat and messages translators have in common."""
-
-    @property
-    def reasoning_only(self) -> bool: ...
-
-    @property
-    def finished(self) -> bool: ...
-
-    def start(self) -> list[Event]: ...
-
-    def finish(self) -> list[Event]: ...
-
-    def retry(self) -> None: ...
-
-    def fail(self, code: str, message: str) -> list[Event]: ...
 
 
 class TranslatorSession:
