@@ -91,8 +91,14 @@ class Engine:
         if self._turn_running():
             self.emit(ev.Warning("a turn is running: compact again once it has finished"))
             return
+        self._turn = asyncio.create_task(self._compact_then_run_pending())
+
+    async def _compact_then_run_pending(self) -> None:
+        """Input sent while compacting is not lost: it starts a turn once compaction ends."""
         request = request_context(self.state, str(uuid.uuid4()))
-        self._turn = asyncio.create_task(compact(self.state, self.emit, "manual", request))
+        await compact(self.state, self.emit, "manual", request)
+        pending, self.state.pending_input = self.state.pending_input, []
+        await self._run_turns(pending)
 
     def _user_turn(self, op: UserTurn) -> None:
         item = user_input_item(op.items)

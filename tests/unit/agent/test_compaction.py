@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -283,3 +284,28 @@ async def test_auto_compaction_never_grows_the_history(fake_server: FakeModelSer
     (failed,) = [e for e in events if isinstance(e, ev.CompactionFailed)]
     assert "would not be smaller" in failed.message
     assert "tiny" in json.dumps(fake_server.requests[2].json()["input"])
+
+
+async def test_input_sent_during_manual_compaction_runs_afterwards(
+    fake_server: FakeModelServer,
+) -> None:
+    from pycodex.agent.engine import Engine
+    from pycodex.protocol.ops import Compact, Shutdown, UserTurn
+
+    events: list[EngineEvent] = []
+    agent = make_agent(fake_server, events)
+    fake_server.expect_sse("/v1/responses", reply("a"))
+    await agent.run_turn("one")
+    fake_server.expect_sse("/v1/responses", reply(SUMMARY), delay_s=0.2)
+    fake_server.expect_sse("/v1/responses", reply("after compaction"))
+    engine = Engine(agent.state)
+    runner = asyncio.create_task(engine.run())
+    engine.submit(Compact())
+    engine.submit(UserTurn.text("sent while compacting"))
+    async for event in engine.events():
+        if isinstance(event, ev.TurnComplete):
+            assert event.last_agent_message == "after compaction"
+            engine.submit(Shutdown())
+    await runner
+    await agent.aclose()
+    assert "sent while compacting" in json.dumps(fake_server.requests[-1].json()["input"])
