@@ -114,7 +114,12 @@ class Engine:
         """One turn, then one more per batch of steering input that missed every boundary."""
         while items:
             self._apply_settings()
-            await run_turn(self.state, items, self.emit)
+            try:
+                await run_turn(self.state, items, self.emit)
+            except Exception as err:  # a bug must end the turn visibly, never hang a frontend
+                self.emit(ev.Error(f"internal error: {type(err).__name__}: {err}"))
+                self.emit(ev.TurnComplete("", None, failed=True, usage=self.state.total_usage))
+                return
             items, self.state.pending_input = self.state.pending_input, []
 
     def _apply_settings(self) -> None:

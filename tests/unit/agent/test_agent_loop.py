@@ -181,3 +181,32 @@ async def test_interrupt_aborts_and_answers_every_call(fake_server: FakeModelSer
     await agent.aclose()
     assert result.output_text == "next turn works"
     assert outputs_of(fake_server.requests[1].json()) == {"call_1": "aborted"}
+
+
+async def test_an_internal_error_ends_the_turn_instead_of_hanging(
+    fake_server: FakeModelServer,
+) -> None:
+    from pycodex.agent.engine import Engine
+    from pycodex.protocol.ops import Shutdown, UserTurn
+
+    class BrokenRecorder:
+        def record_items(self, items: object) -> None:
+            raise OSError("disk full")
+
+        def __getattr__(self, name: str) -> Any:
+            return lambda *args, **kwargs: None
+
+    agent = make_agent(fake_server, [])
+    agent.state.recorder = BrokenRecorder()  # type: ignore[assignment]
+    engine = Engine(agent.state)
+    runner = asyncio.create_task(engine.run())
+    engine.submit(UserTurn.text("hi"))
+    seen: list[EngineEvent] = []
+    async for event in engine.events():
+        seen.append(event)
+        if isinstance(event, ev.TurnComplete):
+            engine.submit(Shutdown())
+    await asyncio.wait_for(runner, timeout=10)
+    await agent.aclose()
+    errors = [e.message for e in seen if isinstance(e, ev.Error)]
+    assert errors == ["internal error: OSError: disk full"]
