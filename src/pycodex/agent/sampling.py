@@ -78,7 +78,7 @@ def _handle(state: ThreadState, event: ResponseEvent, result: SampleResult, emit
             state.last_response_id = response_id
             state.context_tokens = usage.total_tokens
             state.total_usage = state.total_usage + usage
-            emit(ev.TokenCount(total=state.total_usage, last=usage))
+            emit(ev.TokenCount(state.total_usage, usage, state.model_context_window))
             state.record_event({"type": "token_count", "info": _usage_info(state, usage)})
         case (
             OutputItemAdded()

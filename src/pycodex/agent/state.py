@@ -56,6 +56,8 @@ class ThreadState:
     total_usage: TokenUsage = field(default_factory=TokenUsage)
     # How full the context is: the last response's total tokens (reset by compaction).
     context_tokens: int = 0
+    # The model's context window (catalog or config), reported with token counts for UIs.
+    model_context_window: int | None = None
     # Compact automatically once `context_tokens` reaches this; None or 0 turns it off.
     auto_compact_token_limit: int | None = None
     remote_compaction: bool = False

@@ -89,6 +89,7 @@ def build_thread(
         parallel_tool_calls=info.parallel_tool_calls,
         tool_output_token_limit=info.tool_output_token_limit,
         auto_compact_token_limit=info.auto_compact_token_limit,
+        model_context_window=info.context_window,
         remote_compaction=config.features.get(
             "remote_compaction", config.model_provider_id == "openai"
         ),

@@ -210,3 +210,14 @@ async def test_an_internal_error_ends_the_turn_instead_of_hanging(
     await agent.aclose()
     errors = [e.message for e in seen if isinstance(e, ev.Error)]
     assert errors == ["internal error: OSError: disk full"]
+
+
+async def test_token_counts_carry_the_model_window(fake_server: FakeModelServer) -> None:
+    events: list[EngineEvent] = []
+    agent = make_agent(fake_server, [], events)
+    agent.state.model_context_window = 128_000
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+    await agent.run_turn("hi")
+    await agent.aclose()
+    (count,) = [e for e in events if isinstance(e, ev.TokenCount)]
+    assert count.model_context_window == 128_000 and count.last.total_tokens == 15

@@ -12,7 +12,7 @@ from pycodex.protocol.usage import TokenUsage
 
 BASELINE_TOKENS = 12_000
 EFFECTIVE_WINDOW_PERCENT = 95
-# Until the model catalog decides per model (issue 5), an unknown model gets this window.
+# Used only until the first token count arrives with the window of the model in use.
 DEFAULT_CONTEXT_WINDOW = 272_000
 
 
