@@ -42,7 +42,7 @@ from pycodex.client.responses_stream import translate_event
 from pycodex.client.sse import SSEEvent, aiter_sse
 from pycodex.protocol.errors import StreamDisconnected
 from pycodex.protocol.response_events import ResponseEvent
-from pycodex.providers.stream_writer import StreamTranslator
+from pycodex.providers.translator import StreamTranslator
 
 if TYPE_CHECKING:
     from pycodex.config import Config, ModelProviderInfo

@@ -13,5 +13,6 @@ each dict out as an SSE frame). No HTTP, no I/O, no asyncio here.
     kinds           `ProviderKind`: the one table of per-server Chat Completions adjustments
     errors          downstream HTTP and in-stream errors → Responses error codes
     stream_writer   the Responses event sequence of one response (ids, indices, lifecycle)
+    translator      `StreamTranslator`, the base of both stream translators
     common          freeform-tool wrapping and Responses content helpers both sides share
 """

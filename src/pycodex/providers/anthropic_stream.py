@@ -15,11 +15,12 @@ its opaque `data` is kept in `encrypted_content` behind `REDACTED_THINKING_PREFI
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pycodex.providers.errors import classify_stream_error
-from pycodex.providers.stream_writer import Event, ResponsesStreamWriter, responses_usage
+from pycodex.providers.stream_writer import Event, responses_usage
+from pycodex.providers.translator import StreamTranslator
 
 REDACTED_THINKING_PREFIX = "anthropic-redacted-thinking:"
 
@@ -36,7 +37,7 @@ _USAGE_KEYS = (
 )
 
 
-class MessagesStreamTranslator:
+class MessagesStreamTranslator(StreamTranslator):
     """Messages stream events → Responses events, one event at a time.
 
     Call `start()` once, `feed(name, data)` per SSE event, `finish()` after `message_stop` (a
@@ -44,38 +45,12 @@ class MessagesStreamTranslator:
     works as in `ChatStreamTranslator`: check `reasoning_only`, then `retry()` or `fail()`.
     """
 
-    def __init__(
-        self,
-        response_id: str,
-        model: str,
-        custom_tool_names: Iterable[str] = (),
-        *,
-        created_at: int = 0,
-        response_fields: Mapping[str, Any] | None = None,
-    ) -> None:
-        self._writer = ResponsesStreamWriter(
-            response_id, model, created_at=created_at, response_fields=response_fields
-        )
-        self._custom = frozenset(custom_tool_names)
-        self._reset()
-
     def _reset(self) -> None:
         self._blocks: dict[int, str] = {}  # open block index → block type
         self._streamed_input: set[int] = set()
         self._start_input: dict[int, Any] = {}
         self._stop_reason: str | None = None
         self._usage: dict[str, int] = {}
-
-    @property
-    def reasoning_only(self) -> bool:
-        return self._writer.reasoning_only
-
-    @property
-    def finished(self) -> bool:
-        return self._writer.finished
-
-    def start(self) -> list[Event]:
-        return self._writer.start()
 
     def feed(self, event_name: str, data: Mapping[str, Any]) -> list[Event]:
         kind = data.get("type") if isinstance(data.get("type"), str) else event_name
@@ -113,14 +88,6 @@ class MessagesStreamTranslator:
             events += self._block_stop(index)
         reason = _INCOMPLETE_REASONS.get(self._stop_reason or "")
         return events + self._writer.complete(self._responses_usage(), reason)
-
-    def retry(self) -> None:
-        """Forget a reasoning-only attempt (nothing of it was emitted) before feeding the next."""
-        self._writer.discard_attempt()
-        self._reset()
-
-    def fail(self, code: str, message: str) -> list[Event]:
-        return self._writer.fail(code, message)
 
     def _block_start(self, index: int, block: Mapping[str, Any]) -> list[Event]:
         kind = str(block.get("type", ""))

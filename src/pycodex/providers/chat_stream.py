@@ -10,12 +10,13 @@ servers report a failure mid-stream as a chunk holding `error`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pycodex.providers.errors import classify_stream_error
-from pycodex.providers.stream_writer import Event, ResponsesStreamWriter, responses_usage
+from pycodex.providers.stream_writer import Event, responses_usage
+from pycodex.providers.translator import StreamTranslator
 
 _INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
@@ -30,7 +31,7 @@ class _PendingCall:
     opened: bool = False
 
 
-class ChatStreamTranslator:
+class ChatStreamTranslator(StreamTranslator):
     """Chat Completions chunks → Responses events, one chunk at a time.
 
     Call `start()` once, `feed()` per parsed chunk, `finish()` after `data: [DONE]` (a stream
@@ -39,36 +40,10 @@ class ChatStreamTranslator:
     if it is reasoning-only again, end with `fail("model_output_invalid", ...)`.
     """
 
-    def __init__(
-        self,
-        response_id: str,
-        model: str,
-        custom_tool_names: Iterable[str] = (),
-        *,
-        created_at: int = 0,
-        response_fields: Mapping[str, Any] | None = None,
-    ) -> None:
-        self._writer = ResponsesStreamWriter(
-            response_id, model, created_at=created_at, response_fields=response_fields
-        )
-        self._custom = frozenset(custom_tool_names)
-        self._reset()
-
     def _reset(self) -> None:
         self._calls: dict[int, _PendingCall] = {}
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
-
-    @property
-    def reasoning_only(self) -> bool:
-        return self._writer.reasoning_only
-
-    @property
-    def finished(self) -> bool:
-        return self._writer.finished
-
-    def start(self) -> list[Event]:
-        return self._writer.start()
 
     def feed(self, chunk: Mapping[str, Any]) -> list[Event]:
         if "error" in chunk or chunk.get("object") == "error":
@@ -100,14 +75,6 @@ class ChatStreamTranslator:
                 events += self._open_call(index, pending)
         reason = _INCOMPLETE_REASONS.get(self._finish_reason or "")
         return events + self._writer.complete(self._usage, reason)
-
-    def retry(self) -> None:
-        """Forget a reasoning-only attempt (nothing of it was emitted) before feeding the next."""
-        self._writer.discard_attempt()
-        self._reset()
-
-    def fail(self, code: str, message: str) -> list[Event]:
-        return self._writer.fail(code, message)
 
     def _tool_call_delta(self, position: int, call: Mapping[str, Any]) -> list[Event]:
         index = self._call_index(position, call)

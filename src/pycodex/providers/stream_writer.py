@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pycodex.providers.common import unwrap_custom_input
 
@@ -410,22 +410,3 @@ def _closing_events(item: _Item) -> list[Event]:
             if not raw:
                 return [done]
             return [{"type": "response.custom_tool_call_input.delta", **where, "delta": raw}, done]
-
-
-class StreamTranslator(Protocol):
-    """What `ChatStreamTranslator` and `MessagesStreamTranslator` offer their drivers (the
-    native clients and the compat server)."""
-
-    @property
-    def reasoning_only(self) -> bool: ...
-
-    @property
-    def finished(self) -> bool: ...
-
-    def start(self) -> list[Event]: ...
-
-    def finish(self) -> list[Event]: ...
-
-    def retry(self) -> None: ...
-
-    def fail(self, code: str, message: str) -> list[Event]: ...

@@ -26,7 +26,8 @@ from pycodex.providers.chat import responses_to_chat_request
 from pycodex.providers.chat_stream import ChatStreamTranslator
 from pycodex.providers.errors import classify_downstream_http_error
 from pycodex.providers.kinds import ProviderKind
-from pycodex.providers.stream_writer import Event, StreamTranslator
+from pycodex.providers.stream_writer import Event
+from pycodex.providers.translator import StreamTranslator
 from pycodex.server.errors import ApiError
 
 logger = logging.getLogger("pycodex.server")
