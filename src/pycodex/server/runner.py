@@ -51,6 +51,9 @@ class ServeOptions:
         return self.codex_home / SERVE_DIR
 
 
+SHUTDOWN_GRACE_S = 2.0
+
+
 class ResponsesServer:
     def __init__(self, options: ServeOptions, http: httpx.AsyncClient | None = None) -> None:
         self.options = options
@@ -106,6 +109,10 @@ class ResponsesServer:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self._connections:
+            # A response whose last event already went out may still be storing its record
+            # or writing its trajectory line: let in-flight work finish before cancelling.
+            await asyncio.wait(list(self._connections), timeout=SHUTDOWN_GRACE_S)
         for task in list(self._connections):
             task.cancel()
         if self._connections:
