@@ -15,11 +15,10 @@ from pydantic import BaseModel, Field
 from pycodex.execution.env import build_command_env
 from pycodex.execution.process import CommandResult, run_command
 from pycodex.execution.truncate import truncate_middle
-from pycodex.protocol import events as ev
 from pycodex.protocol.policies import SandboxPolicy
 from pycodex.tools.approvals import exec_permission, retry_outside_sandbox
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
-from pycodex.tools.builtin.unified_exec import DEFAULT_SHELL, resolve_workdir
+from pycodex.tools.builtin.unified_exec import DEFAULT_SHELL, CommandReport, resolve_workdir
 
 DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_OUTPUT_TOKENS = 10_000
@@ -54,7 +53,7 @@ async def run_shell(
     if not argv:
         raise ToolError("command must not be empty")
     cwd = resolve_workdir(context, args.workdir)
-    display = shlex.join(argv)
+    report = CommandReport(context.call_id, shlex.join(argv), cwd)
     try:
         permission = await exec_permission(
             context,
@@ -64,18 +63,17 @@ async def run_shell(
             prefix_rule=None,
         )
     except ToolError as err:
-        context.emit(ev.ExecCommandBegin(context.call_id, display, cwd))
-        _end(context, display, cwd, None, str(err), 0.0, declined=True)
+        report.declined(context, str(err))
         raise
-    context.emit(ev.ExecCommandBegin(context.call_id, display, cwd))
+    report.begin(context)
     timeout_ms = args.timeout_ms or DEFAULT_TIMEOUT_MS
-    result = await _run(context, argv, cwd, permission.sandbox, timeout_ms, display)
+    result = await _run(context, argv, cwd, permission.sandbox, timeout_ms, report)
     if await retry_outside_sandbox(context, argv, result.exit_code):
-        result = await _run(context, argv, cwd, SandboxPolicy.full_access(), timeout_ms, display)
+        result = await _run(context, argv, cwd, SandboxPolicy.full_access(), timeout_ms, report)
     output = result.aggregated_output
     if result.timed_out:
         output += f"\ncommand timed out after {timeout_ms} ms"
-    _end(context, display, cwd, result.exit_code, output, result.duration_s)
+    report.end(context, result.exit_code, output, duration_s=result.duration_s)
     shown = truncate_middle(output, DEFAULT_OUTPUT_TOKENS).text
     return ToolOutput(
         format_command_output(result.exit_code, result.duration_s, shown),
@@ -89,7 +87,7 @@ async def _run(
     cwd: Path,
     sandbox: SandboxPolicy,
     timeout_ms: int,
-    display: str,
+    report: CommandReport,
 ) -> CommandResult:
     try:
         return await run_command(
@@ -100,34 +98,8 @@ async def _run(
             timeout_ms=timeout_ms,
         )
     except OSError as err:
-        _end(context, display, cwd, None, f"failed to start: {err}", 0.0)
+        report.end(context, None, f"failed to start: {err}", duration_s=0.0)
         raise ToolError(f"failed to start command: {err}") from None
-
-
-def _end(
-    context: ToolContext,
-    command: str,
-    cwd: Path,
-    code: int | None,
-    output: str,
-    seconds: float,
-    *,
-    declined: bool = False,
-) -> None:
-    status: ev.CommandStatus = (
-        "declined" if declined else "completed" if code is not None else "failed"
-    )
-    context.emit(
-        ev.ExecCommandEnd(
-            call_id=context.call_id,
-            command=command,
-            cwd=cwd,
-            exit_code=code,
-            aggregated_output=output,
-            duration_s=seconds,
-            status=status,
-        )
-    )
 
 
 class ShellTool(BaseTool[ShellArgs]):

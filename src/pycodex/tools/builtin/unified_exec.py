@@ -50,12 +50,43 @@ class WriteStdinArgs(BaseModel):
 
 
 @dataclass
-class _RunningCommand:
+class CommandReport:
+    """The begin/end events of one command, as every shell tool reports it."""
+
     call_id: str
     command: str
     cwd: Path
-    started: float
+    started: float = field(default_factory=time.monotonic)
     output: list[str] = field(default_factory=list)
+
+    def begin(self, context: ToolContext) -> None:
+        context.emit(ev.ExecCommandBegin(self.call_id, self.command, self.cwd))
+
+    def end(
+        self,
+        context: ToolContext,
+        exit_code: int | None,
+        output: str,
+        *,
+        status: ev.CommandStatus | None = None,
+        duration_s: float | None = None,
+    ) -> None:
+        """`status` defaults to completed when there is an exit code, else failed."""
+        context.emit(
+            ev.ExecCommandEnd(
+                call_id=self.call_id,
+                command=self.command,
+                cwd=self.cwd,
+                exit_code=exit_code,
+                aggregated_output=output,
+                duration_s=time.monotonic() - self.started if duration_s is None else duration_s,
+                status=status or ("completed" if exit_code is not None else "failed"),
+            )
+        )
+
+    def declined(self, context: ToolContext, reason: str) -> None:
+        self.begin(context)
+        self.end(context, None, reason, status="declined", duration_s=0.0)
 
 
 @dataclass
@@ -63,24 +94,14 @@ class UnifiedExecState:
     """Shared by both tools: the process manager and which call started which session."""
 
     processes: ProcessManager = field(default_factory=ProcessManager)
-    running: dict[int, _RunningCommand] = field(default_factory=dict)
+    running: dict[int, CommandReport] = field(default_factory=dict)
 
-    def report(self, chunk: ExecChunk, command: _RunningCommand, context: ToolContext) -> None:
+    def report(self, chunk: ExecChunk, command: CommandReport, context: ToolContext) -> None:
         command.output.append(chunk.output)
         if chunk.session_id is not None and chunk.exit_code is None:
             self.running[chunk.session_id] = command
             return
-        context.emit(
-            ev.ExecCommandEnd(
-                call_id=command.call_id,
-                command=command.command,
-                cwd=command.cwd,
-                exit_code=chunk.exit_code,
-                aggregated_output="".join(command.output),
-                duration_s=time.monotonic() - command.started,
-                status="completed",
-            )
-        )
+        command.end(context, chunk.exit_code, "".join(command.output), status="completed")
 
 
 def resolve_workdir(context: ToolContext, workdir: str | None) -> Path:
@@ -106,7 +127,7 @@ class ExecCommandTool(BaseTool[ExecCommandArgs]):
     async def run(self, context: ToolContext, args: ExecCommandArgs) -> ToolOutput:
         cwd = resolve_workdir(context, args.workdir)
         argv = [args.shell or DEFAULT_SHELL, "-lc" if args.login else "-c", args.cmd]
-        command = _RunningCommand(context.call_id, shlex.join(argv), cwd, time.monotonic())
+        command = CommandReport(context.call_id, shlex.join(argv), cwd)
         try:
             permission = await exec_permission(
                 context,
@@ -116,9 +137,9 @@ class ExecCommandTool(BaseTool[ExecCommandArgs]):
                 prefix_rule=args.prefix_rule,
             )
         except ToolError as err:
-            _emit_declined(context, command, str(err))
+            command.declined(context, str(err))
             raise
-        context.emit(ev.ExecCommandBegin(context.call_id, command.command, cwd))
+        command.begin(context)
         try:
             chunk = await self.state.processes.start(
                 argv,
@@ -130,7 +151,7 @@ class ExecCommandTool(BaseTool[ExecCommandArgs]):
                 max_output_tokens=args.max_output_tokens,
             )
         except OSError as err:
-            _emit_failed(context, command, f"failed to start: {err}")
+            command.end(context, None, f"failed to start: {err}")
             raise ToolError(f"failed to start command: {err}") from None
         self.state.report(chunk, command, context)
         return ToolOutput(format_exec_output(chunk))
@@ -163,32 +184,3 @@ class WriteStdinTool(BaseTool[WriteStdinArgs]):
         if command is not None:
             self.state.report(chunk, command, context)
         return ToolOutput(format_exec_output(chunk))
-
-
-def _emit_declined(context: ToolContext, command: _RunningCommand, reason: str) -> None:
-    context.emit(ev.ExecCommandBegin(command.call_id, command.command, command.cwd))
-    context.emit(
-        ev.ExecCommandEnd(
-            call_id=command.call_id,
-            command=command.command,
-            cwd=command.cwd,
-            exit_code=None,
-            aggregated_output=reason,
-            duration_s=0.0,
-            status="declined",
-        )
-    )
-
-
-def _emit_failed(context: ToolContext, command: _RunningCommand, output: str) -> None:
-    context.emit(
-        ev.ExecCommandEnd(
-            call_id=command.call_id,
-            command=command.command,
-            cwd=command.cwd,
-            exit_code=None,
-            aggregated_output=output,
-            duration_s=time.monotonic() - command.started,
-            status="failed",
-        )
-    )
