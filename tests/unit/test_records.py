@@ -1,0 +1,168 @@
+"""pycodex._records: the exec-free dataclass drop-in behaves like `dataclasses.dataclass`."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from typing import ClassVar
+
+import pytest
+
+from pycodex._records import FrozenInstanceError, dataclass, field, fields, replace
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    x: int
+    y: int = 0
+    tags: list[str] = field(default_factory=list)
+    kind: ClassVar[str] = "point"
+
+
+@dataclass
+class Counter:
+    name: str
+    count: int = 0
+    cache: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Base:
+    a: int
+    b: str = "b"
+
+
+@dataclass(frozen=True)
+class Child(Base):
+    c: float = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    text: str
+    length: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", self.text.strip())
+        object.__setattr__(self, "length", len(self.text))
+
+
+@dataclass(kw_only=True)
+class Options:
+    verbose: bool = False
+    level: int = 1
+
+
+def test_defaults_factories_and_class_vars() -> None:
+    first, second = Point(1), Point(2, 3, ["a"])
+    assert (first.x, first.y, first.tags) == (1, 0, [])
+    assert (second.x, second.y, second.tags) == (2, 3, ["a"])
+    assert Point(1).tags is not Point(1).tags
+    assert Point.kind == "point"
+    assert [f.name for f in fields(Point)] == ["x", "y", "tags"]
+    assert Point.__match_args__ == ("x", "y", "tags")
+
+
+def test_frozen_instances_refuse_assignment_and_slots_have_no_dict() -> None:
+    point = Point(1)
+    with pytest.raises(FrozenInstanceError):
+        point.x = 2  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        del point.x
+    assert not hasattr(point, "__dict__")
+    assert dataclasses.FrozenInstanceError is FrozenInstanceError
+
+
+def test_equality_hash_and_repr_follow_the_field_options() -> None:
+    assert Point(1, 2) == Point(1, 2)
+    assert Point(1, 2) != Point(2, 1)
+    assert hash(Base(1, "x")) == hash(Base(1, "x"))
+    assert len({Base(1), Base(1), Base(2)}) == 2
+    assert Base(1) != Child(1)
+    assert repr(Point(1, 2)) == "Point(x=1, y=2, tags=[])"
+    counter = Counter("a")
+    counter.cache["k"] = 1
+    assert counter == Counter("a")
+    assert repr(counter) == "Counter(name='a', count=0)"
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(counter)  # mutable and comparable: unhashable, like dataclasses
+    counter.count += 1
+    assert counter.count == 1
+
+
+def test_inherited_fields_come_first() -> None:
+    child = Child(1, "x", 2.0)
+    assert (child.a, child.b, child.c) == (1, "x", 2.0)
+    assert [f.name for f in fields(child)] == ["a", "b", "c"]
+    assert Child(a=3) == Child(3, "b", 1.5)
+
+
+def test_post_init_and_init_false_fields() -> None:
+    value = Normalised("  hi ")
+    assert (value.text, value.length) == ("hi", 2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'length'"):
+        Normalised("x", length=3)
+
+
+def test_argument_errors_read_like_python_ones() -> None:
+    with pytest.raises(TypeError, match="missing required argument: 'x'"):
+        Point()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
+        Point(1, z=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="multiple values for argument 'x'"):
+        Point(1, x=2)  # type: ignore[misc]
+    with pytest.raises(TypeError, match="takes 3 positional arguments but 4 were given"):
+        Point(1, 2, [], 4)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="takes 0 positional arguments"):
+        Options(True)  # type: ignore[call-arg]
+    assert Options(level=3) == Options(verbose=False, level=3)
+
+
+def test_replace_copies_with_changes() -> None:
+    point = Point(1, 2, ["t"])
+    moved = replace(point, y=5)
+    assert moved == Point(1, 5, ["t"]) and point.y == 2
+    assert replace(Normalised(" a "), text=" bb ").length == 2
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
+        replace(point, nope=1)
+    with pytest.raises(TypeError, match="dataclass type or instance"):
+        fields(object())
+
+
+def test_the_dataclasses_module_functions_accept_records() -> None:
+    assert dataclasses.is_dataclass(Child(1))
+    assert dataclasses.asdict(Child(1)) == {"a": 1, "b": "b", "c": 1.5}
+    assert dataclasses.asdict(Point(1, 2, ["z"])) == {"x": 1, "y": 2, "tags": ["z"]}
+    assert dataclasses.replace(Base(1), b="c") == Base(1, "c")
+    assert [f.name for f in dataclasses.fields(Normalised)] == ["text", "length"]
+
+
+def test_match_statements_work_positionally_and_by_keyword() -> None:
+    match Point(4, 5):
+        case Point(4, y):
+            assert y == 5
+        case _:
+            pytest.fail("positional class pattern did not match")
+    match Child(1, c=9.0):
+        case Child(c=c):
+            assert c == 9.0
+        case _:
+            pytest.fail("keyword class pattern did not match")
+
+
+def test_unsupported_features_fail_loudly() -> None:
+    with pytest.raises(TypeError, match="InitVar"):
+
+        @dataclass
+        class Bad:
+            value: dataclasses.InitVar[int]
+
+
+def test_frozen_slotted_records_copy_and_pickle() -> None:
+    point = Point(1, 2, ["a"])
+    assert copy.copy(point) == point
+    deep = copy.deepcopy(point)
+    assert deep == point and deep.tags is not point.tags
+    assert pickle.loads(pickle.dumps(point)) == point
+    assert pickle.loads(pickle.dumps(Child(2))) == Child(2)
