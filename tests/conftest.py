@@ -44,3 +44,15 @@ def fake_server(request: pytest.FixtureRequest) -> Iterator[FakeModelServer]:
         server.close()
     if request.node.stash.get(_PASSED, False):
         server.assert_done()
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request in the suite goes to 127.0.0.1 directly, whatever the developer's shell has
+    (the HTTP client reads proxies from the environment; CLI subprocesses inherit it)."""
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)

@@ -1,8 +1,8 @@
 """`FakeModelServer`: the one scripted model server of the test suite.
 
 A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) running in a background thread, so it serves
-in-process async httpx clients and CLI subprocesses alike. Tests script the replies, then assert
-on the recorded requests:
+in-process async clients (pycodex's own transport, httpx in a few tests) and CLI subprocesses
+alike. Tests script the replies, then assert on the recorded requests:
 
     with FakeModelServer() as server:
         server.expect_sse("/v1/responses", assistant_reply("Hi"))
@@ -17,8 +17,8 @@ body, and is listed in `errors`; `assert_done()` fails on those and on unconsume
 Streams use chunked transfer encoding, flushed one event at a time. Ways a stream can go wrong:
 - `cut_after=N`: N events, then a clean end of body and a closed connection. The client sees an
   ordinary end of stream that lacks the terminal event (a "stream disconnected" case).
-- `cut_after=N, abrupt=True`: N events, then the socket closes mid-body. httpx raises
-  `httpx.RemoteProtocolError` while reading (a transport-level disconnect).
+- `cut_after=N, abrupt=True`: N events, then the socket closes mid-body. The client's transport
+  raises `RemoteProtocolError` while reading (a transport-level disconnect).
 - `stall_after=N`: N events, then silence with the connection held open until the client hangs up
   or the server closes (idle-timeout tests).
 """

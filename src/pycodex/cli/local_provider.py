@@ -14,16 +14,14 @@ Local servers serve whatever model they loaded, so without `-m` the model comes 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
+from pycodex._records import dataclass, replace
 from pycodex.cli.exec_args import ExecArgs
 from pycodex.client.factory import served_models
+from pycodex.client.transport import HttpClient
 from pycodex.config import Config
 
 OSS_ID = "oss"
@@ -85,11 +83,11 @@ def wants_served_model(args: ExecArgs) -> bool:
     return local and args.model is None
 
 
-async def with_served_model(config: Config, http: httpx.AsyncClient | None = None) -> Config:
+async def with_served_model(config: Config, http: HttpClient | None = None) -> Config:
     """`config` with a model the provider serves; raises `ModelListError` when none can be read."""
     models = await served_models(config.model_provider, config.env, http=http)
     chosen = config.model if config.model in models else models[0]
-    return dataclasses.replace(config, model=chosen)
+    return replace(config, model=chosen)
 
 
 def _normalized(name: str) -> str:

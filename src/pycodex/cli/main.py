@@ -38,9 +38,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(f"pycodex {__version__}\n")
         return 0
     command, rest = (args[0], args[1:]) if args else ("", [])
-    # httpx imports its own command-line tool (click, rich, pygments: ~60 ms) whenever click is
-    # installed; pycodex never uses it, so the CLI marks that module as absent before httpx loads.
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     if command in ("exec", "e"):
         from pycodex.cli.exec_command import run_exec_command
 

@@ -25,11 +25,9 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
-import httpx
-
+from pycodex._records import dataclass
 from pycodex.client.http import identity_headers, send_with_retries, with_idle_timeout
 from pycodex.client.http_client import DEFAULT_ORIGINATOR, HttpModelClient
 from pycodex.client.request import (
@@ -40,6 +38,7 @@ from pycodex.client.request import (
 )
 from pycodex.client.responses_stream import translate_event
 from pycodex.client.sse import SSEEvent, aiter_sse
+from pycodex.client.transport import HttpClient
 from pycodex.protocol.errors import StreamDisconnected
 from pycodex.protocol.response_events import ResponseEvent
 from pycodex.providers.translator import StreamTranslator
@@ -78,7 +77,7 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
         settings: ModelSettings,
         *,
         env: Mapping[str, str] | None = None,
-        http: httpx.AsyncClient | None = None,
+        http: HttpClient | None = None,
         originator: str = DEFAULT_ORIGINATOR,
         on_warning: WarningSink | None = None,
     ) -> None:
@@ -92,7 +91,7 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
         cls,
         config: Config,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: HttpClient | None = None,
         originator: str = "",
         settings: ModelSettings | None = None,
         on_warning: WarningSink | None = None,
@@ -158,7 +157,7 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
             for event in _translated(opening):
                 yield event
             idle_s = self.provider.stream_idle_timeout_ms / 1000
-            async for sse in aiter_sse(with_idle_timeout(response.aiter_raw(), idle_s)):
+            async for sse in aiter_sse(with_idle_timeout(response.aiter_bytes(), idle_s)):
                 events, complete = self.feed(translator, sse)
                 for event in _translated(events):
                     yield event

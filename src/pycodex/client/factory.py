@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, assert_never
 
-import httpx
-
 from pycodex.client.base import ModelClient
 from pycodex.client.request import ModelSettings
 from pycodex.client.responses import ResponsesModelClient
+from pycodex.client.transport import HttpClient, Timeouts, TransportError
 
 if TYPE_CHECKING:
     from pycodex.client.downstream import WarningSink
@@ -28,7 +27,7 @@ def make_model_client(
     *,
     settings: ModelSettings | None,
     originator: str,
-    http: httpx.AsyncClient | None = None,
+    http: HttpClient | None = None,
     on_warning: WarningSink | None = None,
 ) -> ModelClient:
     """The client for `config.model_provider`; raises `ConfigError` when its key is missing.
@@ -65,7 +64,7 @@ async def served_models(
     provider: ModelProviderInfo,
     env: Mapping[str, str],
     *,
-    http: httpx.AsyncClient | None = None,
+    http: HttpClient | None = None,
 ) -> list[str]:
     """The model ids `GET {base_url}/models` lists, in the server's order.
 
@@ -77,10 +76,12 @@ async def served_models(
     key = provider.api_key(env)
     if key:
         headers["authorization"] = f"Bearer {key}"
-    client = http or httpx.AsyncClient(timeout=MODEL_LIST_TIMEOUT_S)
+    client = http or HttpClient(
+        timeouts=Timeouts(connect=MODEL_LIST_TIMEOUT_S, read=MODEL_LIST_TIMEOUT_S)
+    )
     try:
         response = await client.get(url, headers=headers)
-    except httpx.HTTPError as err:
+    except TransportError as err:
         raise ModelListError(f"cannot reach {url}: {type(err).__name__}: {err}") from None
     finally:
         if http is None:

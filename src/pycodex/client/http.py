@@ -5,6 +5,7 @@
   `retry-after-ms` honoured), then raise a typed error from `pycodex.protocol.errors`.
 - `with_idle_timeout`: the body's bytes, failing with `IdleTimeout` when the server goes quiet for
   longer than `stream_idle_timeout_ms` and with `StreamDisconnected` when the connection breaks.
+- `new_http_client`: the pooled `transport.HttpClient` a model client owns.
 - `identity_headers`: who is asking (originator, user agent, thread and turn ids).
 
 Retries of the whole turn (`stream_max_retries`, "Reconnecting... n/5") are the engine's job.
@@ -16,11 +17,10 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
-import httpx
-
 from pycodex._version import __version__
 from pycodex.client.classify import classify_client_error, retry_after_from_headers
 from pycodex.client.request import RequestContext
+from pycodex.client.transport import HttpClient, Response, Timeouts, TransportError
 from pycodex.protocol.errors import (
     IdleTimeout,
     ModelError,
@@ -35,15 +35,14 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 30.0
 
 
-def new_http_client(provider: ModelProviderInfo) -> httpx.AsyncClient:
-    """A client whose read timeout is the provider's idle timeout (reads are the waits)."""
+def new_http_client(provider: ModelProviderInfo) -> HttpClient:
+    """A client whose read timeout is the provider's idle timeout (reads are the waits).
+
+    The TLS context (~30 ms of loading CA certificates) is built on the first https connection,
+    so a plain-http provider (a local server) never pays for it.
+    """
     idle = provider.stream_idle_timeout_ms / 1000
-    # A plain-http provider (a local server) never does TLS; skipping the CA bundle saves the
-    # ~30 ms of loading it at start-up. https providers verify as always.
-    plain = provider.base_url.startswith("http://")
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(idle, connect=CONNECT_TIMEOUT_S), verify=not plain
-    )
+    return HttpClient(timeouts=Timeouts(connect=CONNECT_TIMEOUT_S, read=idle))
 
 
 def identity_headers(originator: str, context: RequestContext, model: str) -> dict[str, str]:
@@ -68,23 +67,23 @@ def auth_hint(provider: ModelProviderInfo) -> str | None:
 
 
 async def send_with_retries(
-    client: httpx.AsyncClient,
+    client: HttpClient,
     provider: ModelProviderInfo,
     url: str,
     body: bytes,
     headers: Mapping[str, str],
-) -> httpx.Response:
+) -> Response:
     """POST `body`; return the streaming response once its status is below 400.
 
-    The same headers (and so the same `x-client-request-id`) go out on every attempt.
+    The caller reads the body and closes the response. The same headers (and so the same
+    `x-client-request-id`) go out on every attempt.
     """
     max_retries = provider.request_max_retries
     attempt = 0
     while True:
-        request = client.build_request("POST", url, content=body, headers=dict(headers))
         try:
-            response = await client.send(request, stream=True)
-        except httpx.TransportError as err:
+            response = await client.send("POST", url, content=body, headers=headers)
+        except TransportError as err:
             if attempt >= max_retries:
                 raise StreamDisconnected(f"error sending request: {describe(err)}") from None
             await asyncio.sleep(backoff(provider, attempt))
@@ -92,8 +91,12 @@ async def send_with_retries(
             continue
         if response.status_code < 400:
             return response
-        error_body = await response.aread()
-        await response.aclose()
+        try:
+            error_body = await response.aread()
+        except TransportError:
+            error_body = b""  # the status decides; a cut error body only loses its detail
+        finally:
+            await response.aclose()
         delay = _retry_delay(provider, response, error_body, attempt)
         if delay is None:
             raise final_http_error(response, error_body, auth_hint(provider))
@@ -102,7 +105,7 @@ async def send_with_retries(
 
 
 def _retry_delay(
-    provider: ModelProviderInfo, response: httpx.Response, body: bytes, attempt: int
+    provider: ModelProviderInfo, response: Response, body: bytes, attempt: int
 ) -> float | None:
     """Seconds to wait before retrying this HTTP failure, or None to give up."""
     status = response.status_code
@@ -115,7 +118,7 @@ def _retry_delay(
     return after if after is not None else backoff(provider, attempt)
 
 
-def final_http_error(response: httpx.Response, body: bytes, hint: str | None = None) -> ModelError:
+def final_http_error(response: Response, body: bytes, hint: str | None = None) -> ModelError:
     """The error for an HTTP failure that will not be retried (any more) at this level."""
     status = response.status_code
     if status >= 500:
@@ -143,7 +146,7 @@ async def with_idle_timeout(chunks: AsyncIterator[bytes], idle_s: float) -> Asyn
             raise IdleTimeout(
                 "stream disconnected before completion: idle timeout waiting for SSE"
             ) from None
-        except httpx.TransportError as err:
+        except TransportError as err:
             raise StreamDisconnected(
                 f"stream disconnected before completion: {describe(err)}"
             ) from None

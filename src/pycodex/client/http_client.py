@@ -2,20 +2,19 @@
 
 The provider, the model settings, the API key (resolved at construction, so a missing key is a
 configuration error before any turn starts), the retry policy, the lazily created and owned
-`httpx.AsyncClient`, and building from a `Config`. Subclasses add `stream()`.
+`transport.HttpClient`, and building from a `Config`. Subclasses add `stream()`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Self
 
-import httpx
-
+from pycodex._records import replace
 from pycodex.client.http import new_http_client
 from pycodex.client.request import ModelSettings, RetryPolicy
+from pycodex.client.transport import HttpClient
 
 if TYPE_CHECKING:
     from pycodex.config import Config, ModelProviderInfo
@@ -30,7 +29,7 @@ class HttpModelClient:
         settings: ModelSettings,
         *,
         env: Mapping[str, str] | None = None,
-        http: httpx.AsyncClient | None = None,
+        http: HttpClient | None = None,
         originator: str = DEFAULT_ORIGINATOR,
     ) -> None:
         self.provider = provider
@@ -50,7 +49,7 @@ class HttpModelClient:
         cls,
         config: Config,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: HttpClient | None = None,
         originator: str = "",
         settings: ModelSettings | None = None,
     ) -> Self:
@@ -80,7 +79,7 @@ class HttpModelClient:
             await self._http.aclose()
             self._http = None
 
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> HttpClient:
         if self._http is None:
             self._http = new_http_client(self.provider)
         return self._http

@@ -12,13 +12,12 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
 from pycodex.client.http import identity_headers, send_with_retries, with_idle_timeout
 from pycodex.client.http_client import DEFAULT_ORIGINATOR, HttpModelClient
 from pycodex.client.request import Prompt, RequestContext, build_responses_body
 from pycodex.client.responses_stream import TERMINAL_EVENTS, decode_event_data, translate_event
 from pycodex.client.sse import aiter_sse
+from pycodex.client.transport import Response
 from pycodex.protocol.errors import StreamDisconnected
 from pycodex.protocol.response_events import ResponseEvent
 
@@ -58,9 +57,9 @@ class ResponsesModelClient(HttpModelClient):
         finally:
             await response.aclose()
 
-    async def _events(self, response: httpx.Response) -> AsyncIterator[ResponseEvent]:
+    async def _events(self, response: Response) -> AsyncIterator[ResponseEvent]:
         idle_s = self.provider.stream_idle_timeout_ms / 1000
-        chunks = with_idle_timeout(response.aiter_raw(), idle_s)
+        chunks = with_idle_timeout(response.aiter_bytes(), idle_s)
         async for sse in aiter_sse(chunks):
             payload = decode_event_data(sse.event, sse.data)
             if payload is None:

@@ -1,6 +1,6 @@
 """The model server behind the compat server: where it is, how to talk to it, what it answered.
 
-`Downstream` owns the one shared `httpx.AsyncClient`. It turns a Responses request body into the
+`Downstream` holds the one shared `transport.HttpClient`. It turns a Responses request body into the
 downstream's wire format (through `pycodex.providers`), opens the downstream stream, and turns an
 HTTP error or an unreachable server into an `ApiError` *before* anything reaches the client, so
 the route can still answer with a plain HTTP error. A `TranslatorSession` wraps the translator of
@@ -13,13 +13,12 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-import httpx
-
+from pycodex._records import dataclass, field
 from pycodex.client.sse import SSEEvent, aiter_sse
+from pycodex.client.transport import HttpClient, Response, TransportError, TransportTimeout
 from pycodex.providers.anthropic import anthropic_headers, responses_to_messages_request
 from pycodex.providers.anthropic_stream import MessagesStreamTranslator
 from pycodex.providers.chat import responses_to_chat_request
@@ -105,7 +104,7 @@ class TranslatorSession:
 class Downstream:
     """The model server, reached through one shared connection pool."""
 
-    def __init__(self, target: DownstreamTarget, http: httpx.AsyncClient) -> None:
+    def __init__(self, target: DownstreamTarget, http: HttpClient) -> None:
         self.target = target
         self._http = http
 
@@ -145,13 +144,17 @@ class Downstream:
     async def stream(self, body: Mapping[str, Any]) -> AsyncIterator[AsyncIterator[SSEEvent]]:
         """The downstream's SSE events; HTTP errors and transport failures raise `ApiError`."""
         path = "chat/completions" if self.target.wire_api == "chat" else "messages"
-        headers = {**self.target.auth_headers(), "accept": "text/event-stream"}
-        request = self._http.build_request(
-            "POST", self.target.url(path), json=body, headers=headers
-        )
+        headers = {
+            **self.target.auth_headers(),
+            "accept": "text/event-stream",
+            "content-type": "application/json",
+        }
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         try:
-            response = await self._http.send(request, stream=True)
-        except httpx.HTTPError as err:
+            response = await self._http.send(
+                "POST", self.target.url(path), headers=headers, content=content
+            )
+        except TransportError as err:
             raise self._transport_error(err) from None
         try:
             if response.status_code >= 400:
@@ -166,19 +169,19 @@ class Downstream:
             response = await self._http.get(
                 self.target.url("models"), headers=self.target.auth_headers()
             )
-        except httpx.HTTPError as err:
+        except TransportError as err:
             raise self._transport_error(err) from None
         content_type = response.headers.get("content-type", "application/json")
         return response.status_code, response.content, content_type
 
-    async def _events(self, response: httpx.Response) -> AsyncIterator[SSEEvent]:
+    async def _events(self, response: Response) -> AsyncIterator[SSEEvent]:
         try:
             async for event in aiter_sse(response.aiter_bytes()):
                 yield event
-        except httpx.HTTPError as err:
+        except TransportError as err:
             raise self._transport_error(err) from None
 
-    async def _http_error(self, response: httpx.Response) -> ApiError:
+    async def _http_error(self, response: Response) -> ApiError:
         text = await _read_limited(response)
         code, message = classify_downstream_http_error(
             response.status_code, text, self.target.wire_api
@@ -189,9 +192,9 @@ class Downstream:
             code, message, downstream_status=response.status_code, headers=passed
         )
 
-    def _transport_error(self, err: httpx.HTTPError) -> ApiError:
+    def _transport_error(self, err: TransportError) -> ApiError:
         where = self.target.display_url()
-        if isinstance(err, httpx.TimeoutException):
+        if isinstance(err, TransportTimeout):
             message = f"the model server at {where} did not answer in time"
             return ApiError(504, message, code="server_error")
         detail = type(err).__name__
@@ -199,7 +202,7 @@ class Downstream:
         return ApiError(502, message, code="server_error")
 
 
-async def _read_limited(response: httpx.Response) -> str:
+async def _read_limited(response: Response) -> str:
     """An error body, capped: a misbehaving server must not make us buffer gigabytes."""
     pieces: list[bytes] = []
     size = 0

@@ -18,8 +18,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
+
+from pycodex._records import dataclass
 
 logger = logging.getLogger("pycodex.server")
 

@@ -13,9 +13,9 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from pycodex._records import dataclass, field
 from pycodex.providers.stream_writer import Event
 from pycodex.server.compaction import (
     compaction_marker,

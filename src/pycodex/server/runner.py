@@ -1,6 +1,6 @@
 """`ResponsesServer`: the compat server's lifecycle, from `ServeOptions` to a listening socket.
 
-`start()` builds the shared pieces (one `httpx.AsyncClient` for every downstream request, the
+`start()` builds the shared pieces (one `transport.HttpClient` for every downstream request, the
 response store, the compaction secret, the trajectory log) and binds the socket; `close()` stops
 accepting, ends open connections and releases everything, in the reverse order.
 """
@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import httpx
-
+from pycodex._records import dataclass, field
+from pycodex.client.transport import HttpClient, Timeouts
 from pycodex.server.app import ServeApp
 from pycodex.server.compaction import load_or_create_secret
 from pycodex.server.downstream import Downstream, DownstreamTarget
@@ -55,7 +54,7 @@ SHUTDOWN_GRACE_S = 2.0
 
 
 class ResponsesServer:
-    def __init__(self, options: ServeOptions, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, options: ServeOptions, http: HttpClient | None = None) -> None:
         self.options = options
         self._http = http
         self._owns_http = http is None
@@ -150,14 +149,9 @@ class ResponsesServer:
         )
 
 
-def _shared_client(options: ServeOptions) -> httpx.AsyncClient:
-    # No pool cap that would queue streams behind each other: each open client stream holds one
-    # downstream connection for its whole life. The read timeout is the downstream idle timeout.
-    timeout = httpx.Timeout(
-        connect=options.connect_timeout_s,
-        read=options.target.idle_timeout_s,
-        write=options.connect_timeout_s,
-        pool=None,
-    )
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=256)
-    return httpx.AsyncClient(timeout=timeout, limits=limits)
+def _shared_client(options: ServeOptions) -> HttpClient:
+    # The pool never caps open connections, so streams never queue behind each other: each open
+    # client stream holds one downstream connection for its whole life. Up to 256 idle ones are
+    # kept for the next requests. The read timeout is the downstream idle timeout.
+    timeouts = Timeouts(connect=options.connect_timeout_s, read=options.target.idle_timeout_s)
+    return HttpClient(timeouts=timeouts, max_idle_per_route=256)

@@ -13,9 +13,10 @@ import json
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from pycodex._records import dataclass
 
 JsonItem = dict[str, Any]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from pycodex._records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

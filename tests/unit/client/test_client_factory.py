@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ from pycodex.client.chat import ChatCompletionsModelClient
 from pycodex.client.factory import ModelListError, make_model_client, served_models
 from pycodex.client.messages import AnthropicMessagesModelClient
 from pycodex.client.responses import ResponsesModelClient
-from pycodex.config import Config
+from pycodex.client.transport import HttpClient
+from pycodex.config import Config, ModelProviderInfo
 from support.clients import TEST_KEY, fake_provider
 from support.fake_server import FakeModelServer
 
@@ -50,3 +52,27 @@ async def test_empty_model_list_is_an_error(fake_server: FakeModelServer) -> Non
     fake_server.expect_json("/v1/models", {"data": []})
     with pytest.raises(ModelListError, match="lists no models"):
         await served_models(fake_provider(fake_server), {"FAKE_KEY": TEST_KEY})
+
+
+async def test_served_models_uses_a_given_client_and_leaves_it_open(
+    fake_server: FakeModelServer,
+) -> None:
+    fake_server.expect_json("/v1/models", {"data": [{"id": "a"}]})
+    fake_server.expect_json("/v1/models", {"data": [{"id": "b"}]})
+    provider = fake_provider(fake_server, env_key=None)
+    async with HttpClient() as http:
+        assert await served_models(provider, {}, http=http) == ["a"]
+        assert await served_models(provider, {}, http=http) == ["b"]
+
+
+async def test_an_unreachable_server_is_a_model_list_error() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    provider = ModelProviderInfo(id="gone", name="Gone", base_url=f"http://127.0.0.1:{port}/v1")
+    with pytest.raises(ModelListError) as caught:
+        await served_models(provider, {})
+    assert str(caught.value) == (
+        f"cannot reach http://127.0.0.1:{port}/v1/models: "
+        f"ConnectError: cannot connect to 127.0.0.1:{port}: connection refused"
+    )

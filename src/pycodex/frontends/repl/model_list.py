@@ -7,11 +7,10 @@ listing models is a convenience, never a reason to disturb the session.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from pycodex._records import dataclass
+from pycodex.client.transport import HttpClient, Timeouts, TransportError
 from pycodex.config import ConfigError, ModelProviderInfo
 
 TIMEOUT_S = 5.0
@@ -27,17 +26,20 @@ async def list_models(
     provider: ModelProviderInfo,
     env: Mapping[str, str],
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    http: HttpClient | None = None,
 ) -> ModelListing:
+    """`http`: a client to use instead of a new one (which is closed afterwards)."""
     url = provider.url_for("/models")
+    client = http or HttpClient(timeouts=Timeouts(connect=TIMEOUT_S, read=TIMEOUT_S))
     try:
-        headers = _headers(provider, env)
-        async with httpx.AsyncClient(timeout=TIMEOUT_S, transport=transport) as client:
-            response = await client.get(url, headers=headers)
+        response = await client.get(url, headers=_headers(provider, env))
     except ConfigError as err:
         return ModelListing(error=str(err))
-    except httpx.HTTPError as err:
+    except TransportError as err:
         return ModelListing(error=f"could not reach {url}: {type(err).__name__}")
+    finally:
+        if http is None:
+            await client.aclose()
     if response.status_code >= 400:
         return ModelListing(error=f"{url} answered HTTP {response.status_code}")
     try:

@@ -1,0 +1,48 @@
+"""An asyncio HTTP/1.1 client on the standard library alone, made to start fast.
+
+- `client`: `HttpClient` (keep-alive pool, `send` / `stream` / `request` / `get` / `post`),
+  `Response`, `Timeouts`.
+- `http11`: HTTP/1.1 on one connection: URLs, heads, `Headers`, timed reads and writes.
+- `body`: response bodies by their framing (length, chunked, until close).
+- `connect`: opening a connection: TCP, proxy tunnel, TLS.
+- `proxy`: proxies and `NO_PROXY` from the environment.
+- `errors`: the error tree, `TransportError` at its root.
+
+    async with HttpClient(timeouts=Timeouts(connect=10, read=60)) as http:
+        async with http.stream("POST", url, headers=headers, content=body) as response:
+            async for chunk in response.aiter_bytes():
+                ...
+"""
+
+from __future__ import annotations
+
+from pycodex.client.transport.client import DEFAULT_USER_AGENT, HttpClient, Response, Timeouts
+from pycodex.client.transport.errors import (
+    ConnectError,
+    ConnectTimeout,
+    InvalidRequest,
+    NetworkError,
+    ProxyError,
+    ReadTimeout,
+    RemoteProtocolError,
+    TransportError,
+    TransportTimeout,
+)
+from pycodex.client.transport.http11 import Headers
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "ConnectError",
+    "ConnectTimeout",
+    "Headers",
+    "HttpClient",
+    "InvalidRequest",
+    "NetworkError",
+    "ProxyError",
+    "ReadTimeout",
+    "RemoteProtocolError",
+    "Response",
+    "Timeouts",
+    "TransportError",
+    "TransportTimeout",
+]
