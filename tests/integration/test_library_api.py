@@ -67,25 +67,34 @@ def test_public_names_are_pinned() -> None:
 
 def test_exec_json_schema_is_pinned() -> None:
     """The public `exec --json` contract: a change here breaks SDKs and harnesses."""
-    schemas = {
-        model.__name__: model.model_json_schema()["properties"]
-        for model in (
-            exec_events.ThreadStarted,
-            exec_events.TurnStarted,
-            exec_events.TurnCompleted,
-            exec_events.TurnFailed,
-            exec_events.ThreadError,
-            exec_events.AgentMessageItem,
-            exec_events.ReasoningItem,
-            exec_events.CommandExecutionItem,
-            exec_events.FileChangeItem,
-            exec_events.McpToolCallItem,
-            exec_events.WebSearchItem,
-            exec_events.TodoListItem,
-            exec_events.ErrorItem,
-        )
-    }
-    fields = {name: list(props) for name, props in schemas.items()}
+    usage = exec_events.ExecUsage(input_tokens=1, cached_input_tokens=0, output_tokens=2)
+    examples: list[exec_events.ExecRecord] = [
+        exec_events.ThreadStarted(thread_id="t"),
+        exec_events.TurnStarted(),
+        exec_events.TurnCompleted(usage=usage),
+        exec_events.TurnFailed(error=exec_events.TurnError(message="m")),
+        exec_events.ThreadError(message="m"),
+        exec_events.AgentMessageItem(id="item_0", text="t"),
+        exec_events.ReasoningItem(id="item_0", text="t"),
+        exec_events.CommandExecutionItem(
+            id="item_0", command="ls", aggregated_output="", exit_code=None, status="in_progress"
+        ),
+        exec_events.FileChangeItem(id="item_0", changes=[], status="completed"),
+        exec_events.McpToolCallItem(
+            id="item_0",
+            server="s",
+            tool="t",
+            arguments={},
+            result=None,
+            error=None,
+            status="failed",
+        ),
+        exec_events.WebSearchItem(id="item_0", query="q"),
+        exec_events.TodoListItem(id="item_0", items=[]),
+        exec_events.ErrorItem(id="item_0", message="m"),
+    ]
+    emitted = {type(example).__name__: json.loads(example.to_json()) for example in examples}
+    fields = {name: list(line) for name, line in emitted.items()}
     assert fields == {
         "ThreadStarted": ["type", "thread_id"],
         "TurnStarted": ["type"],
@@ -117,7 +126,7 @@ def test_exec_json_schema_is_pinned() -> None:
         "TodoListItem": ["id", "type", "items"],
         "ErrorItem": ["id", "type", "message"],
     }
-    type_literals = {name: props["type"].get("const") for name, props in schemas.items()}
+    type_literals = {name: line["type"] for name, line in emitted.items()}
     assert type_literals == {
         "ThreadStarted": "thread.started",
         "TurnStarted": "turn.started",
@@ -133,5 +142,8 @@ def test_exec_json_schema_is_pinned() -> None:
         "TodoListItem": "todo_list",
         "ErrorItem": "error",
     }
-    usage = exec_events.ExecUsage.model_json_schema()["properties"]
-    assert list(usage) == ["input_tokens", "cached_input_tokens", "output_tokens"]
+    assert list(json.loads(usage.to_json())) == [
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+    ]

@@ -6,16 +6,14 @@ The engine writes through `ThreadState.record` / `record_event`; this module dec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from pycodex._records import dataclass, field
 from pycodex._version import __version__
 from pycodex.agent.state import ThreadState
-from pycodex.protocol.items import ResponseItem, parse_item
+from pycodex.protocol.items import ItemValidationError, ResponseItem, parse_item
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
 from pycodex.sessions import RolloutRecorder, format_timestamp, new_thread_id, read_rollout
 
@@ -124,8 +122,8 @@ def _typed_history(items: list[dict[str, Any]], path: Path) -> tuple[list[Respon
     for index, item in enumerate(items):
         try:
             history.append(parse_item(item))
-        except ValidationError as err:
-            warnings.append(f"{path}: history item {index} skipped: {err.errors()[0]['msg']}")
+        except ItemValidationError as err:
+            warnings.append(f"{path}: history item {index} skipped: {err}")
     return history, warnings
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pycodex._records import dataclass
 from pycodex.agent.engine import Engine
 from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.cli.exec_args import ExecArgs
@@ -130,7 +130,7 @@ class _Sink:
     def __init__(self, args: ExecArgs, config: Config, prompt: str) -> None:
         self.jsonl: ExecJsonlProcessor | None = None
         if args.json:
-            # The JSON schema's pydantic models load only for --json runs.
+            # The `exec --json` event classes load only for --json runs.
             from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
 
             self.jsonl = ExecJsonlProcessor()
@@ -143,7 +143,7 @@ class _Sink:
     def process(self, event: ev.EngineEvent) -> None:
         if self.jsonl is not None:
             for out in self.jsonl.process(event):
-                sys.stdout.write(out.model_dump_json() + "\n")
+                sys.stdout.write(out.to_json() + "\n")
             sys.stdout.flush()
             return
         assert self.human is not None

@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from pycodex.client.classify import classify_failed_event
 from pycodex.protocol.errors import ModelError, StreamDisconnected
-from pycodex.protocol.items import parse_item
+from pycodex.protocol.items import ItemValidationError, parse_item
 from pycodex.protocol.response_events import (
     OutputItemAdded,
     OutputItemDone,
@@ -47,12 +45,8 @@ def translate_event(payload: dict[str, Any]) -> ResponseEvent | None:
     kind = payload.get("type")
     try:
         return _translate(kind, payload)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        raise StreamDisconnected(
-            f"malformed {kind} event from the model server: {where}: {first.get('msg')}"
-        ) from None
+    except ItemValidationError as err:
+        raise StreamDisconnected(f"malformed {kind} event from the model server: {err}") from None
 
 
 def _translate(kind: Any, payload: dict[str, Any]) -> ResponseEvent | None:

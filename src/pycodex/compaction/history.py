@@ -19,6 +19,7 @@ from pycodex.protocol.items import (
     InputText,
     Message,
     ResponseItem,
+    UnknownItem,
 )
 
 SUMMARY_TAG = "<compaction_summary>"
@@ -87,7 +88,13 @@ def without_oldest_tool_call(history: Sequence[ResponseItem]) -> list[ResponseIt
     )
     if call_id is None:
         return None
-    return [item for item in history if getattr(item, "call_id", None) != call_id]
+    return [item for item in history if _call_id(item) != call_id]
+
+
+def _call_id(item: ResponseItem) -> object:
+    if isinstance(item, UnknownItem):  # item types this version does not model may carry one too
+        return item.extra.get("call_id")
+    return getattr(item, "call_id", None)
 
 
 def is_tool_output(item: ResponseItem) -> bool:

@@ -33,8 +33,7 @@ def compaction_item(outputs: Sequence[ResponseItem]) -> ResponseItem:
             f"remote compaction returned {len(found)} context_compaction items; expected one"
         )
     item = found[0]
-    extra = item.model_extra if isinstance(item, UnknownItem) else None
-    content = (extra or {}).get("encrypted_content")
+    content = item.extra.get("encrypted_content") if isinstance(item, UnknownItem) else None
     if not isinstance(content, str) or not content:
         raise RemoteCompactionError("remote compaction item has no encrypted_content")
     return item

@@ -6,9 +6,9 @@ items are still open (so they can be completed at turn end), the todo list, and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
 
+from pycodex._records import dataclass, field
 from pycodex.protocol import events as ev
 from pycodex.protocol import exec_events as out
 from pycodex.protocol.events import EngineEvent
@@ -166,7 +166,7 @@ class ExecJsonlProcessor:
 def _finished(item: out.ThreadItem) -> out.ThreadItem:
     """An item still open at turn end, closed as failed (its tool never reported back)."""
     if isinstance(item, out.CommandExecutionItem | out.FileChangeItem):
-        return item.model_copy(update={"status": "failed"})
+        return item.replace(status="failed")
     return item
 
 

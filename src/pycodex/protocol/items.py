@@ -1,82 +1,176 @@
 """Responses API conversation items: what the model reads and writes.
 
-Every item is a frozen pydantic model with a `type` literal; `ResponseItem` is their discriminated
-union. Items the client does not know (new server features) parse as `UnknownItem` and keep every
-field, so they can be echoed back exactly. Unknown *fields* on known items are kept too
-(`extra="allow"`), and serialization leaves out fields the source did not carry, so
-`parse_item(x).to_wire() == x` for any JSON object `x` the server sends.
+Every item is a small frozen class with a `type` literal; `ResponseItem` is their union and
+`parse_item` picks the class from `type`. Items the client does not know (new server features)
+parse as `UnknownItem` and keep every field, so they can be echoed back exactly. Unknown *fields*
+on known items are kept too (`item.extra`), and `to_wire()` leaves out optional fields the source
+did not carry, so `parse_item(x).to_wire() == x` for any JSON object `x` the server sends.
+
+These are plain `__slots__` classes, not pydantic models: items are needed on every start-up path,
+and pydantic cost about 100 ms of `pycodex exec` start-up on a slow machine (see `_frozen`). Each
+`__init__` checks its fields (the checks live in `_wire`) as pydantic did for JSON input: strings
+are strings, lists are lists, `output` is a string or a list of objects, optional fields accept
+None, and nested content parts become part classes. A failed check raises `ItemValidationError`
+with one line naming the item type and field.
+
+An optional field left out of a constructor call is left out of `to_wire()`; passing it as None
+sends `null`. Keyword arguments a class does not declare are kept as unknown fields.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
+from pycodex.protocol._frozen import set_field
+from pycodex.protocol._wire import (
+    UNSET,
+    ItemValidationError,
+    WireObject,
+    as_optional_object,
+    as_optional_str,
+    as_output,
+    as_parts,
+    as_str,
+    as_type_name,
+    json_kind,
+    not_given,
+)
 
-
-class WireModel(BaseModel):
-    """Base of every wire model: frozen, unknown fields kept, `type` always serialized."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    def model_post_init(self, context: Any, /) -> None:
-        # `type` has a default on most models; marking it as set keeps it in `to_wire()` output.
-        if "type" in type(self).model_fields:
-            self.__pydantic_fields_set__.add("type")
-
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON object for this model, holding exactly the fields that were set."""
-        return self.model_dump(mode="json", exclude_unset=True)
+__all__ = [
+    "ContentPart",
+    "CustomToolCall",
+    "CustomToolCallOutput",
+    "FunctionCall",
+    "FunctionCallOutput",
+    "InputImage",
+    "InputText",
+    "ItemValidationError",
+    "Message",
+    "OutputText",
+    "Reasoning",
+    "ReasoningText",
+    "ResponseItem",
+    "SummaryText",
+    "ToolCallItem",
+    "UnknownContent",
+    "UnknownItem",
+    "WebSearchCall",
+    "WireObject",
+    "developer_message",
+    "parse_item",
+    "parse_items",
+    "user_message",
+]
 
 
 # --- message content parts -------------------------------------------------------------------
 
 
-class InputText(WireModel):
+class InputText(WireObject):
+    __slots__ = ("text",)
+    _FIELDS = ("type", "text")
+    _REQUIRED = ("text",)
+    _ROLE = "part"
     type: Literal["input_text"] = "input_text"
     text: str
 
+    def __init__(self, /, *, text: str, **extra: Any) -> None:
+        set_field(self, "text", as_str(self, "text", text))
+        self._keep(extra)
 
-class OutputText(WireModel):
+
+class OutputText(WireObject):
+    __slots__ = ("text",)
+    _FIELDS = ("type", "text")
+    _REQUIRED = ("text",)
+    _ROLE = "part"
     type: Literal["output_text"] = "output_text"
     text: str
 
+    def __init__(self, /, *, text: str, **extra: Any) -> None:
+        set_field(self, "text", as_str(self, "text", text))
+        self._keep(extra)
 
-class InputImage(WireModel):
+
+class InputImage(WireObject):
+    __slots__ = ("detail", "image_url")
+    _FIELDS = ("type", "image_url", "detail")
+    _REQUIRED = ("image_url",)
+    _ROLE = "part"
     type: Literal["input_image"] = "input_image"
     image_url: str
-    detail: str | None = None
+    detail: str | None
+
+    def __init__(self, /, *, image_url: str, detail: str | None = UNSET, **extra: Any) -> None:
+        set_field(self, "image_url", as_str(self, "image_url", image_url))
+        set_field(self, "detail", as_optional_str(self, "detail", detail))
+        self._keep(extra, ("detail",) if detail is UNSET else ())
 
 
-class UnknownContent(WireModel):
+class UnknownContent(WireObject):
+    """A content part type this version does not model; every field is kept."""
+
+    __slots__ = ("type",)
+    _FIELDS = ("type",)
+    _ROLE = "part"
     type: str
 
+    def __init__(self, /, *, type: str, **extra: Any) -> None:
+        set_field(self, "type", as_type_name("part", type))
+        self._keep(extra)
 
-_KNOWN_CONTENT = frozenset({"input_text", "output_text", "input_image"})
+    @classmethod
+    def _from_wire(cls, data: dict[str, Any]) -> Self:
+        if "type" not in data:
+            raise ItemValidationError("part", "type", "is required")
+        return cls(**data)
 
 
-def _content_tag(value: Any) -> str:
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return kind if kind in _KNOWN_CONTENT else "unknown"
+ContentPart = InputText | OutputText | InputImage | UnknownContent
+_CONTENT_PARTS = (InputText, OutputText, InputImage, UnknownContent)
+_CONTENT_PARSERS: dict[str, Callable[[dict[str, Any]], ContentPart]] = {
+    "input_text": InputText._from_wire,
+    "output_text": OutputText._from_wire,
+    "input_image": InputImage._from_wire,
+}
 
 
-ContentPart = Annotated[
-    Annotated[InputText, Tag("input_text")]
-    | Annotated[OutputText, Tag("output_text")]
-    | Annotated[InputImage, Tag("input_image")]
-    | Annotated[UnknownContent, Tag("unknown")],
-    Discriminator(_content_tag),
-]
+def _parse_content_part(data: Any) -> ContentPart:
+    if isinstance(data, _CONTENT_PARTS):
+        return data
+    if not isinstance(data, dict):
+        raise ItemValidationError("part", "", f"must be an object, got {json_kind(data)}")
+    kind = data.get("type")
+    parse = _CONTENT_PARSERS.get(kind) if isinstance(kind, str) else None
+    return (parse or UnknownContent._from_wire)(data)
 
 
 # --- items -----------------------------------------------------------------------------------
 
 
-class Message(WireModel):
+class Message(WireObject):
+    __slots__ = ("content", "id", "role")
+    _FIELDS = ("type", "role", "content", "id")
+    _REQUIRED = ("role", "content")
     type: Literal["message"] = "message"
     role: str
     content: list[ContentPart]
-    id: str | None = None
+    id: str | None
+
+    def __init__(
+        self,
+        /,
+        *,
+        role: str,
+        content: Sequence[ContentPart],
+        id: str | None = UNSET,
+        **extra: Any,
+    ) -> None:
+        set_field(self, "role", as_str(self, "role", role))
+        set_field(self, "content", as_parts(self, "content", content, _parse_content_part))
+        set_field(self, "id", as_optional_str(self, "id", id))
+        self._keep(extra, ("id",) if id is UNSET else ())
 
     @property
     def text(self) -> str:
@@ -84,61 +178,185 @@ class Message(WireModel):
         return "".join(p.text for p in self.content if isinstance(p, InputText | OutputText))
 
 
-class SummaryText(WireModel):
+class SummaryText(WireObject):
+    __slots__ = ("text",)
+    _FIELDS = ("type", "text")
+    _REQUIRED = ("text",)
+    _ROLE = "part"
     type: Literal["summary_text"] = "summary_text"
     text: str
 
+    def __init__(self, /, *, text: str, **extra: Any) -> None:
+        set_field(self, "text", as_str(self, "text", text))
+        self._keep(extra)
 
-class ReasoningText(WireModel):
+
+class ReasoningText(WireObject):
+    __slots__ = ("text",)
+    _FIELDS = ("type", "text")
+    _REQUIRED = ("text",)
+    _ROLE = "part"
     type: Literal["reasoning_text"] = "reasoning_text"
     text: str
 
+    def __init__(self, /, *, text: str, **extra: Any) -> None:
+        set_field(self, "text", as_str(self, "text", text))
+        self._keep(extra)
 
-class Reasoning(WireModel):
+
+_PartT = TypeVar("_PartT", SummaryText, ReasoningText)
+
+
+def _reasoning_part_parser(part: type[_PartT]) -> Callable[[Any], _PartT]:
+    def parse(data: Any) -> _PartT:
+        if isinstance(data, part):
+            return data
+        if not isinstance(data, dict):
+            problem = f"must be an object, got {json_kind(data)}"
+            raise ItemValidationError(f"{part.type} part", "", problem)
+        return part._from_wire(data)
+
+    return parse
+
+
+_parse_summary_part = _reasoning_part_parser(SummaryText)
+_parse_reasoning_part = _reasoning_part_parser(ReasoningText)
+
+
+class Reasoning(WireObject):
+    __slots__ = ("content", "encrypted_content", "id", "summary")
+    _FIELDS = ("type", "id", "summary", "content", "encrypted_content")
     type: Literal["reasoning"] = "reasoning"
-    id: str | None = None
-    summary: list[SummaryText] = []
-    content: list[ReasoningText] | None = None
-    encrypted_content: str | None = None
+    id: str | None
+    summary: list[SummaryText]
+    content: list[ReasoningText] | None
+    encrypted_content: str | None
+
+    def __init__(
+        self,
+        /,
+        *,
+        id: str | None = UNSET,
+        summary: Sequence[SummaryText] = UNSET,
+        content: Sequence[ReasoningText] | None = UNSET,
+        encrypted_content: str | None = UNSET,
+        **extra: Any,
+    ) -> None:
+        set_field(self, "id", as_optional_str(self, "id", id))
+        if summary is UNSET:
+            set_field(self, "summary", [])
+        else:
+            set_field(self, "summary", as_parts(self, "summary", summary, _parse_summary_part))
+        if content is UNSET or content is None:
+            set_field(self, "content", None)
+        else:
+            set_field(self, "content", as_parts(self, "content", content, _parse_reasoning_part))
+        set_field(
+            self, "encrypted_content", as_optional_str(self, "encrypted_content", encrypted_content)
+        )
+        omitted = not_given(
+            id=id, summary=summary, content=content, encrypted_content=encrypted_content
+        )
+        self._keep(extra, omitted)
 
     @property
     def summary_text(self) -> str:
         return "\n\n".join(part.text for part in self.summary)
 
 
-class FunctionCall(WireModel):
+class FunctionCall(WireObject):
+    __slots__ = ("arguments", "call_id", "id", "name")
+    _FIELDS = ("type", "name", "arguments", "call_id", "id")
+    _REQUIRED = ("name", "arguments", "call_id")
     type: Literal["function_call"] = "function_call"
     name: str
     arguments: str
     call_id: str
-    id: str | None = None
+    id: str | None
+
+    def __init__(
+        self, /, *, name: str, arguments: str, call_id: str, id: str | None = UNSET, **extra: Any
+    ) -> None:
+        set_field(self, "name", as_str(self, "name", name))
+        set_field(self, "arguments", as_str(self, "arguments", arguments))
+        set_field(self, "call_id", as_str(self, "call_id", call_id))
+        set_field(self, "id", as_optional_str(self, "id", id))
+        self._keep(extra, ("id",) if id is UNSET else ())
 
 
-class FunctionCallOutput(WireModel):
+class FunctionCallOutput(WireObject):
+    __slots__ = ("call_id", "output")
+    _FIELDS = ("type", "call_id", "output")
+    _REQUIRED = ("call_id", "output")
     type: Literal["function_call_output"] = "function_call_output"
     call_id: str
     output: str | list[dict[str, Any]]
 
+    def __init__(
+        self, /, *, call_id: str, output: str | Sequence[dict[str, Any]], **extra: Any
+    ) -> None:
+        set_field(self, "call_id", as_str(self, "call_id", call_id))
+        set_field(self, "output", as_output(self, output))
+        self._keep(extra)
 
-class CustomToolCall(WireModel):
+
+class CustomToolCall(WireObject):
+    __slots__ = ("call_id", "id", "input", "name")
+    _FIELDS = ("type", "name", "input", "call_id", "id")
+    _REQUIRED = ("name", "input", "call_id")
     type: Literal["custom_tool_call"] = "custom_tool_call"
     name: str
     input: str
     call_id: str
-    id: str | None = None
+    id: str | None
+
+    def __init__(
+        self, /, *, name: str, input: str, call_id: str, id: str | None = UNSET, **extra: Any
+    ) -> None:
+        set_field(self, "name", as_str(self, "name", name))
+        set_field(self, "input", as_str(self, "input", input))
+        set_field(self, "call_id", as_str(self, "call_id", call_id))
+        set_field(self, "id", as_optional_str(self, "id", id))
+        self._keep(extra, ("id",) if id is UNSET else ())
 
 
-class CustomToolCallOutput(WireModel):
+class CustomToolCallOutput(WireObject):
+    __slots__ = ("call_id", "output")
+    _FIELDS = ("type", "call_id", "output")
+    _REQUIRED = ("call_id", "output")
     type: Literal["custom_tool_call_output"] = "custom_tool_call_output"
     call_id: str
     output: str | list[dict[str, Any]]
 
+    def __init__(
+        self, /, *, call_id: str, output: str | Sequence[dict[str, Any]], **extra: Any
+    ) -> None:
+        set_field(self, "call_id", as_str(self, "call_id", call_id))
+        set_field(self, "output", as_output(self, output))
+        self._keep(extra)
 
-class WebSearchCall(WireModel):
+
+class WebSearchCall(WireObject):
+    __slots__ = ("action", "id", "status")
+    _FIELDS = ("type", "id", "status", "action")
     type: Literal["web_search_call"] = "web_search_call"
-    id: str | None = None
-    status: str | None = None
-    action: dict[str, Any] | None = None
+    id: str | None
+    status: str | None
+    action: dict[str, Any] | None
+
+    def __init__(
+        self,
+        /,
+        *,
+        id: str | None = UNSET,
+        status: str | None = UNSET,
+        action: dict[str, Any] | None = UNSET,
+        **extra: Any,
+    ) -> None:
+        set_field(self, "id", as_optional_str(self, "id", id))
+        set_field(self, "status", as_optional_str(self, "status", status))
+        set_field(self, "action", as_optional_object(self, "action", action))
+        self._keep(extra, not_given(id=id, status=status, action=action))
 
     @property
     def query(self) -> str:
@@ -147,66 +365,92 @@ class WebSearchCall(WireModel):
         return query if isinstance(query, str) else ""
 
 
-class UnknownItem(WireModel):
+class UnknownItem(WireObject):
     """An item type this version does not model; every field is kept for echoing back."""
 
+    __slots__ = ("type",)
+    _FIELDS = ("type",)
     type: str
 
+    def __init__(self, /, *, type: str, **extra: Any) -> None:
+        set_field(self, "type", as_type_name("response item", type))
+        self._keep(extra)
 
-_KNOWN_ITEMS = frozenset(
-    {
-        "message",
-        "reasoning",
-        "function_call",
-        "function_call_output",
-        "custom_tool_call",
-        "custom_tool_call_output",
-        "web_search_call",
-    }
+    @classmethod
+    def _from_wire(cls, data: dict[str, Any]) -> Self:
+        if "type" not in data:
+            raise ItemValidationError("response item", "type", "is required")
+        return cls(**data)
+
+
+ResponseItem = (
+    Message
+    | Reasoning
+    | FunctionCall
+    | FunctionCallOutput
+    | CustomToolCall
+    | CustomToolCallOutput
+    | WebSearchCall
+    | UnknownItem
+)
+ToolCallItem = FunctionCall | CustomToolCall
+
+_ITEM_PARSERS: dict[str, Callable[[dict[str, Any]], ResponseItem]] = {
+    "message": Message._from_wire,
+    "reasoning": Reasoning._from_wire,
+    "function_call": FunctionCall._from_wire,
+    "function_call_output": FunctionCallOutput._from_wire,
+    "custom_tool_call": CustomToolCall._from_wire,
+    "custom_tool_call_output": CustomToolCallOutput._from_wire,
+    "web_search_call": WebSearchCall._from_wire,
+}
+_ITEM_CLASSES = (
+    Message,
+    Reasoning,
+    FunctionCall,
+    FunctionCallOutput,
+    CustomToolCall,
+    CustomToolCallOutput,
+    WebSearchCall,
+    UnknownItem,
 )
 
 
-def _item_tag(value: Any) -> str:
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return kind if kind in _KNOWN_ITEMS else "unknown"
-
-
-ResponseItem = Annotated[
-    Annotated[Message, Tag("message")]
-    | Annotated[Reasoning, Tag("reasoning")]
-    | Annotated[FunctionCall, Tag("function_call")]
-    | Annotated[FunctionCallOutput, Tag("function_call_output")]
-    | Annotated[CustomToolCall, Tag("custom_tool_call")]
-    | Annotated[CustomToolCallOutput, Tag("custom_tool_call_output")]
-    | Annotated[WebSearchCall, Tag("web_search_call")]
-    | Annotated[UnknownItem, Tag("unknown")],
-    Discriminator(_item_tag),
-]
-
-_ITEM_ADAPTER: TypeAdapter[ResponseItem] = TypeAdapter(ResponseItem)
-_ITEM_LIST_ADAPTER: TypeAdapter[list[ResponseItem]] = TypeAdapter(list[ResponseItem])
-
-
 def parse_item(data: Any) -> ResponseItem:
-    """Validate one JSON object as a response item (raises pydantic.ValidationError)."""
-    return _ITEM_ADAPTER.validate_python(data)
+    """One JSON object as a response item (an item object is returned as it is).
+
+    Raises `ItemValidationError` when a known item type lacks a field or has one of the wrong type.
+    """
+    if isinstance(data, _ITEM_CLASSES):
+        return data
+    if not isinstance(data, dict):
+        raise ItemValidationError("response item", "", f"must be an object, got {json_kind(data)}")
+    kind = data.get("type")
+    parse = _ITEM_PARSERS.get(kind) if isinstance(kind, str) else None
+    return (parse or UnknownItem._from_wire)(data)
 
 
 def parse_items(data: Any) -> list[ResponseItem]:
-    return _ITEM_LIST_ADAPTER.validate_python(data)
+    """A JSON list of response items; an error names the index of the first invalid one."""
+    if not isinstance(data, list):
+        raise ItemValidationError("item list", "", f"must be a list, got {json_kind(data)}")
+    items: list[ResponseItem] = []
+    for index, entry in enumerate(data):
+        try:
+            items.append(parse_item(entry))
+        except ItemValidationError as err:
+            raise ItemValidationError(
+                f"{err.owner} at index {index}", err.field, err.problem
+            ) from None
+    return items
 
 
 def user_message(text: str, images: list[str] | None = None) -> Message:
     """A user message with text and optional image URLs (data: URLs for local files)."""
-    parts: list[InputText | OutputText | InputImage | UnknownContent] = [
-        InputImage(image_url=url) for url in images or []
-    ]
+    parts: list[ContentPart] = [InputImage(image_url=url) for url in images or []]
     parts.append(InputText(text=text))
     return Message(role="user", content=parts)
 
 
 def developer_message(text: str) -> Message:
     return Message(role="developer", content=[InputText(text=text)])
-
-
-ToolCallItem = FunctionCall | CustomToolCall

@@ -20,6 +20,7 @@ from pycodex.protocol.items import (
     OutputText,
     Reasoning,
     SummaryText,
+    parse_item,
     user_message,
 )
 from pycodex.protocol.policies import AskForApproval, SandboxPolicy
@@ -147,7 +148,7 @@ def test_each_request_is_a_byte_prefix_of_the_next(fixture_repo: FixtureRepo) ->
         manager.record([Message(role="assistant", content=[OutputText(text=f"done {turn}")])])
     # a resumed thread continues from its recorded history and stays a prefix-extension
     resumed = ContextManager.from_config(fixture_repo.config(), today=lambda: FIXED_DATE)
-    resumed.replace_history([type(i).model_validate(i.to_wire()) for i in manager.history])
+    resumed.replace_history([parse_item(i.to_wire()) for i in manager.history])
     resumed.record([*resumed.turn_context_items(), user_message("after resume")])
     requests.append(json.dumps([item.to_wire() for item in resumed.prompt_input()]))
     for previous, current in itertools.pairwise(requests):
