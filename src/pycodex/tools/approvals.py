@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from pycodex._records import dataclass
 from pycodex.protocol import events as ev
 from pycodex.protocol.ops import ReviewDecision
 from pycodex.protocol.policies import AskForApproval, SandboxMode, SandboxPolicy

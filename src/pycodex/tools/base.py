@@ -1,22 +1,27 @@
 """The tool interface: a spec the model sees plus an async handler.
 
-A function tool receives its arguments as a parsed JSON object (validated against `input_schema`
-or, when the tool declares one, its pydantic `args_model`); a custom (freeform) tool receives the
-raw input string. A handler returns a string or a `ToolOutput`; raising `ToolError` sends its
-message back to the model as a failed output and the turn goes on.
+A function tool's arguments are checked against its JSON schema, then handed to `run` as one
+of: the parsed JSON object (a tool with only an `input_schema`), an instance of its `args_type`
+(the built-in tools: a hand-written `input_schema` plus a plain dataclass, see
+`pycodex.tools.arguments`), or an instance of a user's pydantic `args_model` (pydantic is imported
+only when such a tool is used). A custom (freeform) tool receives the raw input string.
+
+A handler returns a string or a `ToolOutput`; raising `ToolError` sends its message back to the
+model as a failed output and the turn goes on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel
-
+from pycodex._records import dataclass, field
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.policies import AskForApproval, SandboxPolicy, ShellEnvironmentPolicy
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 ToolKind = Literal["function", "custom"]
 ArgsT = TypeVar("ArgsT")
@@ -52,14 +57,17 @@ class ToolContext:
 class BaseTool(Generic[ArgsT]):
     """Subclass, set the class attributes, implement `run`.
 
-    `ArgsT` is what `run` receives: the `args_model` instance, the argument dict, or the raw
-    input string of a custom tool.
+    `ArgsT` is what `run` receives: the `args_type` or `args_model` instance, the argument dict,
+    or the raw input string of a custom tool.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     kind: ClassVar[ToolKind] = "function"
     input_schema: ClassVar[dict[str, Any] | None] = None
+    # A plain class built from the checked arguments; needs `input_schema` (built-in tools).
+    args_type: ClassVar[type[Any] | None] = None
+    # A pydantic model that both validates the arguments and gives the schema (user tools).
     args_model: ClassVar[type[BaseModel] | None] = None
     # For custom tools: the `format` object (e.g. a Lark grammar) of the spec.
     input_format: ClassVar[dict[str, Any] | None] = None

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
+from pycodex._records import replace
 from pycodex.execution.truncate import truncate_middle
 from pycodex.protocol.items import (
     CustomToolCall,
@@ -18,8 +16,12 @@ from pycodex.protocol.items import (
     FunctionCallOutput,
     ResponseItem,
 )
+from pycodex.tools.arguments import build_arguments
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
-from pycodex.tools.validate import schema_errors
+from pycodex.tools.validate import normalize_arguments, schema_errors
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 ToolCall = FunctionCall | CustomToolCall
 
@@ -36,6 +38,8 @@ class ToolRegistry:
     def register(self, tool: BaseTool[Any]) -> None:
         if not tool.name:
             raise ValueError(f"{type(tool).__name__} has no name")
+        if tool.args_type is not None and tool.input_schema is None:
+            raise ValueError(f"{type(tool).__name__} sets args_type without an input_schema")
         self._tools[tool.name] = tool
 
     def register_hosted(self, spec: dict[str, Any]) -> None:
@@ -126,14 +130,25 @@ def _arguments(tool: BaseTool[Any], call: ToolCall) -> Any:
     if not isinstance(args, dict):
         raise ToolError("failed to parse function arguments: expected a JSON object")
     if tool.args_model is not None:
-        try:
-            return tool.args_model.model_validate(args)
-        except ValidationError as err:
-            raise ToolError(f"invalid arguments for {tool.name}: {_first_error(err)}") from None
-    problems = schema_errors(args, tool.parameters_schema())
+        return _validate_with_model(tool.name, tool.args_model, args)
+    schema = tool.parameters_schema()
+    if tool.args_type is not None:
+        args, problems = normalize_arguments(args, schema)
+    else:
+        problems = schema_errors(args, schema)
     if problems:
         raise ToolError(f"invalid arguments for {tool.name}: " + "; ".join(problems))
-    return args
+    return args if tool.args_type is None else build_arguments(tool.args_type, args)
+
+
+def _validate_with_model(name: str, model: type[BaseModel], args: dict[str, Any]) -> BaseModel:
+    # Imported here: pydantic costs start-up time, and only user tools with a model need it.
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(args)
+    except ValidationError as err:
+        raise ToolError(f"invalid arguments for {name}: {_first_error(err)}") from None
 
 
 def _first_error(err: ValidationError) -> str:

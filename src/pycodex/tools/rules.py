@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from pycodex._records import dataclass, field
 
 RULES_FILE = Path("rules") / "default.rules"
 _RULE = re.compile(r'^\s*prefix_rule\(\s*pattern\s*=\s*(\[.*?\])\s*,\s*decision\s*=\s*"allow"\s*\)')

@@ -130,6 +130,6 @@ async def test_without_rg_on_path_the_default_falls_back(
 async def test_empty_pattern_is_rejected(tree: Path) -> None:
     output = await grep(GrepFilesTool(use_ripgrep=False), tree, pattern="")
     assert output == ToolOutput(
-        "invalid arguments for grep_files: pattern: String should have at least 1 character",
+        "invalid arguments for grep_files: pattern: expected at least 1 character, got 0",
         success=False,
     )

@@ -94,6 +94,6 @@ async def test_errors(tree: Path) -> None:
     )
     bad_depth = await list_dir(tree, dir_path=".", depth=0)
     assert bad_depth == ToolOutput(
-        "invalid arguments for list_dir: depth: Input should be greater than or equal to 1",
+        "invalid arguments for list_dir: depth: expected at least 1, got 0",
         success=False,
     )

@@ -109,7 +109,7 @@ async def test_arguments_are_validated_and_unknown_keys_tolerated(python_file: P
     cwd = python_file.parent
     bad_offset = await read(cwd, file_path="greeter.py", offset=0)
     assert bad_offset == ToolOutput(
-        "invalid arguments for read_file: offset: Input should be greater than or equal to 1",
+        "invalid arguments for read_file: offset: expected at least 1, got 0",
         success=False,
     )
     bad_mode = await read(cwd, file_path="greeter.py", mode="whole")

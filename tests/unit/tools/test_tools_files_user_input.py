@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ async def test_answers_come_back_as_json() -> None:
     provider: UserInputProvider = user
     output = await ask({"user_input": provider}, {"questions": QUESTIONS})
     assert output == ToolOutput('{"answers": {"db": "Postgres", "tests": "Yes"}}')
-    assert [question.model_dump() for question in user.asked] == QUESTIONS
+    assert [asdict(question) for question in user.asked] == QUESTIONS
 
 
 async def test_bad_questions_are_refused_before_asking() -> None:
@@ -86,8 +87,7 @@ async def test_bad_questions_are_refused_before_asking() -> None:
     assert repeated == ToolOutput("question ids must be unique; repeated: db", success=False)
     empty = await ask({"user_input": user}, {"questions": []})
     assert empty == ToolOutput(
-        "invalid arguments for request_user_input: questions: "
-        "List should have at least 1 item after validation, not 0",
+        "invalid arguments for request_user_input: questions: expected at least 1 item, got 0",
         success=False,
     )
     assert user.asked == []

@@ -9,9 +9,9 @@ list_dir, grep_files).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pycodex._records import dataclass, field
 from pycodex.tools.base import BaseTool
 from pycodex.tools.builtin.apply_patch_tool import ApplyPatchFreeformTool, ApplyPatchFunctionTool
 from pycodex.tools.builtin.plan import UpdatePlanTool

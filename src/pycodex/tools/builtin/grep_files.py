@@ -29,12 +29,11 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
-
+from pycodex._records import dataclass
 from pycodex.tools.base import BaseTool, ToolContext, ToolError
 from pycodex.tools.builtin.read_file import resolve_tool_path
 
@@ -45,15 +44,41 @@ _BINARY_SNIFF_BYTES = 64 * 1024
 _BRACES = re.compile(r"\{([^{}]*)\}")
 
 
-class GrepFilesArgs(BaseModel):
-    pattern: str = Field(min_length=1, description="Regular expression to look for in files.")
-    include: str | None = Field(
-        default=None, description="Glob limiting the files searched, e.g. '*.py' or '*.{ts,tsx}'."
-    )
-    path: str | None = Field(
-        default=None, description="Directory (or file) to search; default: the cwd."
-    )
-    limit: int = Field(default=100, ge=1, description="Most file paths to return.")
+@dataclass(frozen=True, slots=True)
+class GrepFilesArgs:
+    pattern: str
+    include: str | None = None
+    path: str | None = None
+    limit: int = 100
+
+
+GREP_FILES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "pattern": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Regular expression to look for in files.",
+        },
+        "include": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "default": None,
+            "description": "Glob limiting the files searched, e.g. '*.py' or '*.{ts,tsx}'.",
+        },
+        "path": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "default": None,
+            "description": "Directory (or file) to search; default: the cwd.",
+        },
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 100,
+            "description": "Most file paths to return.",
+        },
+    },
+    "required": ["pattern"],
+}
 
 
 class GrepFilesTool(BaseTool[GrepFilesArgs]):
@@ -62,7 +87,8 @@ class GrepFilesTool(BaseTool[GrepFilesArgs]):
         "Find the files whose contents match a regular expression; returns their paths, newest "
         "modification first, one per line. Narrow with an `include` glob and a `path`."
     )
-    args_model = GrepFilesArgs
+    input_schema = GREP_FILES_SCHEMA
+    args_type = GrepFilesArgs
     read_only = True
 
     def __init__(self, use_ripgrep: bool | None = None) -> None:

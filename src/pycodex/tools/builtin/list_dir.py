@@ -14,22 +14,51 @@ import os
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
-
+from pycodex._records import dataclass
 from pycodex.tools.base import BaseTool, ToolContext, ToolError
 from pycodex.tools.builtin.read_file import resolve_tool_path
 
 _INDENT = "  "
 
 
-class ListDirArgs(BaseModel):
-    dir_path: str = Field(description="Directory to list; relative paths start at the cwd.")
-    offset: int = Field(default=1, ge=1, description="First entry to return (1-based).")
-    limit: int = Field(default=25, ge=1, description="Most entries to return.")
-    depth: int = Field(
-        default=2, ge=1, description="How many levels to descend; 1 lists direct children only."
-    )
+@dataclass(frozen=True, slots=True)
+class ListDirArgs:
+    dir_path: str
+    offset: int = 1
+    limit: int = 25
+    depth: int = 2
+
+
+LIST_DIR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "dir_path": {
+            "type": "string",
+            "description": "Directory to list; relative paths start at the cwd.",
+        },
+        "offset": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 1,
+            "description": "First entry to return (1-based).",
+        },
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 25,
+            "description": "Most entries to return.",
+        },
+        "depth": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 2,
+            "description": "How many levels to descend; 1 lists direct children only.",
+        },
+    },
+    "required": ["dir_path"],
+}
 
 
 class ListDirTool(BaseTool[ListDirArgs]):
@@ -39,7 +68,8 @@ class ListDirTool(BaseTool[ListDirArgs]):
         "directories end in '/', symlinks in '@'. Page with offset/limit; depth sets how far "
         "down to go."
     )
-    args_model = ListDirArgs
+    input_schema = LIST_DIR_SCHEMA
+    args_type = ListDirArgs
     read_only = True
 
     async def run(self, context: ToolContext, args: ListDirArgs) -> str:

@@ -2,22 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
+from pycodex._records import dataclass
 from pycodex.protocol import events as ev
 from pycodex.tools.base import BaseTool, ToolContext, ToolError
 
 
-class PlanItem(BaseModel):
+@dataclass(frozen=True, slots=True)
+class PlanItem:
     step: str
     status: Literal["pending", "in_progress", "completed"]
 
 
-class UpdatePlanArgs(BaseModel):
-    explanation: str | None = Field(None, description="Why the plan changed (optional).")
-    plan: list[PlanItem] = Field(description="Every step with its status.")
+@dataclass(frozen=True, slots=True)
+class UpdatePlanArgs:
+    plan: list[PlanItem]
+    explanation: str | None = None
+
+
+UPDATE_PLAN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "explanation": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "default": None,
+            "description": "Why the plan changed (optional).",
+        },
+        "plan": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/PlanItem"},
+            "description": "Every step with its status.",
+        },
+    },
+    "required": ["plan"],
+    "$defs": {
+        "PlanItem": {
+            "type": "object",
+            "properties": {
+                "step": {"type": "string"},
+                "status": {"type": "string", "enum": ["pending", "in_progress", "completed"]},
+            },
+            "required": ["step", "status"],
+        },
+    },
+}
 
 
 class UpdatePlanTool(BaseTool[UpdatePlanArgs]):
@@ -26,7 +55,8 @@ class UpdatePlanTool(BaseTool[UpdatePlanArgs]):
         "Record or update your plan: a short list of steps, each pending, in_progress or "
         "completed. At most one step may be in_progress."
     )
-    args_model = UpdatePlanArgs
+    input_schema = UPDATE_PLAN_SCHEMA
+    args_type = UpdatePlanArgs
     read_only = True
 
     async def run(self, context: ToolContext, args: UpdatePlanArgs) -> str:

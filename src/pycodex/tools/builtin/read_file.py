@@ -33,10 +33,9 @@ import asyncio
 import os
 import stat
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
+from pycodex._records import dataclass
 from pycodex.tools.base import BaseTool, ToolContext, ToolError
 
 MAX_LINE_CHARS = 500
@@ -47,38 +46,94 @@ _CLOSING_BRACKETS = ("}", "]", ")")
 _EMPTY_FILE = "(empty file)"
 
 
-class IndentationOptions(BaseModel):
+@dataclass(frozen=True, slots=True)
+class IndentationOptions:
     """How to choose the block in indentation mode."""
 
-    anchor_line: int | None = Field(
-        default=None, ge=1, description="Line to centre the block on (1-based); default: offset."
-    )
-    max_levels: int = Field(
-        default=0, ge=0, description="How many enclosing levels to climb; 0 climbs to the top."
-    )
-    include_siblings: bool = Field(
-        default=False, description="Also return the neighbouring blocks under the same parent."
-    )
-    include_header: bool = Field(
-        default=True, description="Prepend comment and decorator lines directly above the block."
-    )
-    max_lines: int | None = Field(
-        default=None, ge=1, description="Most lines to return; default and upper bound: limit."
-    )
+    anchor_line: int | None = None
+    max_levels: int = 0
+    include_siblings: bool = False
+    include_header: bool = True
+    max_lines: int | None = None
 
 
-class ReadFileArgs(BaseModel):
-    file_path: str = Field(description="Path of the file; relative paths start at the cwd.")
-    offset: int = Field(default=1, ge=1, description="First line to return (1-based).")
-    limit: int = Field(default=2000, ge=1, description="Most lines to return.")
-    mode: Literal["slice", "indentation"] = Field(
-        default="slice",
-        description="'slice' returns lines from offset; 'indentation' returns the code block "
-        "around the anchor line.",
-    )
-    indentation: IndentationOptions | None = Field(
-        default=None, description="Options for indentation mode."
-    )
+@dataclass(frozen=True, slots=True)
+class ReadFileArgs:
+    file_path: str
+    offset: int = 1
+    limit: int = 2000
+    mode: Literal["slice", "indentation"] = "slice"
+    indentation: IndentationOptions | None = None
+
+
+READ_FILE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "file_path": {
+            "type": "string",
+            "description": "Path of the file; relative paths start at the cwd.",
+        },
+        "offset": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 1,
+            "description": "First line to return (1-based).",
+        },
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 2000,
+            "description": "Most lines to return.",
+        },
+        "mode": {
+            "type": "string",
+            "enum": ["slice", "indentation"],
+            "default": "slice",
+            "description": "'slice' returns lines from offset; 'indentation' returns the code "
+            "block around the anchor line.",
+        },
+        "indentation": {
+            "anyOf": [{"$ref": "#/$defs/IndentationOptions"}, {"type": "null"}],
+            "default": None,
+            "description": "Options for indentation mode.",
+        },
+    },
+    "required": ["file_path"],
+    "$defs": {
+        "IndentationOptions": {
+            "type": "object",
+            "description": "How to choose the block in indentation mode.",
+            "properties": {
+                "anchor_line": {
+                    "anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}],
+                    "default": None,
+                    "description": "Line to centre the block on (1-based); default: offset.",
+                },
+                "max_levels": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "default": 0,
+                    "description": "How many enclosing levels to climb; 0 climbs to the top.",
+                },
+                "include_siblings": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Also return the neighbouring blocks under the same parent.",
+                },
+                "include_header": {
+                    "type": "boolean",
+                    "default": True,
+                    "description": "Prepend comment and decorator lines directly above the block.",
+                },
+                "max_lines": {
+                    "anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}],
+                    "default": None,
+                    "description": "Most lines to return; default and upper bound: limit.",
+                },
+            },
+        },
+    },
+}
 
 
 def resolve_tool_path(cwd: Path, raw: str) -> Path:
@@ -94,7 +149,8 @@ class ReadFileTool(BaseTool[ReadFileArgs]):
         "(default) returns `limit` lines from `offset`; mode 'indentation' returns the block of "
         "code enclosing `indentation.anchor_line`, found by indentation."
     )
-    args_model = ReadFileArgs
+    input_schema = READ_FILE_SCHEMA
+    args_type = ReadFileArgs
     read_only = True
 
     async def run(self, context: ToolContext, args: ReadFileArgs) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
-
+from pycodex._records import dataclass
 from pycodex.execution.env import build_command_env
 from pycodex.execution.process import CommandResult, run_command
 from pycodex.execution.truncate import truncate_middle
@@ -24,21 +24,71 @@ DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_OUTPUT_TOKENS = 10_000
 
 
-class ShellArgs(BaseModel):
-    command: list[str] = Field(description="The program and its arguments.")
-    workdir: str | None = Field(None, description="Directory to run in.")
-    timeout_ms: int | None = Field(None, description="Kill the command after this long.")
+_WORKDIR = {
+    "anyOf": [{"type": "string"}, {"type": "null"}],
+    "default": None,
+    "description": "Directory to run in.",
+}
+_TIMEOUT_MS = {
+    "anyOf": [{"type": "integer"}, {"type": "null"}],
+    "default": None,
+    "description": "Kill the command after this long.",
+}
+_OPTIONAL_STRING = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+
+
+@dataclass(frozen=True, slots=True)
+class ShellArgs:
+    command: list[str]
+    workdir: str | None = None
+    timeout_ms: int | None = None
     sandbox_permissions: str | None = None
     justification: str | None = None
 
 
-class ShellCommandArgs(BaseModel):
-    command: str = Field(description="The shell script to run.")
-    workdir: str | None = Field(None, description="Directory to run in.")
-    timeout_ms: int | None = Field(None, description="Kill the command after this long.")
-    login: bool = Field(True, description="Run the shell as a login shell.")
+SHELL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "command": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The program and its arguments.",
+        },
+        "workdir": _WORKDIR,
+        "timeout_ms": _TIMEOUT_MS,
+        "sandbox_permissions": _OPTIONAL_STRING,
+        "justification": _OPTIONAL_STRING,
+    },
+    "required": ["command"],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ShellCommandArgs:
+    command: str
+    workdir: str | None = None
+    timeout_ms: int | None = None
+    login: bool = True
     sandbox_permissions: str | None = None
     justification: str | None = None
+
+
+SHELL_COMMAND_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "command": {"type": "string", "description": "The shell script to run."},
+        "workdir": _WORKDIR,
+        "timeout_ms": _TIMEOUT_MS,
+        "login": {
+            "type": "boolean",
+            "default": True,
+            "description": "Run the shell as a login shell.",
+        },
+        "sandbox_permissions": _OPTIONAL_STRING,
+        "justification": _OPTIONAL_STRING,
+    },
+    "required": ["command"],
+}
 
 
 def format_command_output(exit_code: int, wall_time_s: float, output: str) -> str:
@@ -105,7 +155,8 @@ async def _run(
 class ShellTool(BaseTool[ShellArgs]):
     name = "shell"
     description = 'Run a program (argv array, e.g. ["bash", "-lc", "ls"]) and return its output.'
-    args_model = ShellArgs
+    input_schema = SHELL_SCHEMA
+    args_type = ShellArgs
 
     async def run(self, context: ToolContext, args: ShellArgs) -> ToolOutput:
         return await run_shell(context, args.command, args)
@@ -114,7 +165,8 @@ class ShellTool(BaseTool[ShellArgs]):
 class ShellCommandTool(BaseTool[ShellCommandArgs]):
     name = "shell_command"
     description = "Run a shell script in the user's shell and return its output."
-    args_model = ShellCommandArgs
+    input_schema = SHELL_COMMAND_SCHEMA
+    args_type = ShellCommandArgs
 
     async def run(self, context: ToolContext, args: ShellCommandArgs) -> ToolOutput:
         argv = [DEFAULT_SHELL, "-lc" if args.login else "-c", args.command]

@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import shlex
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
-
+from pycodex._records import dataclass, field
 from pycodex.execution.env import build_command_env
 from pycodex.execution.session import ExecSessionError
 from pycodex.execution.unified import ExecChunk, ProcessManager, format_exec_output
@@ -25,28 +24,104 @@ from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 DEFAULT_SHELL = "/bin/bash"
 
 
-class ExecCommandArgs(BaseModel):
-    cmd: str = Field(description="The shell command to run.")
-    workdir: str | None = Field(None, description="Directory to run in (default: the cwd).")
-    shell: str | None = Field(None, description="Shell binary (default /bin/bash).")
-    login: bool = Field(True, description="Run the shell as a login shell (-lc).")
-    tty: bool = Field(False, description="Give the command a pseudo-terminal.")
-    yield_time_ms: int = Field(10000, description="How long to wait for output before returning.")
-    max_output_tokens: int | None = Field(None, description="Cap on returned output tokens.")
-    sandbox_permissions: str | None = Field(
-        None, description='"use_default" or "require_escalated" (asks the user, when allowed).'
-    )
-    justification: str | None = Field(None, description="Why escalation is needed.")
-    prefix_rule: list[str] | None = Field(
-        None, description="Command prefix the user may approve once and for all."
-    )
+@dataclass(frozen=True, slots=True)
+class ExecCommandArgs:
+    cmd: str
+    workdir: str | None = None
+    shell: str | None = None
+    login: bool = True
+    tty: bool = False
+    yield_time_ms: int = 10_000
+    max_output_tokens: int | None = None
+    sandbox_permissions: str | None = None
+    justification: str | None = None
+    prefix_rule: list[str] | None = None
 
 
-class WriteStdinArgs(BaseModel):
-    session_id: int = Field(description="Session id returned by exec_command.")
-    chars: str = Field("", description="Characters to type; empty to just read new output.")
-    yield_time_ms: int = Field(250, description="How long to wait for output before returning.")
-    max_output_tokens: int | None = Field(None, description="Cap on returned output tokens.")
+EXEC_COMMAND_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "cmd": {"type": "string", "description": "The shell command to run."},
+        "workdir": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "default": None,
+            "description": "Directory to run in (default: the cwd).",
+        },
+        "shell": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "default": None,
+            "description": "Shell binary (default /bin/bash).",
+        },
+        "login": {
+            "type": "boolean",
+            "default": True,
+            "description": "Run the shell as a login shell (-lc).",
+        },
+        "tty": {
+            "type": "boolean",
+            "default": False,
+            "description": "Give the command a pseudo-terminal.",
+        },
+        "yield_time_ms": {
+            "type": "integer",
+            "default": 10000,
+            "description": "How long to wait for output before returning.",
+        },
+        "max_output_tokens": {
+            "anyOf": [{"type": "integer"}, {"type": "null"}],
+            "default": None,
+            "description": "Cap on returned output tokens.",
+        },
+        "sandbox_permissions": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "default": None,
+            "description": '"use_default" or "require_escalated" (asks the user, when allowed).',
+        },
+        "justification": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "default": None,
+            "description": "Why escalation is needed.",
+        },
+        "prefix_rule": {
+            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}],
+            "default": None,
+            "description": "Command prefix the user may approve once and for all.",
+        },
+    },
+    "required": ["cmd"],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStdinArgs:
+    session_id: int
+    chars: str = ""
+    yield_time_ms: int = 250
+    max_output_tokens: int | None = None
+
+
+WRITE_STDIN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "session_id": {"type": "integer", "description": "Session id returned by exec_command."},
+        "chars": {
+            "type": "string",
+            "default": "",
+            "description": "Characters to type; empty to just read new output.",
+        },
+        "yield_time_ms": {
+            "type": "integer",
+            "default": 250,
+            "description": "How long to wait for output before returning.",
+        },
+        "max_output_tokens": {
+            "anyOf": [{"type": "integer"}, {"type": "null"}],
+            "default": None,
+            "description": "Cap on returned output tokens.",
+        },
+    },
+    "required": ["session_id"],
+}
 
 
 @dataclass
@@ -119,7 +194,8 @@ class ExecCommandTool(BaseTool[ExecCommandArgs]):
         "yield_time_ms, you get a session id: poll it or type into it with write_stdin. "
         "Use tty=true for interactive programs."
     )
-    args_model = ExecCommandArgs
+    input_schema = EXEC_COMMAND_SCHEMA
+    args_type = ExecCommandArgs
 
     def __init__(self, state: UnifiedExecState) -> None:
         self.state = state
@@ -163,7 +239,8 @@ class WriteStdinTool(BaseTool[WriteStdinArgs]):
         "Type characters into a running exec_command session (include \\n to press Enter), "
         "or pass empty chars to wait for and read its new output."
     )
-    args_model = WriteStdinArgs
+    input_schema = WRITE_STDIN_SCHEMA
+    args_type = WriteStdinArgs
 
     def __init__(self, state: UnifiedExecState) -> None:
         self.state = state

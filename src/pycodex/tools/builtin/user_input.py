@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
-
+from pycodex._records import dataclass
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 
 SERVICE_NAME = "user_input"
@@ -23,22 +22,76 @@ UNAVAILABLE_MESSAGE = (
 )
 
 
-class UserInputOption(BaseModel):
-    label: str = Field(description="The choice as the user sees it, a few words.")
-    description: str = Field(description="One sentence on what picking it means.")
+@dataclass(frozen=True, slots=True)
+class UserInputOption:
+    label: str
+    description: str
 
 
-class UserInputQuestion(BaseModel):
-    id: str = Field(description="Key of this question's answer in the result.")
-    header: str = Field(description="A very short title for the question (a few words).")
-    question: str = Field(description="The question itself, one or two sentences.")
-    options: list[UserInputOption] = Field(description="The choices offered to the user.")
+@dataclass(frozen=True, slots=True)
+class UserInputQuestion:
+    id: str
+    header: str
+    question: str
+    options: list[UserInputOption]
 
 
-class RequestUserInputArgs(BaseModel):
-    questions: list[UserInputQuestion] = Field(
-        min_length=1, description="The questions to ask, in order."
-    )
+@dataclass(frozen=True, slots=True)
+class RequestUserInputArgs:
+    questions: list[UserInputQuestion]
+
+
+REQUEST_USER_INPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "questions": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/UserInputQuestion"},
+            "minItems": 1,
+            "description": "The questions to ask, in order.",
+        },
+    },
+    "required": ["questions"],
+    "$defs": {
+        "UserInputOption": {
+            "type": "object",
+            "properties": {
+                "label": {
+                    "type": "string",
+                    "description": "The choice as the user sees it, a few words.",
+                },
+                "description": {
+                    "type": "string",
+                    "description": "One sentence on what picking it means.",
+                },
+            },
+            "required": ["label", "description"],
+        },
+        "UserInputQuestion": {
+            "type": "object",
+            "properties": {
+                "id": {
+                    "type": "string",
+                    "description": "Key of this question's answer in the result.",
+                },
+                "header": {
+                    "type": "string",
+                    "description": "A very short title for the question (a few words).",
+                },
+                "question": {
+                    "type": "string",
+                    "description": "The question itself, one or two sentences.",
+                },
+                "options": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/UserInputOption"},
+                    "description": "The choices offered to the user.",
+                },
+            },
+            "required": ["id", "header", "question", "options"],
+        },
+    },
+}
 
 
 class UserInputProvider(Protocol):
@@ -54,7 +107,8 @@ class RequestUserInputTool(BaseTool[RequestUserInputArgs]):
         "theirs to make; returns their answers by question id. Unavailable in non-interactive "
         "runs."
     )
-    args_model = RequestUserInputArgs
+    input_schema = REQUEST_USER_INPUT_SCHEMA
+    args_type = RequestUserInputArgs
     read_only = True
 
     async def run(self, context: ToolContext, args: RequestUserInputArgs) -> ToolOutput:

@@ -13,17 +13,30 @@ import asyncio
 import base64
 import stat
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
-
+from pycodex._records import dataclass
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 from pycodex.tools.builtin.read_file import resolve_tool_path
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
-class ViewImageArgs(BaseModel):
-    path: str = Field(description="Local path of the image file; relative paths start at the cwd.")
+@dataclass(frozen=True, slots=True)
+class ViewImageArgs:
+    path: str
+
+
+VIEW_IMAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "path": {
+            "type": "string",
+            "description": "Local path of the image file; relative paths start at the cwd.",
+        },
+    },
+    "required": ["path"],
+}
 
 
 class ViewImageTool(BaseTool[ViewImageArgs]):
@@ -32,7 +45,8 @@ class ViewImageTool(BaseTool[ViewImageArgs]):
         "Attach a local image file (PNG, JPEG, GIF or WebP) to the conversation so you can see "
         "it, e.g. a screenshot or a rendered chart."
     )
-    args_model = ViewImageArgs
+    input_schema = VIEW_IMAGE_SCHEMA
+    args_type = ViewImageArgs
     read_only = True
 
     async def run(self, context: ToolContext, args: ViewImageArgs) -> ToolOutput:
