@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import replace
 
+from pycodex._records import replace
 from pycodex.agent.approvals import ApprovalBroker
 from pycodex.agent.compact import compact
 from pycodex.agent.input import user_input_item

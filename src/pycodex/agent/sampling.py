@@ -6,8 +6,7 @@ keeps them; the caller decides whether to retry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from pycodex._records import dataclass, field
 from pycodex.agent.state import Emit, ThreadState
 from pycodex.client.request import Prompt, RequestContext
 from pycodex.protocol import events as ev

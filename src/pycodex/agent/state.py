@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pycodex._records import dataclass, field
 from pycodex.client.base import ModelClient
 from pycodex.context.manager import ContextManager
 from pycodex.protocol.events import EngineEvent

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
+from pycodex._records import dataclass, field
 from pycodex.agent.compact import compact, should_auto_compact
 from pycodex.agent.rollout import turn_context
 from pycodex.agent.sampling import SampleResult, ToolCall, sample

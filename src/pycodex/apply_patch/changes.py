@@ -6,8 +6,9 @@ import difflib
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from pycodex._records import dataclass, field
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+$")
 

@@ -8,8 +8,8 @@ when it is unique: editing the wrong one of two look-alike places is worse than 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from pycodex._records import dataclass
 from pycodex.apply_patch.errors import AmbiguousMatchError
 
 _TYPOGRAPHIC_TO_ASCII = str.maketrans(

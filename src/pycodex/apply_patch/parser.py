@@ -9,8 +9,8 @@ inside a chunk (read as an empty context line).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from pycodex._records import dataclass
 from pycodex.apply_patch.errors import PatchParseError
 
 BEGIN_MARKER = "*** Begin Patch"

@@ -8,8 +8,8 @@ shift the positions later chunks were found at.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from pycodex._records import dataclass
 from pycodex.apply_patch.errors import AmbiguousMatchError, PatchApplyError
 from pycodex.apply_patch.matching import seek_sequence
 from pycodex.apply_patch.parser import UpdateChunk

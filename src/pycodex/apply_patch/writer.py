@@ -7,9 +7,9 @@ are put back as they were and directories created on the way are removed again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from pycodex._records import dataclass, field
 from pycodex.apply_patch.changes import ChangeKind, FileChange
 from pycodex.apply_patch.errors import PatchApplyError
 

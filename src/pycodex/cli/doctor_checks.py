@@ -12,11 +12,11 @@ import ssl
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from pycodex._records import dataclass, replace
 from pycodex.client.factory import ModelListError, make_model_client, served_models
 from pycodex.client.request import ModelSettings, Prompt, RequestContext
 from pycodex.config import Config, ConfigError, load_dotenv

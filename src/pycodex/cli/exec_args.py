@@ -7,9 +7,10 @@ Errors are one line and exit code 2. Flags scripts pass that upstream dropped (`
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
+
+from pycodex._records import dataclass, field
 
 
 class UsageError(Exception):

@@ -7,9 +7,9 @@ same tools. Nothing here prints or reads the terminal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from pycodex._records import dataclass
 from pycodex.agent.engine import Engine
 from pycodex.agent.rollout import (
     RecordedThread,

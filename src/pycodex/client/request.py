@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from pycodex._records import dataclass, field
 from pycodex.protocol.items import ResponseItem
 
 

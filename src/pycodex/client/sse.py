@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncGenerator, AsyncIterable
-from dataclasses import dataclass
+
+from pycodex._records import dataclass
 
 __all__ = ["SSEDecoder", "SSEEvent", "aiter_sse"]
 

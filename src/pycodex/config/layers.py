@@ -8,10 +8,10 @@ table. `LayeredSettings` merges them in precedence order and records, for each k
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pycodex._records import dataclass
 from pycodex.config.errors import ConfigError
 
 KeyPath = tuple[str, ...]

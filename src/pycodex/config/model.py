@@ -7,10 +7,10 @@ except `codex_home` and `cwd` has the default a fresh install would get.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pycodex._records import dataclass, field
 from pycodex.config.files import CONFIG_FILE_NAME
 from pycodex.config.providers import OPENAI_PROVIDER, OPENAI_PROVIDER_ID, ModelProviderInfo
 from pycodex.protocol.policies import (

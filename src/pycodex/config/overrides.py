@@ -9,10 +9,10 @@ dotted (`sandbox_workspace_write.network_access=true`) and use TOML key quoting
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pycodex._records import dataclass, field
 from pycodex.config.errors import ConfigError
 from pycodex.protocol.policies import AskForApproval, SandboxMode
 

@@ -7,12 +7,11 @@ and a table whose id is built in overrides that provider's fields one by one.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from pycodex._records import dataclass, field, replace
 from pycodex.config.coerce import Reader, describe_value
 from pycodex.config.errors import ConfigError
 
@@ -143,10 +142,10 @@ def builtin_providers(env: Mapping[str, str]) -> dict[str, ModelProviderInfo]:
     """The built-in providers with their environment overrides applied."""
     openai = OPENAI_PROVIDER
     if env.get("OPENAI_BASE_URL"):
-        openai = dataclasses.replace(openai, base_url=env["OPENAI_BASE_URL"])
+        openai = replace(openai, base_url=env["OPENAI_BASE_URL"])
     oss = OSS_PROVIDER
     if env.get("CODEX_OSS_BASE_URL"):
-        oss = dataclasses.replace(oss, base_url=env["CODEX_OSS_BASE_URL"])
+        oss = replace(oss, base_url=env["CODEX_OSS_BASE_URL"])
     return {OPENAI_PROVIDER_ID: openai, OSS_PROVIDER_ID: oss}
 
 
@@ -166,7 +165,7 @@ def resolve_providers(reader: Reader, env: Mapping[str, str]) -> dict[str, Model
     openai_base_url = reader.string(("openai_base_url",))
     if openai_base_url:
         _check_url(reader, ("openai_base_url",), openai_base_url)
-        providers[OPENAI_PROVIDER_ID] = dataclasses.replace(
+        providers[OPENAI_PROVIDER_ID] = replace(
             providers[OPENAI_PROVIDER_ID], base_url=openai_base_url
         )
     return providers
@@ -194,7 +193,7 @@ def _provider_from_table(
     changes["requires_openai_auth"] = reader.boolean((*at, "requires_openai_auth"))
     changes["provider_kind"] = _provider_kind(reader, (*at, "provider_kind"))
     present = {key: value for key, value in changes.items() if value is not None}
-    return dataclasses.replace(start, **present)
+    return replace(start, **present)
 
 
 def _provider_kind(reader: Reader, path: tuple[str, ...]) -> str | None:

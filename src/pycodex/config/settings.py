@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from pycodex._records import dataclass
 from pycodex.config.coerce import Reader
 from pycodex.config.model import (
     DEFAULT_MODEL,

@@ -16,11 +16,11 @@ each file labelled with its path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
+from pycodex._records import dataclass
 from pycodex.context.prompt_files import decode_lenient, read_prompt, read_text_lenient
 
 if TYPE_CHECKING:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from pycodex._records import dataclass
 from pycodex.protocol.items import InputText, Message
 from pycodex.protocol.policies import AskForApproval, SandboxMode, SandboxPolicy
 

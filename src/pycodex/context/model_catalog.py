@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from pycodex._records import dataclass
 
 if TYPE_CHECKING:
     from pycodex.config import Config

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pycodex._records import dataclass
 from pycodex.context.agents_md import project_directories
 from pycodex.context.prompt_files import decode_lenient, read_prompt, read_text_lenient
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 from collections import deque
-from dataclasses import dataclass
+
+from pycodex._records import dataclass
 
 DEFAULT_CAPTURE_LIMIT_CHARS = 1024 * 1024
 

@@ -18,9 +18,9 @@ import json
 import os
 import signal
 import sys
-from dataclasses import dataclass
 from types import FrameType
 
+from pycodex._records import dataclass
 from pycodex.execution import landlock
 
 SETUP_FAILED_EXIT_CODE = 126

@@ -16,9 +16,9 @@ import asyncio
 import signal
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from pycodex._records import dataclass
 from pycodex.execution.capture import DEFAULT_CAPTURE_LIMIT_CHARS, HeadTailText, Utf8Sink
 from pycodex.execution.fdio import FdReader
 from pycodex.execution.spawn import (

@@ -27,10 +27,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from pycodex._records import dataclass, field, replace
 from pycodex.execution import sandbox_bwrap
 from pycodex.execution.sandbox_roots import layout_for
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy

@@ -18,9 +18,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from pycodex._records import dataclass
 from pycodex.execution.sandbox_roots import WritableLayout
 
 _PROBE_TIMEOUT_S = 10.0

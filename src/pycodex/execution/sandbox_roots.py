@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from pycodex._records import dataclass
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
 
 # Version-control and agent metadata inside a writable root stay read-only: a command that could

@@ -19,10 +19,10 @@ import struct
 import subprocess
 import termios
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from pycodex._records import dataclass, field
 from pycodex.execution.sandbox import prepare_command
 from pycodex.protocol.policies import SandboxPolicy
 

@@ -10,7 +10,7 @@ constant number of passes over the encoded text, so a megabyte costs millisecond
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pycodex._records import dataclass
 
 BYTES_PER_TOKEN = 4
 

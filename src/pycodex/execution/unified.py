@@ -23,9 +23,9 @@ import secrets
 import signal
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from pycodex._records import dataclass
 from pycodex.execution.session import (
     ExecSession,
     ExecSessionError,

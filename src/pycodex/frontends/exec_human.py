@@ -7,9 +7,9 @@ agent message alone goes to stdout, printed by the caller once the turn has ende
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TextIO
 
+from pycodex._records import dataclass, field
 from pycodex._version import __version__
 from pycodex.protocol import events as ev
 from pycodex.protocol.events import EngineEvent

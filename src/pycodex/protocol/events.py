@@ -7,10 +7,10 @@ can `match` on it and end with `assert_never`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pycodex._records import dataclass, field
 from pycodex.protocol.usage import TokenUsage
 
 CommandStatus = Literal["completed", "failed", "declined"]

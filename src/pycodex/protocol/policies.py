@@ -6,9 +6,10 @@ shared by config parsing, the context layer (which describes them to the model) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from pycodex._records import dataclass, field
 
 
 class SandboxMode(StrEnum):

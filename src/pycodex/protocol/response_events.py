@@ -7,9 +7,9 @@ client raises an error from `pycodex.protocol.errors`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from pycodex._records import dataclass
 from pycodex.protocol.items import ResponseItem
 from pycodex.protocol.usage import TokenUsage
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from pycodex._records import dataclass
 from pycodex.providers.anthropic_stream import REDACTED_THINKING_PREFIX, MessagesStreamTranslator
 from pycodex.providers.common import (
     content_parts,

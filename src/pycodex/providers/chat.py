@@ -10,9 +10,9 @@ provider kind's row in `kinds.PROVIDER_KINDS`. `ChatStreamTranslator` turns the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from pycodex._records import dataclass
 from pycodex.providers.chat_stream import ChatStreamTranslator
 from pycodex.providers.common import (
     content_parts,

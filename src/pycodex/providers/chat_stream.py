@@ -11,9 +11,9 @@ servers report a failure mid-stream as a chunk holding `error`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from pycodex._records import dataclass, field
 from pycodex.providers.errors import classify_stream_error
 from pycodex.providers.stream_writer import Event, responses_usage
 from pycodex.providers.translator import StreamTranslator

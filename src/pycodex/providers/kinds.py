@@ -10,9 +10,10 @@ are applied only when the downstream request body is built, never to the stored 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
+
+from pycodex._records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ end because Chat Completions interleaves the argument deltas of parallel calls.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pycodex._records import dataclass, field
 from pycodex.providers.common import unwrap_custom_input
 
 Event = dict[str, Any]

@@ -14,11 +14,11 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pycodex._records import dataclass
 from pycodex.sessions.errors import SessionNotFoundError
 from pycodex.sessions.paths import parse_rollout_file_name, parse_timestamp, sessions_root
 

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pycodex._records import dataclass, field
 
 JsonObject = dict[str, Any]
 

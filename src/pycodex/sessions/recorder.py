@@ -32,11 +32,11 @@ import queue
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pycodex._records import dataclass
 from pycodex.sessions.errors import RolloutWriteError
 from pycodex.sessions.paths import format_timestamp, rollout_path
 

@@ -15,7 +15,6 @@ import textwrap
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from prompt_toolkit.application import Application
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from pycodex._records import dataclass
 from pycodex.agent.engine import Engine
 from pycodex.config import Config
 from pycodex.frontends.repl import handlers

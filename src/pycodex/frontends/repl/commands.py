@@ -7,7 +7,8 @@ A line is a command only when it starts with `/` followed by a word with no furt
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from pycodex._records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,13 @@ off. With colour off no escape sequence is produced at all.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 from rich.console import Console, RenderableType
 from rich.markdown import Markdown
 from rich.syntax import Syntax
 from rich.text import Text
+
+from pycodex._records import dataclass
 
 CODE_THEME = "monokai"
 

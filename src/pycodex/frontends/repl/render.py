@@ -8,13 +8,13 @@ event sequence at a fixed width with colour off.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
 from rich.panel import Panel
 from rich.text import Text
 
+from pycodex._records import dataclass, field
 from pycodex._version import __version__
 from pycodex.frontends.repl.markup import Painter
 from pycodex.frontends.repl.tool_display import (
