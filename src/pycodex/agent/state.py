@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,6 +13,7 @@ from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.items import ResponseItem
 from pycodex.protocol.policies import ShellEnvironmentPolicy
 from pycodex.protocol.usage import TokenUsage
+from pycodex.sessions.ids import new_random_id
 from pycodex.tools.registry import ToolRegistry
 
 Emit = Callable[[EngineEvent], None]
@@ -34,6 +34,8 @@ class Recorder(Protocol):
 
     async def flush(self) -> None: ...
 
+    async def written(self) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -44,7 +46,7 @@ class ThreadState:
     client: ModelClient
     tools: ToolRegistry
     context: ContextManager
-    thread_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    thread_id: str = field(default_factory=new_random_id)
     session_id: str = ""
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     output_schema: dict[str, Any] | None = None

@@ -8,7 +8,6 @@ recorded in history gets an output, so the next request is valid.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Sequence
 
 from pycodex._records import dataclass, field
@@ -26,6 +25,7 @@ from pycodex.protocol.items import (
     ResponseItem,
 )
 from pycodex.protocol.usage import TokenUsage
+from pycodex.sessions.ids import new_random_id
 from pycodex.tools.base import ToolContext
 from pycodex.tools.registry import dispatch_all
 
@@ -52,7 +52,7 @@ async def run_turn(
 ) -> TurnResult:
     """Run one turn to its end; cancellation propagates after history is made consistent."""
     state.turns_started += 1
-    turn_id = str(uuid.uuid4())
+    turn_id = new_random_id()
     start = len(state.context.history)
     emit(ev.TurnStarted(turn_id))
     state.record_event({"type": "task_started", "turn_id": turn_id})
@@ -91,7 +91,7 @@ def request_context(state: ThreadState, turn_id: str) -> RequestContext:
         thread_id=state.thread_id,
         session_id=state.session_id,
         turn_id=turn_id,
-        client_request_id=str(uuid.uuid4()),
+        client_request_id=new_random_id(),
         sandbox_mode=state.context.sandbox_policy.mode.value,
     )
 
@@ -101,6 +101,9 @@ async def _loop(state: ThreadState, request: RequestContext, emit: Emit) -> str 
     attempts = 0
     overflow_compacted = False
     while True:
+        if state.recorder is not None:
+            # What the model is about to see is on disk first: a killed run can be resumed.
+            await state.recorder.written()
         try:
             outcome = await sample(state, request, emit)
         except ContextWindowExceeded as err:

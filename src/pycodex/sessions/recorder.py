@@ -72,6 +72,7 @@ class _Barrier:
     loop: asyncio.AbstractEventLoop
     done: asyncio.Future[None]
     stop: bool
+    sync: bool = True
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class _WriterThread:
             _write_all(self._fd, line)
 
     def _finish_barrier(self, barrier: _Barrier) -> None:
-        if self._fd is not None and self.error is None:
+        if barrier.sync and self._fd is not None and self.error is None:
             try:
                 os.fsync(self._fd)
             except OSError as exc:
@@ -257,6 +258,15 @@ class RolloutRecorder:
         if self._writer is not None and not self._closed:
             await self._barrier(self._writer, stop=False)
 
+    async def written(self) -> None:
+        """Wait until every record handed over so far is in the file, without fsync.
+
+        Written data survives the process being killed (not a power cut). The engine waits for
+        this before each model request, so a killed run's file holds everything the model saw.
+        """
+        if self._writer is not None and not self._closed:
+            await self._barrier(self._writer, stop=False, sync=False)
+
     async def close(self) -> None:
         """Flush, then close the file. Idempotent; records after close raise RuntimeError."""
         if self._closed:
@@ -284,10 +294,10 @@ class RolloutRecorder:
         self._early_lines = []
 
     @staticmethod
-    async def _barrier(writer: _WriterThread, *, stop: bool) -> None:
+    async def _barrier(writer: _WriterThread, *, stop: bool, sync: bool = True) -> None:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        writer.submit(_Barrier(loop, done, stop))
+        writer.submit(_Barrier(loop, done, stop, sync))
         await done
 
 

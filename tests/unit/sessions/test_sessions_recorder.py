@@ -139,6 +139,21 @@ async def test_every_flushed_record_is_visible_to_another_process_before_close(
     await recorder.close()
 
 
+async def test_written_records_are_in_the_file_without_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr("pycodex.sessions.recorder.os.fsync", synced.append)
+    recorder = RolloutRecorder(tmp_path, new_thread_id(), META)
+    recorder.record_items([user_message("before the request")])
+    await recorder.written()
+    assert await count_lines_in_other_process(recorder.path) == 2
+    assert synced == []
+    await recorder.flush()
+    assert len(synced) == 1
+    await recorder.close()
+
+
 async def test_lone_surrogates_round_trip(tmp_path: Path) -> None:
     recorder = RolloutRecorder(tmp_path, new_thread_id(), META)
     output = {"type": "function_call_output", "call_id": "c", "output": "bad \udcff byte"}
