@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from pycodex._records import replace
@@ -33,6 +32,7 @@ from pycodex.protocol.ops import (
     Shutdown,
     UserTurn,
 )
+from pycodex.sessions.ids import new_random_id
 
 SettingsChange = SetModel | SetReasoningEffort
 
@@ -95,7 +95,7 @@ class Engine:
 
     async def _compact_then_run_pending(self) -> None:
         """Input sent while compacting is not lost: it starts a turn once compaction ends."""
-        request = request_context(self.state, str(uuid.uuid4()))
+        request = request_context(self.state, new_random_id())
         await compact(self.state, self.emit, "manual", request)
         pending, self.state.pending_input = self.state.pending_input, []
         await self._run_turns(pending)

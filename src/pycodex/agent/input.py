@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import mimetypes
 from collections.abc import Sequence
 
 from pycodex.protocol.items import Message, user_message
@@ -17,6 +16,8 @@ def user_input_item(items: Sequence[InputItem]) -> Message:
 
 
 def image_data_url(item: ImageInput) -> str:
+    import mimetypes  # only for image inputs
+
     mime = mimetypes.guess_type(item.path.name)[0] or "application/octet-stream"
     data = base64.b64encode(item.path.read_bytes()).decode("ascii")
     return f"data:{mime};base64,{data}"

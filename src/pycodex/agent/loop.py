@@ -7,7 +7,6 @@ print(result.output_text)
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 from pycodex.agent.compact import compact
@@ -18,6 +17,7 @@ from pycodex.client.base import ModelClient
 from pycodex.context.manager import ContextManager
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.ops import TextInput, UserTurn
+from pycodex.sessions.ids import new_random_id
 from pycodex.tools.registry import ToolRegistry
 
 
@@ -49,7 +49,7 @@ class AgentLoop:
 
     async def compact(self) -> bool:
         """Compact the history now (as `/compact` does); False when it failed."""
-        request = request_context(self.state, str(uuid.uuid4()))
+        request = request_context(self.state, new_random_id())
         return await compact(self.state, self._emit, "manual", request)
 
     def _emit(self, event: EngineEvent) -> None:

@@ -15,7 +15,9 @@ from pycodex._version import __version__
 from pycodex.agent.state import ThreadState
 from pycodex.protocol.items import ItemValidationError, ResponseItem, parse_item
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
-from pycodex.sessions import RolloutRecorder, format_timestamp, new_thread_id, read_rollout
+from pycodex.sessions.ids import new_thread_id
+from pycodex.sessions.paths import format_timestamp
+from pycodex.sessions.recorder import RolloutRecorder
 
 
 def session_meta(
@@ -84,6 +86,8 @@ class RolloutLoadError(Exception):
 
 
 def load_thread(path: Path) -> RecordedThread:
+    from pycodex.sessions.reader import read_rollout  # only resume and fork read files
+
     try:
         recorded = read_rollout(path)
     except OSError as err:

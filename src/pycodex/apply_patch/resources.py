@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 GRAMMAR_FILE = "apply_patch.lark"
 TOOL_INSTRUCTIONS_FILE = "tool_instructions.md"
 
 
 def _read(name: str) -> str:
-    return resources.files("pycodex.apply_patch").joinpath(name).read_text(encoding="utf-8")
+    return Path(__file__).with_name(name).read_text(encoding="utf-8")
 
 
 def load_grammar() -> str:

@@ -11,16 +11,17 @@ from pycodex._records import dataclass
 from pycodex.agent.engine import Engine
 from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.cli.exec_args import ExecArgs
+from pycodex.cli.sandbox_probe import current_status
 from pycodex.cli.wiring import BuiltThread, build_thread, session_configured
 from pycodex.config import Config, ConfigError
-from pycodex.execution.sandbox import sandbox_status, unavailable_message
-from pycodex.frontends.exec_human import ExecHumanPrinter, Styles
+from pycodex.execution.sandbox import unavailable_message
 from pycodex.protocol import events as ev
 from pycodex.protocol.ops import ApprovalDecision, InputItem, Interrupt, Shutdown, UserTurn
 from pycodex.protocol.policies import SandboxMode
-from pycodex.sessions import SessionError, find_session, latest_session
+from pycodex.sessions.errors import SessionError
 
 if TYPE_CHECKING:
+    from pycodex.frontends.exec_human import ExecHumanPrinter
     from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
 
 
@@ -75,6 +76,8 @@ def _recorded_thread(args: ExecArgs, config: Config) -> RecordedThread:
 
 
 def _session_to_resume(args: ExecArgs, config: Config) -> Path:
+    from pycodex.sessions.listing import find_session, latest_session
+
     if args.resume_id is not None:
         return find_session(config.codex_home, args.resume_id)
     path = latest_session(config.codex_home, config.cwd)
@@ -130,12 +133,14 @@ class _Sink:
     def __init__(self, args: ExecArgs, config: Config, prompt: str) -> None:
         self.jsonl: ExecJsonlProcessor | None = None
         if args.json:
-            # The `exec --json` event classes load only for --json runs.
+            # Each output mode loads only its own module.
             from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
 
             self.jsonl = ExecJsonlProcessor()
         self.human: ExecHumanPrinter | None = None
         if not args.json:
+            from pycodex.frontends.exec_human import ExecHumanPrinter, Styles
+
             colour = args.color == "always" or (args.color == "auto" and sys.stderr.isatty())
             self.human = ExecHumanPrinter(sys.stderr, Styles(colour))
             self._pending_header = (config, prompt)
@@ -171,7 +176,7 @@ def sandbox_refusal(config: Config) -> str | None:
     """One line saying why nothing may run, when the sandbox the config asks for cannot work."""
     if config.sandbox_mode is SandboxMode.DANGER_FULL_ACCESS:
         return None
-    status = sandbox_status()
+    status = current_status()
     if status.available:
         if not status.network_blockable and not config.sandbox_policy().network_access:
             sys.stderr.write(f"warning: {status.detail}\n")

@@ -39,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     command, rest = (args[0], args[1:]) if args else ("", [])
     if command in ("exec", "e"):
+        from pycodex.cli import sandbox_probe
+
+        sandbox_probe.start_early(rest)  # runs while the engine's modules load
         from pycodex.cli.exec_command import run_exec_command
 
         return run_exec_command(rest)

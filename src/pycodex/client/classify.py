@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -152,6 +151,8 @@ def retry_after_from_headers(headers: Any) -> float | None:
     except ValueError:
         pass
     try:
+        from email.utils import parsedate_to_datetime  # rare: an HTTP-date Retry-After
+
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None

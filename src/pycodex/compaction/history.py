@@ -8,7 +8,7 @@ in their original order), and the summary as a user message marked with `SUMMARY
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
+from pathlib import Path
 
 from pycodex.context.tokens import approx_token_count
 from pycodex.protocol.items import (
@@ -34,7 +34,7 @@ INJECTED_PREFIXES = (
 
 
 def load_prompt(name: str) -> str:
-    return resources.files("pycodex.compaction").joinpath(f"prompts/{name}").read_text("utf-8")
+    return (Path(__file__).with_name("prompts") / name).read_text("utf-8")
 
 
 def is_real_user_message(item: ResponseItem) -> bool:

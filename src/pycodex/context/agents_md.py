@@ -18,10 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import quoteattr
 
 from pycodex._records import dataclass
-from pycodex.context.prompt_files import decode_lenient, read_prompt, read_text_lenient
+from pycodex.context.prompt_files import (
+    decode_lenient,
+    read_prompt,
+    read_text_lenient,
+    xml_attribute,
+)
 
 if TYPE_CHECKING:
     from pycodex.config import Config
@@ -143,7 +147,7 @@ def render_instructions(discovery: InstructionDiscovery, cwd: Path) -> str | Non
     parts = [f"{HEADER_PREFIX}{cwd}", "", "<INSTRUCTIONS>", read_prompt("agents_md_intro.md")]
     for file in discovery.files:
         scope = ' scope="global"' if file.scope == "global" else ""
-        parts.extend(["", f"<file path={quoteattr(str(file.path))}{scope}>", file.text])
+        parts.extend(["", f"<file path={xml_attribute(str(file.path))}{scope}>", file.text])
         if file.truncated_bytes:
             parts.append(
                 f"[... {file.truncated_bytes} more bytes not shown: the instruction files exceed "

@@ -10,9 +10,9 @@ import os
 import time
 from datetime import date
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from pycodex._records import dataclass
+from pycodex.context.prompt_files import xml_text
 from pycodex.protocol.items import InputText, Message
 from pycodex.protocol.policies import AskForApproval, SandboxMode, SandboxPolicy
 
@@ -57,17 +57,17 @@ class EnvironmentContext:
         network = "enabled" if self.network_access else "restricted"
         lines = [
             ENVIRONMENT_TAG,
-            f"  <cwd>{escape(str(self.cwd))}</cwd>",
-            f"  <shell>{escape(self.shell)}</shell>",
+            f"  <cwd>{xml_text(str(self.cwd))}</cwd>",
+            f"  <shell>{xml_text(self.shell)}</shell>",
             f"  <current_date>{self.current_date}</current_date>",
-            f"  <timezone>{escape(self.timezone)}</timezone>",
+            f"  <timezone>{xml_text(self.timezone)}</timezone>",
             f"  <approval_policy>{self.approval_policy.value}</approval_policy>",
             f"  <sandbox_mode>{self.sandbox_mode.value}</sandbox_mode>",
             f"  <network_access>{network}</network_access>",
         ]
         if self.writable_roots:
             lines.append("  <writable_roots>")
-            lines.extend(f"    <root>{escape(str(root))}</root>" for root in self.writable_roots)
+            lines.extend(f"    <root>{xml_text(str(root))}</root>" for root in self.writable_roots)
             lines.append("  </writable_roots>")
         lines.append("</environment_context>")
         return "\n".join(lines)

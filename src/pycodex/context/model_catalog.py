@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -165,7 +164,7 @@ class ModelCatalog:
 
 
 def load_packaged_catalog() -> tuple[ModelCatalog, list[str]]:
-    text = resources.files("pycodex.context").joinpath(PACKAGED_CATALOG).read_text("utf-8")
+    text = Path(__file__).with_name(PACKAGED_CATALOG).read_text("utf-8")
     catalog, warnings = parse_catalog(json.loads(text), f"packaged {PACKAGED_CATALOG}")
     return ModelCatalog({**_FALLBACK_DEFAULTS, **catalog.defaults}, catalog.entries), warnings
 

@@ -25,7 +25,6 @@ import json
 import os
 import secrets
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +135,7 @@ def user_message(text: str) -> dict[str, Any]:
 
 
 def _prompt(name: str) -> str:
-    prompts = resources.files("pycodex.server").joinpath("prompts")
+    prompts = Path(__file__).with_name("prompts")
     return prompts.joinpath(name).read_text("utf-8").strip()
 
 

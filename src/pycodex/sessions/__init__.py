@@ -14,18 +14,46 @@ A session ("thread") is recorded as an append-only JSONL rollout file under
 Payloads are plain JSON dicts here; the engine converts them to and from the protocol models.
 """
 
-from pycodex.sessions.errors import RolloutWriteError, SessionError, SessionNotFoundError
-from pycodex.sessions.ids import is_uuid7, new_thread_id, timestamp_of
-from pycodex.sessions.listing import (
-    SessionSummary,
-    find_session,
-    latest_session,
-    list_sessions,
-    rollout_files_newest_first,
-)
-from pycodex.sessions.paths import format_timestamp, rollout_path, sessions_root
-from pycodex.sessions.reader import RolloutHistory, parse_rollout, read_rollout
-from pycodex.sessions.recorder import RecordType, RolloutRecorder, encode_record
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pycodex.sessions.errors import RolloutWriteError, SessionError, SessionNotFoundError
+    from pycodex.sessions.ids import is_uuid7, new_thread_id, timestamp_of
+    from pycodex.sessions.listing import (
+        SessionSummary,
+        find_session,
+        latest_session,
+        list_sessions,
+        rollout_files_newest_first,
+    )
+    from pycodex.sessions.paths import format_timestamp, rollout_path, sessions_root
+    from pycodex.sessions.reader import RolloutHistory, parse_rollout, read_rollout
+    from pycodex.sessions.recorder import RecordType, RolloutRecorder, encode_record
+
+# Loaded on first use: a new session needs only the recorder, not the reader or the listing.
+_EXPORTS = {
+    "RolloutWriteError": "pycodex.sessions.errors",
+    "SessionError": "pycodex.sessions.errors",
+    "SessionNotFoundError": "pycodex.sessions.errors",
+    "is_uuid7": "pycodex.sessions.ids",
+    "new_thread_id": "pycodex.sessions.ids",
+    "timestamp_of": "pycodex.sessions.ids",
+    "SessionSummary": "pycodex.sessions.listing",
+    "find_session": "pycodex.sessions.listing",
+    "latest_session": "pycodex.sessions.listing",
+    "list_sessions": "pycodex.sessions.listing",
+    "rollout_files_newest_first": "pycodex.sessions.listing",
+    "format_timestamp": "pycodex.sessions.paths",
+    "rollout_path": "pycodex.sessions.paths",
+    "sessions_root": "pycodex.sessions.paths",
+    "RolloutHistory": "pycodex.sessions.reader",
+    "parse_rollout": "pycodex.sessions.reader",
+    "read_rollout": "pycodex.sessions.reader",
+    "RecordType": "pycodex.sessions.recorder",
+    "RolloutRecorder": "pycodex.sessions.recorder",
+    "encode_record": "pycodex.sessions.recorder",
+}
 
 __all__ = [
     "RecordType",
@@ -49,3 +77,10 @@ __all__ = [
     "sessions_root",
     "timestamp_of",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pycodex.sessions' has no attribute {name!r}")
+    return getattr(import_module(module), name)

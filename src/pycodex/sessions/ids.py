@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 
 _RAND_A_BITS = 12
@@ -62,11 +61,27 @@ def new_thread_id() -> str:
     value |= counter << 64
     value |= 0b10 << 62
     value |= rand_b
-    return str(uuid.UUID(int=value))
+    return _format_uuid(value)
+
+
+def new_random_id() -> str:
+    """A random UUID (version 4) as canonical text, for turn and request ids."""
+    value = int.from_bytes(os.urandom(16), "big")
+    value = (value & ~(0xF << 76)) | (0x4 << 76)
+    value = (value & ~(0b11 << 62)) | (0b10 << 62)
+    return _format_uuid(value)
+
+
+def _format_uuid(value: int) -> str:
+    # What str(uuid.UUID(int=value)) gives, without importing `uuid` (and `platform`) at start-up.
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def is_uuid7(text: str) -> bool:
     """Whether `text` parses as a UUID with version 7 and the RFC 9562 variant."""
+    import uuid
+
     try:
         parsed = uuid.UUID(text)
     except ValueError:
@@ -81,6 +96,6 @@ def timestamp_of(uuid7: str) -> datetime:
     """
     if not is_uuid7(uuid7):
         raise ValueError(f"not a UUIDv7: {uuid7!r}")
-    unix_ms = uuid.UUID(uuid7).int >> 80
+    unix_ms = int(uuid7.replace("-", ""), 16) >> 80
     seconds, millis = divmod(unix_ms, 1000)
     return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=millis * 1000)
