@@ -14,27 +14,57 @@ Modules:
 - `resources`: `load_grammar` (Lark, for the freeform tool) and `load_tool_instructions`.
 """
 
-from pycodex.apply_patch.applier import apply_patch_text, plan_patch
-from pycodex.apply_patch.changes import ApplyResult, ChangeKind, FileChange
-from pycodex.apply_patch.errors import (
-    AmbiguousMatchError,
-    PatchApplyError,
-    PatchError,
-    PatchParseError,
-    PathNotWritableError,
-)
-from pycodex.apply_patch.matching import seek_sequence
-from pycodex.apply_patch.parser import (
-    AddFile,
-    DeleteFile,
-    Hunk,
-    Patch,
-    UpdateChunk,
-    UpdateFile,
-    parse_patch,
-)
-from pycodex.apply_patch.resources import load_grammar, load_tool_instructions
-from pycodex.apply_patch.update import apply_chunks
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pycodex.apply_patch.applier import apply_patch_text, plan_patch
+    from pycodex.apply_patch.changes import ApplyResult, ChangeKind, FileChange
+    from pycodex.apply_patch.errors import (
+        AmbiguousMatchError,
+        PatchApplyError,
+        PatchError,
+        PatchParseError,
+        PathNotWritableError,
+    )
+    from pycodex.apply_patch.matching import seek_sequence
+    from pycodex.apply_patch.parser import (
+        AddFile,
+        DeleteFile,
+        Hunk,
+        Patch,
+        UpdateChunk,
+        UpdateFile,
+        parse_patch,
+    )
+    from pycodex.apply_patch.resources import load_grammar, load_tool_instructions
+    from pycodex.apply_patch.update import apply_chunks
+
+# Loaded on first use, so describing the apply_patch tool (its grammar and instructions) at
+# start-up does not load the parser and applier.
+_EXPORTS = {
+    "apply_patch_text": "pycodex.apply_patch.applier",
+    "plan_patch": "pycodex.apply_patch.applier",
+    "ApplyResult": "pycodex.apply_patch.changes",
+    "ChangeKind": "pycodex.apply_patch.changes",
+    "FileChange": "pycodex.apply_patch.changes",
+    "AmbiguousMatchError": "pycodex.apply_patch.errors",
+    "PatchApplyError": "pycodex.apply_patch.errors",
+    "PatchError": "pycodex.apply_patch.errors",
+    "PatchParseError": "pycodex.apply_patch.errors",
+    "PathNotWritableError": "pycodex.apply_patch.errors",
+    "seek_sequence": "pycodex.apply_patch.matching",
+    "AddFile": "pycodex.apply_patch.parser",
+    "DeleteFile": "pycodex.apply_patch.parser",
+    "Hunk": "pycodex.apply_patch.parser",
+    "Patch": "pycodex.apply_patch.parser",
+    "UpdateChunk": "pycodex.apply_patch.parser",
+    "UpdateFile": "pycodex.apply_patch.parser",
+    "parse_patch": "pycodex.apply_patch.parser",
+    "load_grammar": "pycodex.apply_patch.resources",
+    "load_tool_instructions": "pycodex.apply_patch.resources",
+    "apply_chunks": "pycodex.apply_patch.update",
+}
 
 __all__ = [
     "AddFile",
@@ -59,3 +89,10 @@ __all__ = [
     "plan_patch",
     "seek_sequence",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pycodex.apply_patch' has no attribute {name!r}")
+    return getattr(import_module(module), name)

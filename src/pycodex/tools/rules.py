@@ -19,7 +19,8 @@ from pathlib import Path
 from pycodex._records import dataclass, field
 
 RULES_FILE = Path("rules") / "default.rules"
-_RULE = re.compile(r'^\s*prefix_rule\(\s*pattern\s*=\s*(\[.*?\])\s*,\s*decision\s*=\s*"allow"\s*\)')
+# Compiled on first use (by `re`'s own cache): most sessions have no rules file to parse.
+_RULE = r'^\s*prefix_rule\(\s*pattern\s*=\s*(\[.*?\])\s*,\s*decision\s*=\s*"allow"\s*\)'
 
 
 def format_rule(prefix: Sequence[str]) -> str:
@@ -27,7 +28,7 @@ def format_rule(prefix: Sequence[str]) -> str:
 
 
 def parse_rule(line: str) -> tuple[str, ...] | None:
-    match = _RULE.match(line)
+    match = re.match(_RULE, line)
     if match is None:
         return None
     try:

@@ -5,6 +5,10 @@ Which shell tool and which apply_patch variant a model gets comes from the model
 want another set: `shell_tool` (the argv `shell` tool), `unified_exec = false`
 (`shell_command`), `apply_patch_freeform = false` (the JSON variant), `file_tools` (read_file,
 list_dir, grep_files).
+
+Importing this package loads only what describes the tools (names, schemas, argument classes);
+each tool imports its machinery (`pycodex.execution`, `pycodex.apply_patch`, approvals) when it
+first runs, which keeps `pycodex exec` start-up short. `test_tools_lazy_imports` holds this.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class ToolServices:
         return services
 
     async def shutdown(self) -> None:
-        await self.unified_exec.processes.shutdown()
+        await self.unified_exec.shutdown()
 
 
 def build_default_tools(

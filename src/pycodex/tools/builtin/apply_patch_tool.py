@@ -2,6 +2,9 @@
 
 The patch is applied all-or-nothing inside the writable roots of the sandbox policy; a failure
 tells the model which file and chunk did not match.
+
+The parser and applier (`pycodex.apply_patch`) and the approval rules are imported when a patch
+is first applied; the specs only need the package's grammar and instructions files.
 """
 
 from __future__ import annotations
@@ -9,31 +12,19 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pycodex.apply_patch import (
-    ApplyResult,
-    ChangeKind,
-    PatchApplyError,
-    PatchError,
-    PathNotWritableError,
-    apply_patch_text,
-    load_grammar,
-    load_tool_instructions,
-    parse_patch,
-    plan_patch,
-)
+from pycodex.apply_patch.resources import load_grammar, load_tool_instructions
 from pycodex.protocol import events as ev
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
-from pycodex.tools.approvals import patch_permission
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 from pycodex.tools.builtin.shell import format_command_output
 
-_KINDS: dict[ChangeKind, ev.FileChangeKind] = {
-    ChangeKind.ADD: "add",
-    ChangeKind.DELETE: "delete",
-    ChangeKind.UPDATE: "update",
-}
+if TYPE_CHECKING:
+    from pycodex.apply_patch import ApplyResult
+
+# Keyed by `ChangeKind` values (a StrEnum, so its members look these up directly).
+_KINDS: dict[str, ev.FileChangeKind] = {"add": "add", "delete": "delete", "update": "update"}
 
 
 def writable_roots(policy: SandboxPolicy, cwd: Path) -> Sequence[Path] | None:
@@ -46,6 +37,8 @@ def writable_roots(policy: SandboxPolicy, cwd: Path) -> Sequence[Path] | None:
 
 
 async def run_apply_patch(context: ToolContext, patch_text: str) -> ToolOutput:
+    from pycodex.apply_patch import PatchError
+
     started = time.monotonic()
     try:
         changes = _planned_changes(patch_text, context.cwd)
@@ -66,6 +59,9 @@ async def _apply(
     context: ToolContext, patch_text: str, changes: tuple[ev.FileChange, ...]
 ) -> ApplyResult:
     """Apply within the writable roots; a path outside them is put to the user first."""
+    from pycodex.apply_patch import PatchApplyError, PathNotWritableError, apply_patch_text
+    from pycodex.tools.approvals import patch_permission
+
     roots = writable_roots(context.sandbox_policy, context.cwd)
     try:
         return apply_patch_text(patch_text, context.cwd, roots)
@@ -78,6 +74,8 @@ async def _apply(
 
 
 def _planned_changes(patch_text: str, cwd: Path) -> tuple[ev.FileChange, ...]:
+    from pycodex.apply_patch import parse_patch, plan_patch
+
     planned = plan_patch(parse_patch(patch_text), cwd)
     return tuple(ev.FileChange(change.display_path, _KINDS[change.kind]) for change in planned)
 
@@ -96,7 +94,11 @@ class ApplyPatchFreeformTool(BaseTool[str]):
 
     def __init__(self) -> None:
         self.description_text = load_tool_instructions()
-        self.grammar = {"type": "grammar", "syntax": "lark", "definition": load_grammar()}
+        self.grammar = {
+            "type": "grammar",
+            "syntax": "lark",
+            "definition": load_grammar(),
+        }
 
     def spec(self) -> dict[str, Any]:
         return {

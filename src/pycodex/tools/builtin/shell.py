@@ -1,24 +1,24 @@
 """`shell` (an argv array) and `shell_command` (a string): one-shot commands with a timeout.
 
 For models configured to use them instead of `exec_command`. Output is capped keeping the head
-and tail, in the format `Exit code: N\\nWall time: S seconds\\nOutput:\\n...`.
+and tail, in the format `Exit code: N\\nWall time: S seconds\\nOutput:\\n...`. The process
+machinery and the approval rules are imported when a command first runs, not with the specs.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycodex._records import dataclass
-from pycodex.execution.env import build_command_env
-from pycodex.execution.process import CommandResult, run_command
 from pycodex.execution.truncate import truncate_middle
 from pycodex.protocol.policies import SandboxPolicy
-from pycodex.tools.approvals import exec_permission, retry_outside_sandbox
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 from pycodex.tools.builtin.unified_exec import DEFAULT_SHELL, CommandReport, resolve_workdir
+
+if TYPE_CHECKING:
+    from pycodex.execution.process import CommandResult
 
 DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_OUTPUT_TOKENS = 10_000
@@ -100,6 +100,10 @@ async def run_shell(
     argv: list[str],
     args: ShellArgs | ShellCommandArgs,
 ) -> ToolOutput:
+    import shlex
+
+    from pycodex.tools.approvals import exec_permission, retry_outside_sandbox
+
     if not argv:
         raise ToolError("command must not be empty")
     cwd = resolve_workdir(context, args.workdir)
@@ -139,6 +143,9 @@ async def _run(
     timeout_ms: int,
     report: CommandReport,
 ) -> CommandResult:
+    from pycodex.execution.env import build_command_env
+    from pycodex.execution.process import run_command
+
     try:
         return await run_command(
             argv,

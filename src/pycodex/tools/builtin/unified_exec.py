@@ -3,23 +3,24 @@
 A command runs in the user's shell; after `yield_time_ms` the call returns what the command
 printed so far and, if it still runs, a session id the model polls or types into with
 `write_stdin`. The command's begin/end events are reported once: end when it has exited.
+
+Only the specs load at start-up: the process manager (`pycodex.execution.unified`: spawning,
+PTYs, the sandbox) and the approval rules are imported when a command first runs.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycodex._records import dataclass, field
-from pycodex.execution.env import build_command_env
-from pycodex.execution.session import ExecSessionError
-from pycodex.execution.unified import ExecChunk, ProcessManager, format_exec_output
 from pycodex.protocol import events as ev
-from pycodex.tools.approvals import exec_permission
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
+
+if TYPE_CHECKING:
+    from pycodex.execution.unified import ExecChunk, ProcessManager
 
 DEFAULT_SHELL = "/bin/bash"
 
@@ -164,12 +165,29 @@ class CommandReport:
         self.end(context, None, reason, status="declined", duration_s=0.0)
 
 
-@dataclass
 class UnifiedExecState:
-    """Shared by both tools: the process manager and which call started which session."""
+    """Shared by both tools: the process manager and which call started which session.
 
-    processes: ProcessManager = field(default_factory=ProcessManager)
-    running: dict[int, CommandReport] = field(default_factory=dict)
+    The manager is created on first use, so a session that never runs a command never imports
+    the process machinery.
+    """
+
+    def __init__(self, processes: ProcessManager | None = None) -> None:
+        self._processes = processes
+        self.running: dict[int, CommandReport] = {}
+
+    @property
+    def processes(self) -> ProcessManager:
+        if self._processes is None:
+            from pycodex.execution.unified import ProcessManager
+
+            self._processes = ProcessManager()
+        return self._processes
+
+    async def shutdown(self) -> None:
+        """Kill every session's process group (nothing to do when no command ever ran)."""
+        if self._processes is not None:
+            await self._processes.shutdown()
 
     def report(self, chunk: ExecChunk, command: CommandReport, context: ToolContext) -> None:
         command.output.append(chunk.output)
@@ -201,6 +219,12 @@ class ExecCommandTool(BaseTool[ExecCommandArgs]):
         self.state = state
 
     async def run(self, context: ToolContext, args: ExecCommandArgs) -> ToolOutput:
+        import shlex
+
+        from pycodex.execution.env import build_command_env
+        from pycodex.execution.unified import format_exec_output
+        from pycodex.tools.approvals import exec_permission
+
         cwd = resolve_workdir(context, args.workdir)
         argv = [args.shell or DEFAULT_SHELL, "-lc" if args.login else "-c", args.cmd]
         command = CommandReport(context.call_id, shlex.join(argv), cwd)
@@ -246,6 +270,9 @@ class WriteStdinTool(BaseTool[WriteStdinArgs]):
         self.state = state
 
     async def run(self, context: ToolContext, args: WriteStdinArgs) -> ToolOutput:
+        from pycodex.execution.session import ExecSessionError
+        from pycodex.execution.unified import format_exec_output
+
         try:
             chunk = await self.state.processes.write_stdin(
                 args.session_id,

@@ -10,14 +10,12 @@ refused with a message instead.
 from __future__ import annotations
 
 import asyncio
-import base64
 import stat
 from pathlib import Path
 from typing import Any
 
 from pycodex._records import dataclass
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
-from pycodex.tools.builtin.read_file import resolve_tool_path
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
@@ -50,6 +48,11 @@ class ViewImageTool(BaseTool[ViewImageArgs]):
     read_only = True
 
     async def run(self, context: ToolContext, args: ViewImageArgs) -> ToolOutput:
+        # Imported here: the spec is needed at start-up, the file tools' module and base64 are not.
+        import base64
+
+        from pycodex.tools.builtin.read_file import resolve_tool_path
+
         path = resolve_tool_path(context.cwd, args.path)
         data = await asyncio.to_thread(_read_image_bytes, path)
         mime = image_mime_type(data)
