@@ -1,6 +1,8 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sessions, compaction, serve. With no arguments, all of them.
+Sections: startup, loop, sse, tools, sessions, compaction, serve, peers. With no arguments, all
+of them. `peers` (the comparison with upstream codex and python-codex) only runs with
+PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def _sse(table: Table) -> None:
         table.add(f"sse: {name}", f"{value:.3g}", "")
 
 
-SECTIONS = ("startup", "loop", "sse", "tools", "sessions", "compaction", "serve")
+SECTIONS = ("startup", "loop", "sse", "tools", "sessions", "compaction", "serve", "peers")
 
 
 def main(argv: list[str]) -> int:
@@ -54,6 +56,10 @@ def main(argv: list[str]) -> int:
             from bench import tools_bench
 
             tools_bench.run(table)
+        elif section == "peers":
+            from bench import peers
+
+            peers.run(table)
         else:
             print(f"unknown section {section!r}; choose from {', '.join(SECTIONS)}")
             return 2
