@@ -2,22 +2,23 @@
 
 Method: one turn of N tool round trips (a trivial in-process tool) against the zero-latency fake
 server, run through `AgentLoop` in this process. The baseline sends the same N+1 requests with
-exactly the request bodies the loop sent through a bare `httpx.AsyncClient`, reading the same SSE
-replies, so `(loop - baseline) / N` is what the harness itself costs per iteration: prompt
-building, serialization, SSE decoding into typed events, dispatch, recording. Measured at N = 10
-and N = 200: a flat per-iteration cost means nothing is quadratic in history length (the request
-body itself grows linearly, so serializing it grows too; that part is reported separately).
+exactly the request bodies the loop sent through pycodex's own HTTP client (the transport the
+loop uses, so connection handling is identical), reading the same SSE replies as raw bytes, so
+`(loop - baseline) / N` is what the harness itself costs per iteration: prompt building,
+serialization, SSE decoding into typed events, dispatch, recording. Each figure is the median of
+several runs after a warm-up turn. Measured at N = 10 and N = 200: a flat per-iteration cost
+means nothing is quadratic in history length (the request body itself grows linearly, so
+serializing it grows too).
 """
 
 from __future__ import annotations
 
 import asyncio
 import resource
+import statistics
 import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from bench.common import Table, use_test_support
 
@@ -46,12 +47,16 @@ async def _agent_turn(server: Any, iterations: int) -> float:
 
 
 async def _raw_requests(server: Any, bodies: list[bytes]) -> float:
-    """The same request bodies, posted and streamed back with a bare client."""
-    async with httpx.AsyncClient() as client:
+    """The same request bodies, posted and streamed back with the bare transport."""
+    from pycodex.client.transport import HttpClient
+
+    headers = {"content-type": "application/json", "accept": "text/event-stream"}
+    async with HttpClient() as client:
         started = time.perf_counter()
         for body in bodies:
-            async with client.stream("POST", server.url("/v1/responses"), content=body) as reply:
-                async for _chunk in reply.aiter_raw():
+            url = server.url("/v1/responses")
+            async with client.stream("POST", url, headers=headers, content=body) as reply:
+                async for _chunk in reply.aiter_bytes():
                     pass
         return time.perf_counter() - started
 
@@ -77,11 +82,17 @@ def measure(iterations: int) -> tuple[float, float]:
     return loop_s, raw_s
 
 
+RUNS = {10: 7, 200: 3}
+
+
 def run(table: Table) -> None:
     use_test_support()
+    measure(10)  # warm-up: first-use imports (tools, transport) are start-up, not iterations
     per_iteration = {}
-    for iterations in (10, 200):
-        loop_s, raw_s = measure(iterations)
+    for iterations, runs in RUNS.items():
+        samples = [measure(iterations) for _ in range(runs)]
+        loop_s = statistics.median(sample[0] for sample in samples)
+        raw_s = statistics.median(sample[1] for sample in samples)
         per_iteration[iterations] = (loop_s - raw_s) / iterations
         table.add(
             f"loop: {iterations} tool round trips",

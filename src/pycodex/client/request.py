@@ -58,10 +58,29 @@ def build_responses_body(
     prompt: Prompt, settings: ModelSettings, context: RequestContext
 ) -> dict[str, Any]:
     """The `POST /responses` JSON body, keys in the order upstream Codex sends them."""
+    return _body(prompt, settings, context, [item.to_wire() for item in prompt.input])
+
+
+def encode_responses_body(prompt: Prompt, settings: ModelSettings, context: RequestContext) -> str:
+    """`json.dumps(build_responses_body(...), ensure_ascii=False)`, built without re-serializing
+    the history: each input item contributes its cached JSON text (`wire_json`)."""
+    body = _body(prompt, settings, context, None)
+    keys = list(body)
+    split = keys.index("input")
+    head = json.dumps({key: body[key] for key in keys[:split]}, ensure_ascii=False)
+    tail = {key: body[key] for key in keys[split + 1 :]}
+    items = ", ".join(item.wire_json() for item in prompt.input)
+    text = f'{head[:-1]}, "input": [{items}]'
+    return text + (", " + json.dumps(tail, ensure_ascii=False)[1:] if tail else "}")
+
+
+def _body(
+    prompt: Prompt, settings: ModelSettings, context: RequestContext, input_value: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {"model": settings.model}
     if prompt.instructions is not None:
         body["instructions"] = prompt.instructions
-    body["input"] = [item.to_wire() for item in prompt.input]
+    body["input"] = input_value
     body["tools"] = list(prompt.tools)
     body["tool_choice"] = "auto"
     body["parallel_tool_calls"] = prompt.parallel_tool_calls

@@ -7,14 +7,13 @@ whether to re-send the turn's request (`stream_max_retries`, shown as "Reconnect
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from pycodex.client.http import identity_headers, send_with_retries, with_idle_timeout
 from pycodex.client.http_client import DEFAULT_ORIGINATOR, HttpModelClient
-from pycodex.client.request import Prompt, RequestContext, build_responses_body
+from pycodex.client.request import Prompt, RequestContext, encode_responses_body
 from pycodex.client.responses_stream import TERMINAL_EVENTS, decode_event_data, translate_event
 from pycodex.client.sse import aiter_sse
 from pycodex.client.transport import Response
@@ -44,9 +43,7 @@ class ResponsesModelClient(HttpModelClient):
 
     async def stream(self, prompt: Prompt, context: RequestContext) -> AsyncIterator[ResponseEvent]:
         """Send one request and yield its events until `response.completed`."""
-        body = json.dumps(
-            build_responses_body(prompt, self.settings, context), ensure_ascii=False
-        ).encode()
+        body = encode_responses_body(prompt, self.settings, context).encode()
         url = self.provider.url_for("/responses")
         response = await send_with_retries(
             self._client(), self.provider, url, body, self.headers(context)

@@ -56,7 +56,12 @@ class Frozen:
     def __reduce__(self) -> tuple[Any, ...]:
         # copy, deepcopy and pickle would otherwise restore the slots through `__setattr__`.
         slots = (name for cls in type(self).__mro__ for name in getattr(cls, "__slots__", ()))
-        return (_restore, (type(self), {name: getattr(self, name) for name in slots}))
+        state = {name: getattr(self, name, _UNSET_SLOT) for name in slots}
+        # Lazily filled slots (caches) that were never filled are left unset in the copy too.
+        return (_restore, (type(self), {k: v for k, v in state.items() if v is not _UNSET_SLOT}))
+
+
+_UNSET_SLOT = object()
 
 
 def _restore(cls: type[Frozen], state: dict[str, Any]) -> Frozen:

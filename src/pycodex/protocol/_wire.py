@@ -6,6 +6,7 @@ guarantees (unknown types and fields kept, `to_wire()` leaving out what was not 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Self, TypeVar
@@ -48,9 +49,10 @@ UNSET: Any = _Unset()
 class WireObject(Frozen):
     """Base of items and content parts: `type` first, fields in wire order, unknown fields kept."""
 
-    __slots__ = ("_extra", "_omitted")
+    __slots__ = ("_extra", "_json", "_omitted")
     type: str
     _extra: dict[str, Any]
+    _json: str
     _omitted: tuple[str, ...]
     _REQUIRED: ClassVar[tuple[str, ...]] = ()
     _ROLE: ClassVar[str] = "item"
@@ -75,6 +77,19 @@ class WireObject(Frozen):
             for key, value in self._extra.items():
                 wire[key] = plain(value)
         return wire
+
+    def wire_json(self) -> str:
+        """`json.dumps(self.to_wire(), ensure_ascii=False)`, computed once per object.
+
+        Objects never change after `__init__`, and a turn re-sends its whole history with every
+        request: reusing each item's text keeps serializing a request linear in what is new.
+        """
+        try:
+            return self._json
+        except AttributeError:
+            text = json.dumps(self.to_wire(), ensure_ascii=False)
+            set_field(self, "_json", text)
+            return text
 
     @classmethod
     def _from_wire(cls, data: dict[str, Any]) -> Self:
