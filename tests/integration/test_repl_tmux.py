@@ -132,7 +132,7 @@ def test_conversation_with_a_tool_call_then_exit(
     fake_server.expect_sse("/v1/responses", sse.tool_calls(exec_call("echo from-the-tool", "e1")))
     fake_server.expect_sse("/v1/responses", sse.assistant_reply("All **done**."))
     pane = start()
-    assert ">_ pycodex" in pane.screen()
+    pane.wait_for(">_ pycodex")  # the header is printed by the event pump, maybe after the prompt
     pane.submit("say hello")
     pane.wait_for("✓ Ran echo from-the-tool · exit 0")
     screen = pane.wait_for("tokens: 30 total")
