@@ -19,15 +19,18 @@ def use_test_support() -> None:
         sys.path.insert(0, tests)
 
 
-def median_seconds(work: Callable[[], object], runs: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        work()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+def interleaved_medians(
+    work: dict[str, Callable[[], object]], runs: int, warmup: int = 1
+) -> dict[str, float]:
+    """Median seconds of each piece of work, the pieces taking turns run by run."""
+    samples: dict[str, list[float]] = {name: [] for name in work}
+    for round_index in range(warmup + runs):
+        for name, piece in work.items():
+            started = time.perf_counter()
+            piece()
+            if round_index >= warmup:
+                samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 @dataclass
