@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry() -> None:
     code = main()
-    if _Exit.fast:
+    # A profiler or tracer (cProfile, coverage) writes its results at normal exit.
+    if _Exit.fast and sys.getprofile() is None and sys.gettrace() is None:
         _exit_now(code)
     sys.exit(code)
 
