@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 from collections.abc import Callable
+from types import MemberDescriptorType
 from typing import Any, TypeVar, dataclass_transform, overload
 
 __all__ = ["FrozenInstanceError", "dataclass", "field", "fields", "replace"]
@@ -105,7 +106,6 @@ def _build(
             del namespace[own_field.name]
     namespace[_FIELDS_ATTR] = all_fields
     namespace["__match_args__"] = tuple(f.name for f in record_fields if f.init)
-    namespace["__init__"] = _make_init(cls, record_fields, slots, kw_only)
     if with_repr and "__repr__" not in cls.__dict__:
         namespace["__repr__"] = _make_repr(tuple(f.name for f in record_fields if f.repr))
     if eq and "__eq__" not in cls.__dict__:
@@ -128,6 +128,7 @@ def _build(
         metaclass: type = type(cls)
         built: type[_T] = metaclass(cls.__name__, cls.__bases__, namespace)
         built.__qualname__ = cls.__qualname__
+        type.__setattr__(built, "__init__", _make_init(built, record_fields, kw_only))
         return built
     for name, value in namespace.items():
         if name not in cls.__dict__ or cls.__dict__[name] is not value:
@@ -135,6 +136,7 @@ def _build(
     for own_field in own:
         if own_field.default is _MISSING and own_field.name in cls.__dict__:
             type.__delattr__(cls, own_field.name)
+    type.__setattr__(cls, "__init__", _make_init(cls, record_fields, kw_only))
     return cls
 
 
@@ -162,10 +164,24 @@ def _own_fields(cls: type) -> list[dataclasses.Field[Any]]:
     return found
 
 
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
+    """Each field's slot descriptor `__set__` (bypasses a frozen `__setattr__`); () if any field
+    lives in an instance `__dict__` instead."""
+    setters = []
+    for name in names:
+        owner = next((klass for klass in cls.__mro__ if name in klass.__dict__), None)
+        descriptor = owner.__dict__[name] if owner is not None else None
+        if not isinstance(descriptor, MemberDescriptorType):
+            return ()
+        setters.append(descriptor.__set__)
+    return tuple(setters)
+
+
 def _make_init(
-    cls: type, record_fields: tuple[dataclasses.Field[Any], ...], via_object: bool, kw_only: bool
+    cls: type, record_fields: tuple[dataclasses.Field[Any], ...], kw_only: bool
 ) -> Callable[..., None]:
     qualname = cls.__qualname__
+    names = tuple(f.name for f in record_fields)
     params = tuple(f.name for f in record_fields if f.init)
     param_set = frozenset(params)
     positional = () if kw_only else params
@@ -176,8 +192,31 @@ def _make_init(
         for f in record_fields
     )
     post_init = getattr(cls, "__post_init__", None) is not None
+    setters = _slot_setters(cls, names)
+    # Every argument given, none defaulted: the common case takes a shortcut past the checks.
+    shortcut = len(params) == total
+    complete_positional = len(positional) == total
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if shortcut:
+            if not kwargs and len(args) == total and complete_positional:
+                if setters:
+                    for setter, value in zip(setters, args, strict=True):
+                        setter(self, value)
+                else:
+                    self.__dict__.update(zip(names, args, strict=True))
+                if post_init:
+                    self.__post_init__()
+                return
+            if not args and len(kwargs) == total and param_set.issuperset(kwargs):
+                if setters:
+                    for setter, name in zip(setters, names, strict=True):
+                        setter(self, kwargs[name])
+                else:
+                    self.__dict__.update(kwargs)
+                if post_init:
+                    self.__post_init__()
+                return
         if args:
             if len(args) > len(positional):
                 raise TypeError(
@@ -205,9 +244,9 @@ def _make_init(
                     values[name] = default
                 else:
                     raise TypeError(f"{qualname}() missing required argument: {name!r}")
-        if via_object:
-            for name, value in values.items():
-                _object_setattr(self, name, value)
+        if setters:
+            for setter, name in zip(setters, names, strict=True):
+                setter(self, values[name])
         else:
             self.__dict__.update(values)
         if post_init:

@@ -48,6 +48,16 @@ class Normalised:
         object.__setattr__(self, "length", len(self.text))
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError("low above high")
+
+
 @dataclass(kw_only=True)
 class Options:
     verbose: bool = False
@@ -166,3 +176,16 @@ def test_frozen_slotted_records_copy_and_pickle() -> None:
     assert deep == point and deep.tags is not point.tags
     assert pickle.loads(pickle.dumps(point)) == point
     assert pickle.loads(pickle.dumps(Child(2))) == Child(2)
+
+
+def test_complete_calls_take_the_shortcut_with_the_same_rules() -> None:
+    # Every field given, positionally or by keyword: the fast path, which must still check.
+    assert Checked(1, 2) == Checked(low=1, high=2)
+    with pytest.raises(ValueError, match="low above high"):
+        Checked(3, 2)
+    with pytest.raises(ValueError, match="low above high"):
+        Checked(low=3, high=2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'hi'"):
+        Checked(low=1, hi=2)  # type: ignore[call-arg]
+    assert Counter("a", 2, {}) == Counter(name="a", count=2, cache={})  # no slots: __dict__
+    assert vars(Counter("a", 2, {})) == {"name": "a", "count": 2, "cache": {}}
