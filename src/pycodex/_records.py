@@ -164,15 +164,17 @@ def _own_fields(cls: type) -> list[dataclasses.Field[Any]]:
     return found
 
 
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
-    """Each field's slot descriptor `__set__` (bypasses a frozen `__setattr__`); () if any field
+def _slot_setters(
+    cls: type, names: tuple[str, ...]
+) -> tuple[Callable[[Any, Any], None], ...] | None:
+    """Each field's slot descriptor `__set__` (bypasses a frozen `__setattr__`); None if any field
     lives in an instance `__dict__` instead."""
     setters = []
     for name in names:
         owner = next((klass for klass in cls.__mro__ if name in klass.__dict__), None)
         descriptor = owner.__dict__[name] if owner is not None else None
         if not isinstance(descriptor, MemberDescriptorType):
-            return ()
+            return None
         setters.append(descriptor.__set__)
     return tuple(setters)
 
@@ -200,7 +202,7 @@ def _make_init(
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         if shortcut:
             if not kwargs and len(args) == total and complete_positional:
-                if setters:
+                if setters is not None:
                     for setter, value in zip(setters, args, strict=True):
                         setter(self, value)
                 else:
@@ -209,7 +211,7 @@ def _make_init(
                     self.__post_init__()
                 return
             if not args and len(kwargs) == total and param_set.issuperset(kwargs):
-                if setters:
+                if setters is not None:
                     for setter, name in zip(setters, names, strict=True):
                         setter(self, kwargs[name])
                 else:
@@ -244,7 +246,7 @@ def _make_init(
                     values[name] = default
                 else:
                     raise TypeError(f"{qualname}() missing required argument: {name!r}")
-        if setters:
+        if setters is not None:
             for setter, name in zip(setters, names, strict=True):
                 setter(self, values[name])
         else:

@@ -189,3 +189,14 @@ def test_complete_calls_take_the_shortcut_with_the_same_rules() -> None:
         Checked(low=1, hi=2)  # type: ignore[call-arg]
     assert Counter("a", 2, {}) == Counter(name="a", count=2, cache={})  # no slots: __dict__
     assert vars(Counter("a", 2, {})) == {"name": "a", "count": 2, "cache": {}}
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A record without fields (like the Compact and Shutdown ops)."""
+
+
+def test_records_without_fields() -> None:
+    assert Marker() == Marker()
+    assert hash(Marker()) == hash(Marker())
+    assert repr(Marker()) == "Marker()"
