@@ -8,6 +8,10 @@ costs, with no SSE parsing, carry-over or decoding), so the printed ratio says h
 decoder costs over the cheapest conceivable scan of the same bytes, measured in the same run on
 the same machine.
 
+A second timing ("handled") also turns every event into what the client hands the engine: the
+JSON payload parsed (`decode_event_data`) and translated into a typed event (`translate_event`),
+the same steps `ResponsesModelClient` runs per event.
+
 Workloads:
 1. one event whose single `data:` line is 1 MB, arriving in 4 KiB chunks (the re-scan trap);
 2. 100 000 small `response.output_text.delta` events, arriving in 4 KiB chunks.
@@ -21,6 +25,7 @@ import json
 import time
 from collections.abc import Callable
 
+from pycodex.client.responses_stream import decode_event_data, translate_event
 from pycodex.client.sse import SSEDecoder
 
 CHUNK_SIZE = 4096
@@ -32,7 +37,10 @@ def _chunks(stream: bytes) -> list[bytes]:
 
 
 def _one_large_event() -> bytes:
-    return b"event: big\ndata: " + b"x" * (1024 * 1024) + b"\n\n"
+    # A 1 MB text delta: one `data:` line of valid JSON, so the handled timing can parse it too.
+    body = b'{"type": "response.output_text.delta", "item_id": "msg_1", "delta": "'
+    body += b"x" * (1024 * 1024) + b'"}'
+    return b"event: response.output_text.delta\ndata: " + body + b"\n\n"
 
 
 def _many_small_events(count: int = 100_000) -> bytes:
@@ -57,6 +65,17 @@ def _decode(chunks: list[bytes]) -> int:
     return events + len(decoder.close())
 
 
+def _decode_and_handle(chunks: list[bytes]) -> int:
+    decoder = SSEDecoder()
+    handled = 0
+    for chunk in chunks:
+        for event in decoder.feed(chunk):
+            payload = decode_event_data(event.event, event.data)
+            if payload is not None and translate_event(payload) is not None:
+                handled += 1
+    return handled
+
+
 def _split_baseline(chunks: list[bytes]) -> int:
     lines = 0
     for chunk in chunks:
@@ -78,12 +97,15 @@ def _measure(name: str, stream: bytes, results: dict[str, float]) -> None:
     events = _decode(chunks)
     decode_s = _best_time(_decode, chunks)
     split_s = _best_time(_split_baseline, chunks)
+    handled_s = _best_time(_decode_and_handle, chunks)
     megabytes = len(stream) / 1e6
     results[f"{name}.decode_seconds"] = decode_s
     results[f"{name}.decode_mb_per_s"] = megabytes / decode_s
     results[f"{name}.events_per_s"] = events / decode_s
     results[f"{name}.split_mb_per_s"] = megabytes / split_s
     results[f"{name}.ratio_vs_split"] = decode_s / split_s
+    results[f"{name}.handled_seconds"] = handled_s
+    results[f"{name}.handled_events_per_s"] = events / handled_s
 
 
 def run() -> dict[str, float]:
