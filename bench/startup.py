@@ -1,6 +1,7 @@
 """Start-up: whole-process wall time, median of N runs after one warm-up.
 
-- `pycodex --version` against the bare interpreter (`python -c pass`): target ≤ 3×.
+- `pycodex --version` against the bare interpreter (`python -c pass`): target ≤ 3×. Both pycodex
+  figures run the installed `pycodex` script, as users do (`python -m pycodex` without one).
 - one-request `pycodex exec --json` against a zero-latency fake server: target ≤ 250 ms.
 - All four (the two baselines, `--version`, exec) run interleaved, run by run.
 - `python -X importtime -m pycodex exec --help`-style: the slowest imports of an exec run.
@@ -48,6 +49,12 @@ def _exec_env(home: Path) -> dict[str, str]:
     return env
 
 
+def _pycodex_command(python: str) -> list[str]:
+    """The installed `pycodex` script next to this interpreter (what users run), else `-m`."""
+    script = Path(python).parent / "pycodex"
+    return [str(script)] if script.is_file() else [python, "-m", "pycodex"]
+
+
 def _write_bytecode() -> None:
     import pycodex
 
@@ -65,7 +72,8 @@ def run(table: Table) -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeModelServer() as server:
         home = Path(tmp)
         write_config(home, server)
-        args = [python, "-m", "pycodex", "exec", "--json", "--skip-git-repo-check", "hi"]
+        command = _pycodex_command(python)
+        args = [*command, "exec", "--json", "--skip-git-repo-check", "hi"]
         env = _exec_env(home)
 
         def one_exec() -> None:
@@ -77,15 +85,17 @@ def run(table: Table) -> None:
             {
                 "bare": lambda: _run([python, "-c", "pass"]),
                 "asyncio": lambda: _run([python, "-c", "import asyncio"]),
-                "version": lambda: _run([python, "-m", "pycodex", "--version"]),
+                "version": lambda: _run([*command, "--version"]),
                 "exec": one_exec,
             },
             RUNS,
         )
         server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
-        slowest = _import_offenders([python, "-X", "importtime", *args[1:]], env, home)
+        slowest = _import_offenders(
+            [python, "-X", "importtime", "-m", "pycodex", *args[len(command) :]], env, home
+        )
         server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
-        rss_mb = _peak_rss_mb(args, env, home)
+        rss_mb = _peak_rss_mb(python, args, env, home)
     bare, event_loop, version, exec_time = (
         times[key] for key in ("bare", "asyncio", "version", "exec")
     )
@@ -110,14 +120,14 @@ def run(table: Table) -> None:
     table.add("startup: slowest imports (exec)", ", ".join(slowest), "cumulative µs")
 
 
-def _peak_rss_mb(args: list[str], env: dict[str, str], cwd: Path) -> float:
+def _peak_rss_mb(python: str, args: list[str], env: dict[str, str], cwd: Path) -> float:
     """Max RSS of the exec child, read by a helper process that runs only it (RUSAGE_CHILDREN)."""
     probe = (
         "import resource, subprocess, sys; "
         "subprocess.run(sys.argv[1:], check=True, capture_output=True, stdin=subprocess.DEVNULL); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    done = subprocess.run([args[0], "-c", probe, *args], env=env, cwd=cwd, capture_output=True,
+    done = subprocess.run([python, "-c", probe, *args], env=env, cwd=cwd, capture_output=True,
                           text=True, check=True)  # fmt: skip
     return int(done.stdout.strip()) / 1024
 
