@@ -7,15 +7,12 @@ The library API is imported lazily, so `import pycodex` (and `pycodex --help`) s
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from pycodex._lazy import lazy_attributes
 from pycodex._version import __version__
 
 # Not `typing.TYPE_CHECKING`: importing `typing` would cost `pycodex --version` ~9 ms.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from pycodex.agent.loop import AgentLoop
     from pycodex.agent.turn import TurnResult
     from pycodex.client.responses import ResponsesModelClient
@@ -48,11 +45,4 @@ __all__ = [
     "__version__",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pycodex' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

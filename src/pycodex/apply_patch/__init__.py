@@ -14,8 +14,9 @@ Modules:
 - `resources`: `load_grammar` (Lark, for the freeform tool) and `load_tool_instructions`.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pycodex._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from pycodex.apply_patch.applier import apply_patch_text, plan_patch
@@ -90,9 +91,4 @@ __all__ = [
     "seek_sequence",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pycodex.apply_patch' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

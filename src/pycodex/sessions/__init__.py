@@ -14,8 +14,9 @@ A session ("thread") is recorded as an append-only JSONL rollout file under
 Payloads are plain JSON dicts here; the engine converts them to and from the protocol models.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pycodex._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from pycodex.sessions.errors import RolloutWriteError, SessionError, SessionNotFoundError
@@ -78,9 +79,4 @@ __all__ = [
     "timestamp_of",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pycodex.sessions' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
