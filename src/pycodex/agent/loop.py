@@ -13,7 +13,7 @@ from pycodex.agent.compact import compact
 from pycodex.agent.input import user_input_item
 from pycodex.agent.state import ThreadState
 from pycodex.agent.turn import TurnResult, request_context, run_turn
-from pycodex.client.base import ModelClient
+from pycodex.client.model_client import ModelClient
 from pycodex.context.manager import ContextManager
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.ops import TextInput, UserTurn

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pycodex._records import dataclass, field
-from pycodex.client.base import ModelClient
+from pycodex.client.model_client import ModelClient
 from pycodex.context.manager import ContextManager
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.items import ResponseItem

@@ -18,8 +18,8 @@ from pycodex.agent.rollout import (
     start_recording,
 )
 from pycodex.agent.state import ThreadState
-from pycodex.client.base import ModelClient
 from pycodex.client.factory import make_model_client
+from pycodex.client.model_client import ModelClient
 from pycodex.client.request import ModelSettings
 from pycodex.config import Config
 from pycodex.context.manager import ContextManager

@@ -2,7 +2,7 @@
 
 The provider table decides the wire API (`[model_providers.<id>] wire_api`), never the model
 name: `responses` → `ResponsesModelClient`, `chat` → `ChatCompletionsModelClient`, `messages` →
-`AnthropicMessagesModelClient`. All three implement `client.base.ModelClient`.
+`AnthropicMessagesModelClient`. All three implement `client.model_client.ModelClient`.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, assert_never
 
-from pycodex.client.base import ModelClient
+from pycodex.client.model_client import ModelClient
 from pycodex.client.request import ModelSettings
 from pycodex.client.responses import ResponsesModelClient
 from pycodex.client.transport import HttpClient, Timeouts, TransportError
 
 if TYPE_CHECKING:
-    from pycodex.client.downstream import WarningSink
+    from pycodex.client.translating_client import WarningSink
     from pycodex.config import Config, ModelProviderInfo
 
 MODEL_LIST_TIMEOUT_S = 10.0

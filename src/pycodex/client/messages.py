@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pycodex.client.downstream import (
+from pycodex.client.sse import SSEEvent
+from pycodex.client.translating_client import (
     DownstreamModelClient,
     DownstreamRequest,
     Event,
     created_at,
     decode_json,
 )
-from pycodex.client.sse import SSEEvent
 from pycodex.providers.anthropic import (
     MessagesStreamTranslator,
     anthropic_headers,

@@ -1,6 +1,6 @@
 """The Responses API client: `POST {base_url}/responses` with `stream: true`.
 
-HTTP-level failures are retried silently by `client.http` (`request_max_retries`, backoff,
+HTTP-level failures are retried silently by `client.http_retries` (`request_max_retries`, backoff,
 `Retry-After` honoured). What is left after that is raised as a typed error; the engine decides
 whether to re-send the turn's request (`stream_max_retries`, shown as "Reconnecting... n/5").
 """
@@ -11,8 +11,8 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pycodex.client.http import identity_headers, send_with_retries, with_idle_timeout
-from pycodex.client.http_client import DEFAULT_ORIGINATOR, HttpModelClient
+from pycodex.client.http_model_client import DEFAULT_ORIGINATOR, HttpModelClient
+from pycodex.client.http_retries import identity_headers, send_with_retries, with_idle_timeout
 from pycodex.client.request import Prompt, RequestContext, encode_responses_body
 from pycodex.client.responses_stream import TERMINAL_EVENTS, decode_event_data, translate_event
 from pycodex.client.sse import aiter_sse

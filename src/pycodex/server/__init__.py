@@ -18,7 +18,7 @@ and the request lifecycle.
     prompts/          the summarization prompt and the summary hand-off text
 """
 
-from pycodex.server.downstream import DownstreamTarget
+from pycodex.server.backend import DownstreamTarget
 from pycodex.server.runner import ResponsesServer, ServeOptions
 
 __all__ = ["DownstreamTarget", "ResponsesServer", "ServeOptions"]

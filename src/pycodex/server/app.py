@@ -16,7 +16,7 @@ import logging
 import time
 
 from pycodex.server.errors import ApiError
-from pycodex.server.http import HttpRequest, HttpResponder
+from pycodex.server.http_server import HttpRequest, HttpResponder
 from pycodex.server.responses_route import ServeContext, handle_responses
 
 logger = logging.getLogger("pycodex.server")

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 
 from pycodex.client.sse import SSEEvent
 from pycodex.providers.stream_writer import Event
-from pycodex.server.downstream import Downstream, TranslatorSession
+from pycodex.server.backend import Downstream, TranslatorSession
 from pycodex.server.errors import ApiError
-from pycodex.server.http import HttpResponder
+from pycodex.server.http_server import HttpResponder
 
 logger = logging.getLogger("pycodex.server")
 

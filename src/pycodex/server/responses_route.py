@@ -17,15 +17,15 @@ from typing import Any
 
 from pycodex._records import dataclass, field
 from pycodex.providers.stream_writer import Event
+from pycodex.server.backend import Downstream, TranslatorSession
 from pycodex.server.compaction import (
     compaction_marker,
     expand_compactions,
     sign_summary,
     summary_request,
 )
-from pycodex.server.downstream import Downstream, TranslatorSession
 from pycodex.server.errors import ApiError
-from pycodex.server.http import HttpRequest, HttpResponder
+from pycodex.server.http_server import HttpRequest, HttpResponder
 from pycodex.server.pipeline import CollectingSink, SseSink, run_response
 from pycodex.server.store import ResponseStore, StoredResponse
 from pycodex.server.trajectory import TrajectoryLog, TrajectoryRecord

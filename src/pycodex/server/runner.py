@@ -15,9 +15,9 @@ from typing import Literal
 from pycodex._records import dataclass, field
 from pycodex.client.transport import HttpClient, Timeouts
 from pycodex.server.app import ServeApp
+from pycodex.server.backend import Downstream, DownstreamTarget
 from pycodex.server.compaction import load_or_create_secret
-from pycodex.server.downstream import Downstream, DownstreamTarget
-from pycodex.server.http import MAX_HEAD_BYTES, serve_connection
+from pycodex.server.http_server import MAX_HEAD_BYTES, serve_connection
 from pycodex.server.responses_route import ServeContext
 from pycodex.server.store import MemoryResponseStore, ResponseStore, SqliteResponseStore
 from pycodex.server.trajectory import TrajectoryLog

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-from pycodex.client.transport.client import DEFAULT_USER_AGENT, HttpClient, Response, Timeouts
 from pycodex.client.transport.errors import (
     ConnectError,
     ConnectTimeout,
@@ -29,6 +28,12 @@ from pycodex.client.transport.errors import (
     TransportTimeout,
 )
 from pycodex.client.transport.http11 import Headers
+from pycodex.client.transport.pooled_client import (
+    DEFAULT_USER_AGENT,
+    HttpClient,
+    Response,
+    Timeouts,
+)
 
 __all__ = [
     "DEFAULT_USER_AGENT",

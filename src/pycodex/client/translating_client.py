@@ -4,7 +4,7 @@ Both speak Responses to the engine and another wire API to the model server, thr
 translators of `pycodex.providers`:
 
     Prompt → build_responses_body → downstream body (providers) → POST with HTTP retries
-    (client.http) → SSE (client.sse) → stream translator (providers) → Responses event dicts
+    (client.http_retries) → SSE (client.sse) → stream translator (providers) → Responses event dicts
     → translate_event (client.responses_stream) → internal ResponseEvents
 
 So retries, `Retry-After`, idle timeouts and error classification are those of the Responses
@@ -28,8 +28,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 from pycodex._records import dataclass
-from pycodex.client.http import identity_headers, send_with_retries, with_idle_timeout
-from pycodex.client.http_client import DEFAULT_ORIGINATOR, HttpModelClient
+from pycodex.client.http_model_client import DEFAULT_ORIGINATOR, HttpModelClient
+from pycodex.client.http_retries import identity_headers, send_with_retries, with_idle_timeout
 from pycodex.client.request import (
     ModelSettings,
     Prompt,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Self
 
 from pycodex._records import replace
-from pycodex.client.http import new_http_client
+from pycodex.client.http_retries import new_http_client
 from pycodex.client.request import ModelSettings, RetryPolicy
 from pycodex.client.transport import HttpClient
 
