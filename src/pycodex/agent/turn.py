@@ -8,6 +8,7 @@ recorded in history gets an output, so the next request is valid.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 
 from pycodex._records import dataclass, field
@@ -21,8 +22,11 @@ from pycodex.protocol.errors import ContextWindowExceeded, ModelError
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
+    FunctionCall,
     FunctionCallOutput,
     ResponseItem,
+    ToolSearchCall,
+    ToolSearchOutput,
 )
 from pycodex.protocol.usage import TokenUsage
 from pycodex.sessions.ids import new_random_id
@@ -159,7 +163,7 @@ async def _before_retry(
 async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], emit: Emit) -> None:
     def make_context(call: ToolCall) -> ToolContext:
         return ToolContext(
-            call_id=call.call_id,
+            call_id=_call_id(call),
             turn_id=turn_id,
             cwd=state.context.cwd,
             sandbox_policy=state.context.sandbox_policy,
@@ -170,12 +174,12 @@ async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], em
         )
 
     for call in calls:
-        emit(ev.ToolCallBegin(call.call_id, call.name, _arguments_text(call)))
+        emit(ev.ToolCallBegin(_call_id(call), _call_name(call), _arguments_text(call)))
     results = await dispatch_all(
         state.tools, calls, make_context, output_token_limit=state.tool_output_token_limit
     )
     for call, (_item, output) in zip(calls, results, strict=True):
-        emit(ev.ToolCallEnd(call.call_id, call.name, output.text, output.success))
+        emit(ev.ToolCallEnd(_call_id(call), _call_name(call), output.text, output.success))
     state.record([item for item, _output in results])
 
 
@@ -190,23 +194,43 @@ def _close_dangling_calls(state: ThreadState) -> None:
     answered = {
         item.call_id
         for item in state.context.history
-        if isinstance(item, FunctionCallOutput | CustomToolCallOutput)
+        if isinstance(item, FunctionCallOutput | CustomToolCallOutput | ToolSearchOutput)
     }
     missing: list[ResponseItem] = []
     for item in state.context.history:
         call_id = getattr(item, "call_id", None)
-        if item.type not in ("function_call", "custom_tool_call") or call_id in answered:
+        kinds = ("function_call", "custom_tool_call", "tool_search_call")
+        if item.type not in kinds or call_id in answered or not isinstance(call_id, str):
             continue
-        assert isinstance(call_id, str)
         if isinstance(item, CustomToolCall):
             missing.append(CustomToolCallOutput(call_id=call_id, output=ABORTED_OUTPUT))
+        elif isinstance(item, ToolSearchCall):
+            if item.execution != "server":
+                missing.append(_empty_search_output(call_id))
         else:
             missing.append(FunctionCallOutput(call_id=call_id, output=ABORTED_OUTPUT))
     if missing:
         state.record(missing)
 
 
+def _empty_search_output(call_id: str) -> ToolSearchOutput:
+    return ToolSearchOutput(call_id=call_id, status="completed", execution="client", tools=[])
+
+
+def _call_id(call: ToolCall) -> str:
+    return (call.call_id or "") if isinstance(call, ToolSearchCall) else call.call_id
+
+
+def _call_name(call: ToolCall) -> str:
+    if isinstance(call, ToolSearchCall):
+        return "tool_search"
+    namespace = call.namespace if isinstance(call, FunctionCall) else None
+    return f"{namespace}.{call.name}" if namespace else call.name
+
+
 def _arguments_text(call: ToolCall) -> str:
+    if isinstance(call, ToolSearchCall):
+        return json.dumps(call.arguments or {})
     return call.input if isinstance(call, CustomToolCall) else call.arguments
 
 

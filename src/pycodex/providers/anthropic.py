@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from pycodex._records import dataclass
+from pycodex._records import dataclass, field
 from pycodex.providers.anthropic_stream import REDACTED_THINKING_PREFIX, MessagesStreamTranslator
 from pycodex.providers.common import (
+    call_tool_name,
     content_parts,
     custom_tool_description,
     custom_tool_parameters,
@@ -32,6 +33,7 @@ from pycodex.providers.common import (
     hosted_tool_warning,
     item_kind,
     joined_text,
+    namespace_members,
     part_text,
     reasoning_item_text,
     text_format,
@@ -66,6 +68,8 @@ class MessagesRequest:
     """What could not be carried over (hosted tools, unknown items); for logs, not the model."""
     custom_tool_names: frozenset[str]
     """Freeform tools sent wrapped; pass them to `MessagesStreamTranslator` to unwrap calls."""
+    namespaced_tools: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Flattened namespace members: flat name -> (namespace, name), to map calls back."""
 
 
 def responses_to_messages_request(
@@ -73,7 +77,8 @@ def responses_to_messages_request(
 ) -> MessagesRequest:
     """The Messages body for a Responses request body (always streamed)."""
     warnings: list[str] = []
-    tools, custom_names = _messages_tools(body.get("tools"), warnings)
+    namespaced: dict[str, tuple[str, str]] = {}
+    tools, custom_names = _messages_tools(body.get("tools"), warnings, namespaced)
     requested = body.get("max_output_tokens")
     max_tokens = requested if isinstance(requested, int) and requested > 0 else default_max_tokens
     choice = _tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
@@ -100,7 +105,7 @@ def responses_to_messages_request(
         out["thinking"] = thinking
     _copy_sampling(body, out, thinking is not None, warnings)
     out["stream"] = True
-    return MessagesRequest(out, tuple(warnings), custom_names)
+    return MessagesRequest(out, tuple(warnings), custom_names, namespaced)
 
 
 class _MessagesBuilder:
@@ -225,7 +230,7 @@ def _tool_use(item: Mapping[str, Any], arguments: dict[str, Any]) -> dict[str, A
     return {
         "type": "tool_use",
         "id": str(item.get("call_id") or ""),
-        "name": str(item.get("name") or ""),
+        "name": call_tool_name(item),
         "input": arguments,
     }
 
@@ -273,15 +278,22 @@ def _system_text(body: Mapping[str, Any], system: list[str], warnings: list[str]
     return "\n\n".join(text for text in texts if text)
 
 
-def _messages_tools(tools: Any, warnings: list[str]) -> tuple[list[dict[str, Any]], frozenset[str]]:
-    """Function tools as they are; freeform tools wrapped; hosted tools left out, with a warning."""
+def _messages_tools(
+    tools: Any, warnings: list[str], namespaced: dict[str, tuple[str, str]]
+) -> tuple[list[dict[str, Any]], frozenset[str]]:
+    """Function tools as they are; freeform tools wrapped; namespace members flattened to
+    `<namespace>__<name>`; hosted tools left out, with a warning."""
     out: list[dict[str, Any]] = []
     custom: set[str] = set()
     for tool in tools if isinstance(tools, list) else []:
         if not isinstance(tool, Mapping):
             continue
         kind, name = tool.get("type"), tool.get("name")
-        if kind not in ("function", "custom"):
+        if kind == "namespace":
+            for flat, member_name, member in namespace_members(tool, warnings, _API):
+                namespaced[flat] = (str(name), member_name)
+                out.append(_function_spec(flat, member))
+        elif kind not in ("function", "custom"):
             warnings.append(hosted_tool_warning(tool, _API))
         elif not isinstance(name, str) or not name:
             warnings.append(f"{kind} tool without a name was dropped")
@@ -292,12 +304,16 @@ def _messages_tools(tools: Any, warnings: list[str]) -> tuple[list[dict[str, Any
                 {"name": name, "description": description, "input_schema": custom_tool_parameters()}
             )
         else:
-            spec: dict[str, Any] = {"name": name}
-            if isinstance(tool.get("description"), str):
-                spec["description"] = tool["description"]
-            spec["input_schema"] = tool.get("parameters") or {"type": "object", "properties": {}}
-            out.append(spec)
+            out.append(_function_spec(name, tool))
     return out, frozenset(custom)
+
+
+def _function_spec(name: str, tool: Mapping[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": name}
+    if isinstance(tool.get("description"), str):
+        spec["description"] = tool["description"]
+    spec["input_schema"] = tool.get("parameters") or {"type": "object", "properties": {}}
+    return spec
 
 
 def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:

@@ -11,6 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+NAMESPACE_SEPARATOR = "__"
+"""Joins a namespace and a member name into one function name: `multi_agent_v1__wait_agent`."""
+
 CUSTOM_INPUT_FIELD = "input"
 """The single string parameter a freeform tool is wrapped into."""
 
@@ -69,6 +72,42 @@ def unwrap_custom_input(arguments: str) -> str:
         if isinstance(value, str):
             return value
     return arguments
+
+
+def flat_tool_name(namespace: str, name: str) -> str:
+    return f"{namespace}{NAMESPACE_SEPARATOR}{name}"
+
+
+def call_tool_name(item: Mapping[str, Any]) -> str:
+    """The name a replayed function call goes downstream under (flattened when namespaced)."""
+    name = str(item.get("name") or "")
+    namespace = item.get("namespace")
+    return flat_tool_name(namespace, name) if isinstance(namespace, str) and namespace else name
+
+
+def namespace_members(
+    tool: Mapping[str, Any], warnings: list[str], api: str
+) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """The function members of a `namespace` tool as (flat name, member name, member spec).
+
+    Chat Completions and Messages have no namespaces: each member becomes a plain function
+    named `<namespace>__<name>`, and calls to it are mapped back (`namespace` + `name`).
+    """
+    namespace = tool.get("name")
+    members = tool.get("tools")
+    if not isinstance(namespace, str) or not namespace or not isinstance(members, list):
+        warnings.append(f"namespace tool without a name or tools was dropped ({api})")
+        return []
+    found: list[tuple[str, str, Mapping[str, Any]]] = []
+    for member in members:
+        if not isinstance(member, Mapping):
+            continue
+        name = member.get("name")
+        if member.get("type", "function") != "function" or not isinstance(name, str) or not name:
+            warnings.append(f"a member of namespace {namespace!r} is not a named function: dropped")
+            continue
+        found.append((flat_tool_name(namespace, name), name, member))
+    return found
 
 
 def hosted_tool_warning(tool: Mapping[str, Any], api: str) -> str:

@@ -88,6 +88,7 @@ class _Item:
     output_index: int
     call_id: str = ""
     name: str = ""
+    namespace: str | None = None
     pieces: list[str] = field(default_factory=list)
     signature: str | None = None
     closed: bool = False
@@ -119,14 +120,15 @@ class _Item:
                     item["encrypted_content"] = self.signature
                 return item
             case "function_call":
-                return {
+                call: dict[str, Any] = {
                     "id": self.item_id,
                     "type": "function_call",
                     "status": status,
                     "call_id": self.call_id,
-                    "name": self.name,
-                    "arguments": text,
                 }
+                if self.namespace is not None:
+                    call["namespace"] = self.namespace
+                return call | {"name": self.name, "arguments": text}
             case "custom_tool_call":
                 unwrapped = unwrap_custom_input(text) if status != "in_progress" else ""
                 return {
@@ -149,8 +151,11 @@ class ResponsesStreamWriter:
         *,
         created_at: int = 0,
         response_fields: Mapping[str, Any] | None = None,
+        namespaced_tools: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         self.response_id = response_id
+        # Flattened namespace members (`ns__name` -> (ns, name)): their calls go out namespaced.
+        self._namespaced = dict(namespaced_tools or {})
         self.model = model
         self._created_at = created_at
         self._response_fields = dict(response_fields or {})
@@ -267,6 +272,8 @@ class ResponsesStreamWriter:
         events = self._close_text("completed") + self._close_reasoning()
         item = self._open("custom_tool_call" if custom else "function_call")
         item.call_id, item.name = call_id, name
+        if not custom and name in self._namespaced:
+            item.namespace, item.name = self._namespaced[name]
         self._calls[key] = item
         events.append(self._added(item))
         return self._release(events)
