@@ -122,7 +122,7 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
     # --- the request ------------------------------------------------------------------------
 
     def headers(self, context: RequestContext) -> dict[str, str]:
-        headers = identity_headers(self.originator, context, self.settings.model)
+        headers = identity_headers(self.originator, context, self.settings)
         headers.update(self.auth_headers())
         headers.update(self.provider.headers(self._env))
         return headers
