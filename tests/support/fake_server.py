@@ -212,6 +212,7 @@ class FakeModelServer:
         headers: Mapping[str, str] | None = None,
         status: int = 200,
         method: str = "POST",
+        when: Predicate | None = None,
     ) -> None:
         """Serve a Chat Completions stream: `data: <json>\\n\\n` frames, then `data: [DONE]`.
 
@@ -221,7 +222,7 @@ class FakeModelServer:
         self.expect_stream(
             path, [*frames, CHAT_DONE_FRAME], delay_s=delay_s, cut_after=cut_after,
             stall_after=stall_after, abrupt=abrupt, headers=headers, status=status,
-            method=method, kind="chat stream",
+            method=method, kind="chat stream", when=when,
         )  # fmt: skip
 
     def expect_stream(
@@ -298,6 +299,21 @@ class FakeModelServer:
             )
 
         self._add(method, path, "computed sse", reply, when)
+
+    def expect_chat_stream_from(
+        self,
+        path: str,
+        make_chunks: Callable[[RecordedRequest], Sequence[Mapping[str, Any]]],
+        *,
+        when: Predicate | None = None,
+    ) -> None:
+        """Serve a Chat Completions stream computed from the request, then `data: [DONE]`."""
+
+        def reply(request: RecordedRequest) -> Reply:
+            frames = (*(encode_chat_frame(c) for c in make_chunks(request)), CHAT_DONE_FRAME)
+            return Reply(status=200, headers={"content-type": "text/event-stream"}, frames=frames)
+
+        self._add("POST", path, "computed chat stream", reply, when)
 
     def _add(
         self,
