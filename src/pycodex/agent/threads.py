@@ -285,11 +285,10 @@ class ThreadManager:
             final = {target: status for target, status in final.items() if status.final}
             if final:
                 return final
-            waits = [self._threads[t].changed.wait() for t in targets]
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return None
-            tasks = [asyncio.ensure_future(w) for w in waits]
+            tasks = [asyncio.ensure_future(self._threads[t].changed.wait()) for t in targets]
             try:
                 await asyncio.wait(tasks, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
             finally:
