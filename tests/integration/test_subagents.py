@@ -572,3 +572,67 @@ def test_chat_wire_flattens_the_sub_agent_tools(
     }
     replayed = [c["function"]["name"] for m in last for c in m.get("tool_calls") or []]
     assert replayed == ["multi_agent_v1__spawn_agent", "multi_agent_v1__wait_agent"]
+
+
+def test_human_output_shows_agents_status_and_final_message(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    script_child(fake_server)
+    _spawn_then_wait(fake_server)
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("PARENT-FINAL"))
+    result = run_cli([*BASE, "--color", "never", "go"], codex_home=home, cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "PARENT-FINAL\n"
+    child = spawned_id(fake_server.requests[-1])
+    nickname = json.loads(outputs(fake_server.requests[-1])["c_spawn"])["nickname"]
+    agent = f"agent {nickname} ({child})"
+    assert f"\ncollab\nspawned {agent}: {CHILD_TASK}\n" in result.stderr
+    assert f"\ncollab\n{agent}: completed: CHILD-RESULT-42\n" in result.stderr
+    root = fake_server.requests[0].headers["session-id"]
+    assert f"\nsession id: {root}\n" in result.stderr
+
+
+def test_fork_context_and_roles(fake_server: FakeModelServer, home: Path, work: Path) -> None:
+    """A forked child starts from the parent's conversation; a role picks the child's model
+    and adds its instructions."""
+    _config(
+        home,
+        fake_server,
+        '[agents.reviewer]\ndescription = "Reviews."\nmodel = "review-model"\n'
+        'developer_instructions = "REVIEWER-RULES"\n',
+    )
+    server = fake_server
+    server.expect_sse(
+        RESPONSES, sse.assistant_reply("FORKED-DONE"), when=user_message_contains("FORK-TASK")
+    )
+    server.expect_sse(
+        RESPONSES, sse.assistant_reply("ROLE-DONE"), when=user_message_contains("ROLE-TASK")
+    )
+    server.expect_sse(
+        RESPONSES,
+        sse.tool_calls(
+            ns_call("spawn_agent", {"message": "FORK-TASK", "fork_context": True}, "c_spawn"),
+            ns_call("spawn_agent", {"message": "ROLE-TASK", "agent_type": "reviewer"}, "c_role"),
+        ),
+    )
+    server.expect_sse(RESPONSES, sse.assistant_reply("PARENT-FINAL"))
+    result = run_cli([*BASE, "--json", "PARENT-PROMPT"], codex_home=home, cwd=work)
+    assert result.returncode == 0, result.stdout + result.stderr
+    spawn_tool = next(
+        tool
+        for spec in server.requests[0].json()["tools"]
+        if spec.get("type") == "namespace"
+        for tool in spec["tools"]
+        if tool["name"] == "spawn_agent"
+    )
+    assert "agent_type" in spawn_tool["parameters"]["properties"]
+    forked = next(r for r in server.requests if user_message_contains("FORK-TASK")(r))
+    texts = _user_texts(forked)
+    assert "PARENT-PROMPT" in texts and texts[-1] == "FORK-TASK"
+    assert not any(i.get("type") == "function_call" for i in forked.json()["input"])
+    turn = json.loads(forked.json()["client_metadata"]["x-codex-turn-metadata"])
+    assert turn["history_initialization"] == "forked"
+    role = next(r for r in server.requests if user_message_contains("ROLE-TASK")(r))
+    assert role.json()["model"] == "review-model"
+    developer = str([i for i in role.json()["input"] if i.get("role") == "developer"])
+    assert "REVIEWER-RULES" in developer

@@ -6,29 +6,12 @@ import asyncio
 from pathlib import Path
 
 from pycodex.agent.threads import ThreadLimitError, ThreadManager
-from pycodex.config import Config
-from pycodex.config.agents import AgentsConfig
-from pycodex.protocol.policies import AskForApproval
 from pycodex.tools.collab import SpawnRequest
 from support import sse_builders as sse
-from support.clients import fake_provider
 from support.fake_server import FakeModelServer, user_message_contains
+from support.threads import manager_config
 
 RESPONSES = "/v1/responses"
-
-
-def config(server: FakeModelServer, home: Path, **agents: int) -> Config:
-    return Config(
-        codex_home=home,
-        cwd=home,
-        model="test-model",
-        model_provider_id="fake",
-        model_provider=fake_provider(server),
-        approval_policy=AskForApproval.NEVER,
-        ephemeral=True,
-        agents=AgentsConfig(**agents),
-        env={"FAKE_KEY": "k"},
-    )
 
 
 async def test_wait_times_out_while_the_child_runs(
@@ -37,7 +20,7 @@ async def test_wait_times_out_while_the_child_runs(
     fake_server.expect_sse(
         RESPONSES, [sse.response_created()], stall_after=1, when=user_message_contains("SLOW")
     )
-    manager = ThreadManager(config(fake_server, tmp_path), originator="test")
+    manager = ThreadManager(manager_config(fake_server, tmp_path), originator="test")
     root = manager.start_thread(source="test")
     child = await manager.spawn(root.thread_id, SpawnRequest("SLOW task"), "turn-1")
     assert await manager.wait([child.thread_id], 0.05) is None
@@ -58,7 +41,7 @@ async def test_close_takes_the_subtree_down_and_limits_count_open_children(
             RESPONSES, [sse.response_created()], stall_after=1, when=user_message_contains(marker)
         )
     manager = ThreadManager(
-        config(fake_server, tmp_path, max_depth=2, max_threads=2), originator="t"
+        manager_config(fake_server, tmp_path, max_depth=2, max_threads=2), originator="t"
     )
     root = manager.start_thread(source="test")
     child = await manager.spawn(root.thread_id, SpawnRequest("A-TASK"), "turn-1")
@@ -91,7 +74,7 @@ async def test_send_input_with_interrupt_starts_over_without_a_final_status(
     fake_server.expect_sse(
         RESPONSES, sse.assistant_reply("SECOND-DONE"), when=user_message_contains("SECOND")
     )
-    manager = ThreadManager(config(fake_server, tmp_path), originator="test")
+    manager = ThreadManager(manager_config(fake_server, tmp_path), originator="test")
     root = manager.start_thread(source="test")
     child = await manager.spawn(root.thread_id, SpawnRequest("FIRST"), "turn-1")
     await asyncio.to_thread(fake_server.wait_for_requests, 1)
