@@ -449,6 +449,8 @@ def test_resume_parent_and_child_keep_the_tree_session_id(
     assert request.json()["prompt_cache_key"] == root
     turn = json.loads(request.json()["client_metadata"]["x-codex-turn-metadata"])
     assert turn["thread_source"] == "subagent" and turn["parent_thread_id"] == root
+    # Still at the depth limit: the resumed child cannot spawn.
+    assert all(tool["type"] != "namespace" for tool in request.json()["tools"])
 
 
 def test_catalog_model_defers_the_namespace_behind_tool_search(

@@ -193,7 +193,7 @@ class ThreadManager:
             on_warning=self._on_warning,
             identity=identity,
             session_id=parent.state.session_id,
-            namespaces=self._namespaces_for(config, depth),
+            namespaces=self._namespaces_for(config),
         )
         if request.fork_context:
             built.state.context.replace_history(forked_history(parent.state, built.state))
@@ -204,15 +204,14 @@ class ThreadManager:
             child.engine.submit(UserTurn.text(request.message))
         return child
 
-    def _namespaces_for(
-        self, config: Config, depth: int = 0
-    ) -> Callable[[ThreadState], list[ToolNamespace]]:
-        """The sub-agent tools, for threads that may still spawn (depth below max_depth)."""
+    def _namespaces_for(self, config: Config) -> Callable[[ThreadState], list[ToolNamespace]]:
+        """The sub-agent tools, for threads that may still spawn (depth below max_depth; a
+        resumed sub-agent keeps the depth its session file records)."""
 
         def namespaces(state: ThreadState) -> list[ToolNamespace]:
             if not config.features.get(MULTI_AGENT_FEATURE, True):
                 return []
-            if depth >= config.agents.max_depth:
+            if state.identity.depth >= config.agents.max_depth:
                 return []
             from pycodex.tools.collab import SERVICE_NAME, multi_agent_namespace
 
@@ -344,7 +343,7 @@ class ThreadManager:
             recorded=recorded,
             identity=old.identity,
             session_id=old.session_id,
-            namespaces=self._namespaces_for(child.config, child.identity.depth),
+            namespaces=self._namespaces_for(child.config),
         )
         if recorded is None:  # an ephemeral child: its history lives only in memory
             built.state.thread_id = old.thread_id
