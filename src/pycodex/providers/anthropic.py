@@ -25,6 +25,8 @@ from typing import Any
 from pycodex._records import dataclass, field
 from pycodex.providers.anthropic_stream import REDACTED_THINKING_PREFIX, MessagesStreamTranslator
 from pycodex.providers.common import (
+    CLIENT_TOOL_SEARCH,
+    TOOL_SEARCH_NAME,
     call_tool_name,
     content_parts,
     custom_tool_description,
@@ -33,10 +35,14 @@ from pycodex.providers.common import (
     hosted_tool_warning,
     item_kind,
     joined_text,
+    loaded_namespaces,
     namespace_members,
     part_text,
     reasoning_item_text,
     text_format,
+    tool_search_call_arguments,
+    tool_search_function,
+    tool_search_output_text,
 )
 
 __all__ = [
@@ -78,7 +84,9 @@ def responses_to_messages_request(
     """The Messages body for a Responses request body (always streamed)."""
     warnings: list[str] = []
     namespaced: dict[str, tuple[str, str]] = {}
-    tools, custom_names = _messages_tools(body.get("tools"), warnings, namespaced)
+    listed = body.get("tools")
+    offered = [*(listed if isinstance(listed, list) else []), *loaded_namespaces(body.get("input"))]
+    tools, custom_names = _messages_tools(offered, warnings, namespaced)
     requested = body.get("max_output_tokens")
     max_tokens = requested if isinstance(requested, int) and requested > 0 else default_max_tokens
     choice = _tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
@@ -151,6 +159,13 @@ class _MessagesBuilder:
                 self._append("assistant", [_tool_use(item, {"input": str(item.get("input", ""))})])
             case "function_call_output" | "custom_tool_call_output":
                 self._append("user", [self._tool_result(item)])
+            case "tool_search_call":
+                call = {"call_id": item.get("call_id"), "name": TOOL_SEARCH_NAME}
+                arguments = json.loads(tool_search_call_arguments(item))
+                self._append("assistant", [_tool_use(call, arguments)])
+            case "tool_search_output":
+                output = {"call_id": item.get("call_id"), "output": tool_search_output_text(item)}
+                self._append("user", [self._tool_result(output)])
             case _:
                 self._warnings.append(dropped_item_warning(item, _API))
 
@@ -291,8 +306,12 @@ def _messages_tools(
         kind, name = tool.get("type"), tool.get("name")
         if kind == "namespace":
             for flat, member_name, member in namespace_members(tool, warnings, _API):
-                namespaced[flat] = (str(name), member_name)
-                out.append(_function_spec(flat, member))
+                if flat not in namespaced:
+                    namespaced[flat] = (str(name), member_name)
+                    out.append(_function_spec(flat, member))
+        elif kind == TOOL_SEARCH_NAME and tool.get("execution", "client") == "client":
+            namespaced[TOOL_SEARCH_NAME] = CLIENT_TOOL_SEARCH
+            out.append(_function_spec(TOOL_SEARCH_NAME, tool_search_function(tool)))
         elif kind not in ("function", "custom"):
             warnings.append(hosted_tool_warning(tool, _API))
         elif not isinstance(name, str) or not name:

@@ -15,6 +15,8 @@ from typing import Any
 from pycodex._records import dataclass, field
 from pycodex.providers.chat_stream import ChatStreamTranslator
 from pycodex.providers.common import (
+    CLIENT_TOOL_SEARCH,
+    TOOL_SEARCH_NAME,
     call_tool_name,
     content_parts,
     custom_tool_description,
@@ -23,10 +25,14 @@ from pycodex.providers.common import (
     hosted_tool_warning,
     item_kind,
     joined_text,
+    loaded_namespaces,
     namespace_members,
     part_text,
     reasoning_item_text,
     text_format,
+    tool_search_call_arguments,
+    tool_search_function,
+    tool_search_output_text,
     wrap_custom_input,
 )
 from pycodex.providers.kinds import DEFAULT_PROVIDER_KIND, ProviderKind, provider_kind
@@ -61,7 +67,8 @@ def responses_to_chat_request(
     row = kind if isinstance(kind, ProviderKind) else provider_kind(kind)
     warnings: list[str] = []
     namespaced: dict[str, tuple[str, str]] = {}
-    tools, custom_names = _chat_tools(body.get("tools"), warnings, namespaced)
+    offered = [*_listed(body.get("tools")), *loaded_namespaces(body.get("input"))]
+    tools, custom_names = _chat_tools(offered, warnings, namespaced)
     builder = _ChatMessages(row, warnings)
     builder.add_instructions(body.get("instructions"))
     builder.add_input(body.get("input"))
@@ -132,6 +139,12 @@ class _ChatMessages:
                 self._add_tool_call(item, wrap_custom_input(str(item.get("input") or "")))
             case "function_call_output" | "custom_tool_call_output":
                 self._add_tool_output(item)
+            case "tool_search_call":
+                call = {"call_id": item.get("call_id"), "name": TOOL_SEARCH_NAME}
+                self._add_tool_call(call, tool_search_call_arguments(item))
+            case "tool_search_output":
+                output = {"call_id": item.get("call_id"), "output": tool_search_output_text(item)}
+                self._add_tool_output(output)
             case _:
                 self._warnings.append(dropped_item_warning(item, _API))
 
@@ -228,8 +241,13 @@ def _chat_tools(
         kind, name = tool.get("type"), tool.get("name")
         if kind == "namespace":
             for flat, member_name, member in namespace_members(tool, warnings, _API):
-                namespaced[flat] = (str(name), member_name)
-                chat_tools.append({"type": "function", "function": _function(flat, member)})
+                if flat not in namespaced:
+                    namespaced[flat] = (str(name), member_name)
+                    chat_tools.append({"type": "function", "function": _function(flat, member)})
+            continue
+        if kind == TOOL_SEARCH_NAME and tool.get("execution", "client") == "client":
+            namespaced[TOOL_SEARCH_NAME] = CLIENT_TOOL_SEARCH
+            chat_tools.append({"type": "function", "function": tool_search_function(tool)})
             continue
         if kind not in ("function", "custom"):
             warnings.append(hosted_tool_warning(tool, _API))
@@ -246,6 +264,10 @@ def _chat_tools(
             function = _function(name, tool)
         chat_tools.append({"type": "function", "function": function})
     return chat_tools, frozenset(custom)
+
+
+def _listed(tools: Any) -> list[Any]:
+    return list(tools) if isinstance(tools, list) else []
 
 
 def _function(name: str, tool: Mapping[str, Any]) -> dict[str, Any]:

@@ -74,6 +74,57 @@ def unwrap_custom_input(arguments: str) -> str:
     return arguments
 
 
+TOOL_SEARCH_NAME = "tool_search"
+CLIENT_TOOL_SEARCH = ("", TOOL_SEARCH_NAME)
+"""The entry of a request's flattened-name map for the client-run `tool_search` tool: it goes
+downstream as a plain function, and a call to it comes back as a `tool_search_call` item."""
+
+
+def tool_search_function(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """The client-run `tool_search` tool as a plain function spec (`name`, `description`,
+    `parameters`)."""
+    parameters = tool.get("parameters")
+    if not isinstance(parameters, Mapping):
+        parameters = {
+            "type": "object",
+            "properties": {"query": {"type": "string"}, "limit": {"type": "number"}},
+            "required": ["query"],
+        }
+    description = tool.get("description")
+    return {
+        "name": TOOL_SEARCH_NAME,
+        "description": description if isinstance(description, str) else "Search for tools.",
+        "parameters": parameters,
+    }
+
+
+def loaded_namespaces(items: Any) -> list[Mapping[str, Any]]:
+    """The namespaces earlier `tool_search_output` items loaded: the model may call them now."""
+    found: list[Mapping[str, Any]] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping) and item.get("type") == "tool_search_output":
+            tools = item.get("tools")
+            found += [t for t in tools if isinstance(t, Mapping)] if isinstance(tools, list) else []
+    return found
+
+
+def tool_search_call_arguments(item: Mapping[str, Any]) -> str:
+    arguments = item.get("arguments")
+    return json.dumps(arguments if isinstance(arguments, Mapping) else {}, ensure_ascii=False)
+
+
+def tool_search_output_text(item: Mapping[str, Any]) -> str:
+    """A loaded-tools answer as text for a wire whose tool results are text."""
+    names = []
+    for tool in item.get("tools") or []:
+        if isinstance(tool, Mapping):
+            members = [m.get("name") for m in tool.get("tools") or [] if isinstance(m, Mapping)]
+            names.append(f"{tool.get('name')} ({', '.join(str(m) for m in members)})")
+    if not names:
+        return "No tools matched."
+    return "Loaded, callable now: " + "; ".join(names)
+
+
 def flat_tool_name(namespace: str, name: str) -> str:
     return f"{namespace}{NAMESPACE_SEPARATOR}{name}"
 

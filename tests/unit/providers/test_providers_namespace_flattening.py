@@ -120,3 +120,85 @@ def test_namespace_without_tools_is_dropped_with_a_warning() -> None:
     )
     assert "tools" not in request.body
     assert request.warnings and "namespace" in request.warnings[0]
+
+
+TOOL_SEARCH = {
+    "type": "tool_search",
+    "execution": "client",
+    "description": "Find deferred tools.",
+    "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
+}
+
+
+def test_client_tool_search_becomes_a_function_and_its_call_comes_back_as_an_item() -> None:
+    request = responses_to_chat_request({"model": "m", "input": "go", "tools": [TOOL_SEARCH]})
+    (tool,) = request.body["tools"]
+    assert tool["function"]["name"] == "tool_search"
+    assert tool["function"]["parameters"] == TOOL_SEARCH["parameters"]
+    translator = ChatStreamTranslator("resp_1", "m", (), namespaced_tools=request.namespaced_tools)
+    call = {
+        "index": 0,
+        "id": "ts_1",
+        "type": "function",
+        "function": {"name": "tool_search", "arguments": '{"query": "agents", "limit": 2}'},
+    }
+    events = translator.start()
+    events += translator.feed(chat_chunk(tool_calls=[call], role="assistant"))
+    events += translator.feed(chat_chunk(finish_reason="tool_calls"))
+    events += translator.finish()
+    done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert done == [
+        {
+            "id": done[0]["id"],
+            "type": "tool_search_call",
+            "status": "completed",
+            "call_id": "ts_1",
+            "execution": "client",
+            "arguments": {"query": "agents", "limit": 2},
+        }
+    ]
+
+
+def test_loaded_namespaces_become_callable_and_the_search_is_replayed() -> None:
+    loaded = {**NAMESPACE, "tools": [{**NAMESPACE["tools"][0], "defer_loading": True}]}
+    body = {
+        "model": "m",
+        "tools": [TOOL_SEARCH],
+        "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "go"}]},
+            {
+                "type": "tool_search_call",
+                "call_id": "ts_1",
+                "execution": "client",
+                "arguments": {"query": "agents"},
+            },
+            {
+                "type": "tool_search_output",
+                "call_id": "ts_1",
+                "status": "completed",
+                "execution": "client",
+                "tools": [loaded],
+            },
+        ],
+    }
+    for request in (responses_to_chat_request(body), responses_to_messages_request(body)):
+        assert request.namespaced_tools["multi_agent_v1__wait_agent"] == (
+            "multi_agent_v1",
+            "wait_agent",
+        )
+    chat = responses_to_chat_request(body).body
+    names = [tool["function"]["name"] for tool in chat["tools"]]
+    assert names == ["tool_search", "multi_agent_v1__wait_agent"]
+    call, output = chat["messages"][1], chat["messages"][2]
+    assert call["tool_calls"][0]["function"] == {
+        "name": "tool_search",
+        "arguments": '{"query": "agents"}',
+    }
+    assert output == {
+        "role": "tool",
+        "tool_call_id": "ts_1",
+        "content": "Loaded, callable now: multi_agent_v1 (wait_agent)",
+    }
+    messages = responses_to_messages_request(body).body["messages"]
+    assert messages[1]["content"][0]["name"] == "tool_search"
+    assert messages[2]["content"][0]["type"] == "tool_result"
