@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pycodex.cli.wiring import build_thread
+from pycodex.agent.build import build_thread
 from pycodex.config import ConfigOverrides, resolve_config
 from pycodex.execution.sandbox import sandbox_status
 from pycodex.protocol import events as ev

@@ -11,7 +11,12 @@ alike. Tests script the replies, then assert on the recorded requests:
     # leaving the block without an exception calls assert_done()
 
 Scripts form one FIFO queue per (method, path); the query string is not part of the match but is
-kept in `RecordedRequest.path`. A request with no script left gets HTTP 599 with a JSON error
+kept in `RecordedRequest.path`. A script may also carry `when=`, a predicate on the request
+(see `body_contains`): a request takes the first script of its queue whose predicate accepts it,
+and only when none does, the first script without a predicate. That routes interleaved requests
+by content, e.g. a parent thread's and its sub-agents' (the child's task marker is in its input):
+
+    server.expect_sse("/v1/responses", child_reply, when=body_contains("CHILD-TASK")) A request with no script left gets HTTP 599 with a JSON error
 body, and is listed in `errors`; `assert_done()` fails on those and on unconsumed scripts.
 
 Streams use chunked transfer encoding, flushed one event at a time. Ways a stream can go wrong:
@@ -41,6 +46,45 @@ __all__ = ["UNEXPECTED_STATUS", "FakeModelServer", "RecordedRequest"]
 UNEXPECTED_STATUS = 599
 
 
+Predicate = Callable[[RecordedRequest], bool]
+
+
+def body_contains(*markers: str, absent: Sequence[str] = ()) -> Predicate:
+    """A `when=` predicate: the raw request body holds every marker and none of `absent`."""
+
+    def check(request: RecordedRequest) -> bool:
+        body = request.body_bytes.decode("utf-8", "replace")
+        return all(m in body for m in markers) and not any(a in body for a in absent)
+
+    check.__name__ = f"body_contains({', '.join(map(repr, markers))})"
+    return check
+
+
+def user_message_contains(marker: str) -> Predicate:
+    """A `when=` predicate: some `user` message of the Responses `input` contains `marker`.
+
+    Unlike `body_contains`, a parent's request that merely echoes the marker inside a tool
+    call's arguments (a spawn call) does not match; the child's own task message does.
+    """
+
+    def check(request: RecordedRequest) -> bool:
+        try:
+            items = request.json().get("input")
+        except ValueError:
+            return False
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("role") == "user":
+                texts = [
+                    p.get("text", "") for p in item.get("content") or [] if isinstance(p, dict)
+                ]
+                if any(marker in str(text) for text in texts):
+                    return True
+        return False
+
+    check.__name__ = f"user_message_contains({marker!r})"
+    return check
+
+
 @dataclass(frozen=True)
 class _Script:
     number: int  # order of registration, so leftovers are listed as they were written
@@ -48,9 +92,11 @@ class _Script:
     path: str
     kind: str
     reply: Reply | Callable[[RecordedRequest], Reply]
+    when: Predicate | None = None
 
     def __str__(self) -> str:
-        return f"#{self.number} {self.method} {self.path} ({self.kind})"
+        where = f" when {getattr(self.when, '__name__', 'predicate')}" if self.when else ""
+        return f"#{self.number} {self.method} {self.path} ({self.kind}){where}"
 
 
 class FakeModelServer:
@@ -142,6 +188,7 @@ class FakeModelServer:
         headers: Mapping[str, str] | None = None,
         status: int = 200,
         method: str = "POST",
+        when: Predicate | None = None,
     ) -> None:
         """Serve a Responses stream: `event: <type>\\ndata: <json>\\n\\n` per event.
 
@@ -150,7 +197,7 @@ class FakeModelServer:
         frames = [e if isinstance(e, bytes) else encode_sse_event(e) for e in events]
         self.expect_stream(
             path, frames, delay_s=delay_s, cut_after=cut_after, stall_after=stall_after,
-            abrupt=abrupt, headers=headers, status=status, method=method, kind="sse",
+            abrupt=abrupt, headers=headers, status=status, method=method, kind="sse", when=when,
         )  # fmt: skip
 
     def expect_chat_stream(
@@ -165,6 +212,7 @@ class FakeModelServer:
         headers: Mapping[str, str] | None = None,
         status: int = 200,
         method: str = "POST",
+        when: Predicate | None = None,
     ) -> None:
         """Serve a Chat Completions stream: `data: <json>\\n\\n` frames, then `data: [DONE]`.
 
@@ -174,7 +222,7 @@ class FakeModelServer:
         self.expect_stream(
             path, [*frames, CHAT_DONE_FRAME], delay_s=delay_s, cut_after=cut_after,
             stall_after=stall_after, abrupt=abrupt, headers=headers, status=status,
-            method=method, kind="chat stream",
+            method=method, kind="chat stream", when=when,
         )  # fmt: skip
 
     def expect_stream(
@@ -190,6 +238,7 @@ class FakeModelServer:
         status: int = 200,
         method: str = "POST",
         kind: str = "stream",
+        when: Predicate | None = None,
     ) -> None:
         """Serve raw `frames` as an event stream; the other `expect_*` stream helpers end here."""
         if cut_after is not None and stall_after is not None:
@@ -204,7 +253,7 @@ class FakeModelServer:
             status=status, headers=reply_headers, frames=tuple(frames), delay_s=delay_s,
             cut_after=cut_after, stall_after=stall_after, abrupt=abrupt,
         )  # fmt: skip
-        self._add(method, path, kind, reply)
+        self._add(method, path, kind, reply, when)
 
     def expect_error(
         self,
@@ -213,9 +262,10 @@ class FakeModelServer:
         body: Mapping[str, Any] | str,
         headers: Mapping[str, str] | None = None,
         method: str = "POST",
+        when: Predicate | None = None,
     ) -> None:
         """Answer with an HTTP error: 429 with `retry-after`, 500, 400 with `{"error": {...}}`..."""
-        self._add(method, path, f"error {status}", _fixed_reply(status, body, headers))
+        self._add(method, path, f"error {status}", _fixed_reply(status, body, headers), when)
 
     def expect_json(
         self,
@@ -233,23 +283,51 @@ class FakeModelServer:
         path: str,
         make_events: Callable[[RecordedRequest], Sequence[Mapping[str, Any]]],
         method: str = "POST",
+        when: Predicate | None = None,
+        delay_s: float = 0.0,
     ) -> None:
-        """Serve a Responses stream computed from the request (e.g. usage sized to the body)."""
+        """Serve a Responses stream computed from the request (e.g. usage sized to the body, or
+        a call naming an id the client chose)."""
 
         def reply(request: RecordedRequest) -> Reply:
             frames = tuple(encode_sse_event(e) for e in make_events(request))
+            return Reply(
+                status=200,
+                headers={"content-type": "text/event-stream"},
+                frames=frames,
+                delay_s=delay_s,
+            )
+
+        self._add(method, path, "computed sse", reply, when)
+
+    def expect_chat_stream_from(
+        self,
+        path: str,
+        make_chunks: Callable[[RecordedRequest], Sequence[Mapping[str, Any]]],
+        *,
+        when: Predicate | None = None,
+    ) -> None:
+        """Serve a Chat Completions stream computed from the request, then `data: [DONE]`."""
+
+        def reply(request: RecordedRequest) -> Reply:
+            frames = (*(encode_chat_frame(c) for c in make_chunks(request)), CHAT_DONE_FRAME)
             return Reply(status=200, headers={"content-type": "text/event-stream"}, frames=frames)
 
-        self._add(method, path, "computed sse", reply)
+        self._add("POST", path, "computed chat stream", reply, when)
 
     def _add(
-        self, method: str, path: str, kind: str, reply: Reply | Callable[[RecordedRequest], Reply]
+        self,
+        method: str,
+        path: str,
+        kind: str,
+        reply: Reply | Callable[[RecordedRequest], Reply],
+        when: Predicate | None = None,
     ) -> None:
         if not path.startswith("/"):
             raise ValueError(f"script paths are absolute, like '/v1/responses', not {path!r}")
         with self._lock:
             self._script_count += 1
-            script = _Script(self._script_count, method.upper(), path, kind, reply)
+            script = _Script(self._script_count, method.upper(), path, kind, reply, when)
             self._scripts.setdefault((script.method, path), deque()).append(script)
 
     # -- inspection ----------------------------------------------------------------------------
@@ -300,8 +378,10 @@ class FakeModelServer:
             self._requests.append(request)
             self._lock.notify_all()
             queue = self._scripts.get((request.method, request.path_without_query))
-            if queue:
-                reply = queue.popleft().reply
+            script = _pick(queue, request) if queue else None
+            if script is not None:
+                queue.remove(script)  # type: ignore[union-attr]
+                reply = script.reply
                 return reply(request) if callable(reply) else reply
             self._unexpected.append(request)
             line = f"unexpected request {request} (no script left for it)"
@@ -312,6 +392,14 @@ class FakeModelServer:
     def _record_error(self, message: str) -> None:
         with self._lock:
             self._errors.append(message)
+
+
+def _pick(queue: deque[_Script], request: RecordedRequest) -> _Script | None:
+    """The first script whose predicate accepts the request, else the first without one."""
+    for script in queue:
+        if script.when is not None and script.when(request):
+            return script
+    return next((script for script in queue if script.when is None), None)
 
 
 def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:

@@ -12,7 +12,9 @@ from typing import Any
 
 from pycodex._records import dataclass, field
 from pycodex._version import __version__
+from pycodex.agent.identity import ThreadIdentity
 from pycodex.agent.state import ThreadState
+from pycodex.protocol import events as ev
 from pycodex.protocol.items import ItemValidationError, ResponseItem, parse_item
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
 from pycodex.sessions.ids import new_thread_id
@@ -23,17 +25,27 @@ from pycodex.sessions.recorder import RolloutRecorder
 def session_meta(
     state: ThreadState, *, cwd: Path, originator: str, provider_id: str, source: str
 ) -> dict[str, Any]:
-    return {
-        "id": state.thread_id,
-        "session_id": state.session_id,
+    """The first record of a rollout. A sub-agent's names its parent and says how it came to
+    be (`source: {"subagent": {"thread_spawn": {...}}}`); every thread names its tree's
+    `session_id` beside its own `id`."""
+    identity = state.identity
+    meta: dict[str, Any] = {"session_id": state.session_id, "id": state.thread_id}
+    if identity.parent_thread_id is not None:
+        meta["parent_thread_id"] = identity.parent_thread_id
+    meta |= {
         "timestamp": format_timestamp(datetime.now(UTC)),
         "cwd": str(cwd),
         "originator": originator,
         "cli_version": __version__,
-        "source": source,
-        "model_provider": provider_id,
-        "base_instructions": {"text": state.context.base_instructions},
+        "source": identity.session_source(source),
+        "thread_source": identity.thread_source,
     }
+    if identity.is_subagent:
+        meta["agent_nickname"] = identity.agent_nickname
+        meta["multi_agent_version"] = "v1"
+    meta["model_provider"] = provider_id
+    meta["base_instructions"] = {"text": state.context.base_instructions}
+    return meta
 
 
 def start_recording(state: ThreadState, codex_home: Path, meta: dict[str, Any]) -> None:
@@ -69,6 +81,27 @@ def _sandbox_policy_record(policy: SandboxPolicy) -> dict[str, Any]:
     }
 
 
+def collab_item_completed(event: ev.CollabToolCallEnd, turn_id: str) -> dict[str, Any]:
+    """The `event_msg` a sub-agent tool call leaves in the caller's rollout."""
+    item = {
+        "type": "CollabAgentToolCall",
+        "id": event.call_id,
+        "tool": event.tool,
+        "status": "completed" if event.success else "failed",
+        "sender_thread_id": event.sender_thread_id,
+        "receiver_thread_ids": list(event.receiver_thread_ids),
+        "receiver_agents": [
+            {"thread_id": agent, "agent_nickname": nickname}
+            for agent, nickname in event.receiver_nicknames
+        ],
+        "prompt": event.prompt,
+        "model": event.model,
+        "reasoning_effort": event.reasoning_effort,
+        "agents_states": {agent: status.to_wire() for agent, status in event.agents_states},
+    }
+    return {"type": "item_completed", "turn_id": turn_id, "item": item}
+
+
 @dataclass
 class RecordedThread:
     """What a rollout file says about a thread, ready to continue it."""
@@ -79,6 +112,7 @@ class RecordedThread:
     history: list[ResponseItem]
     base_instructions: str | None
     warnings: list[str] = field(default_factory=list)
+    identity: ThreadIdentity = field(default_factory=ThreadIdentity)
 
 
 class RolloutLoadError(Exception):
@@ -97,14 +131,16 @@ def load_thread(path: Path) -> RecordedThread:
         raise RolloutLoadError(f"{path} has no session_meta record: not a session file")
     meta = recorded.session_meta or {}
     history, warnings = _typed_history(recorded.history, path)
+    # Files written before session ids existed: the thread is its own tree.
     session_id = meta.get("session_id")
     return RecordedThread(
         path=path,
         thread_id=thread_id,
-        session_id=session_id if isinstance(session_id, str) else thread_id,
+        session_id=session_id if isinstance(session_id, str) and session_id else thread_id,
         history=history,
         base_instructions=_base_instructions(meta),
         warnings=[*recorded.warnings, *warnings],
+        identity=ThreadIdentity.from_session_meta(meta),
     )
 
 
@@ -112,6 +148,7 @@ def continue_recording(state: ThreadState, recorded: RecordedThread) -> None:
     """Make `state` the recorded thread: same ids and history, appending to the same file."""
     state.thread_id = recorded.thread_id
     state.session_id = recorded.session_id
+    state.identity = recorded.identity
     state.context.replace_history(recorded.history)
     if recorded.base_instructions is not None:
         # The same instructions keep the request prefix identical, so prompt caches still hit.

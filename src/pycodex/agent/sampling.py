@@ -17,6 +17,7 @@ from pycodex.protocol.items import (
     Message,
     Reasoning,
     ResponseItem,
+    ToolSearchCall,
     WebSearchCall,
 )
 from pycodex.protocol.response_events import (
@@ -32,7 +33,7 @@ from pycodex.protocol.response_events import (
 )
 from pycodex.protocol.usage import TokenUsage
 
-ToolCall = FunctionCall | CustomToolCall
+ToolCall = FunctionCall | CustomToolCall | ToolSearchCall
 
 
 @dataclass
@@ -99,6 +100,8 @@ def _item_done(state: ThreadState, item: ResponseItem, result: SampleResult, emi
         case Reasoning() if item.summary:
             emit(ev.Reasoning(item.summary_text))
         case FunctionCall() | CustomToolCall():
+            result.tool_calls.append(item)
+        case ToolSearchCall(execution=execution) if execution != "server":
             result.tool_calls.append(item)
         case WebSearchCall():
             emit(ev.WebSearchEnd(call_id=item.id or "", query=item.query, action=item.action))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pycodex._records import dataclass, field
+from pycodex.agent.identity import ThreadIdentity
 from pycodex.client.model_client import ModelClient
 from pycodex.context.manager import ContextManager
 from pycodex.protocol.events import EngineEvent
@@ -47,7 +48,9 @@ class ThreadState:
     tools: ToolRegistry
     context: ContextManager
     thread_id: str = field(default_factory=new_random_id)
+    # Shared by every thread of a tree (the root's thread id); see `agent.identity`.
     session_id: str = ""
+    identity: ThreadIdentity = field(default_factory=ThreadIdentity)
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     output_schema: dict[str, Any] | None = None
     parallel_tool_calls: bool = True
@@ -66,6 +69,9 @@ class ThreadState:
     last_response_id: str | None = None
     # User input that arrived while a turn ran; taken in at the next sampling boundary.
     pending_input: list[ResponseItem] = field(default_factory=list)
+    # Messages about sub-agents that reached a final status (`<subagent_notification>`); recorded
+    # after the pending tool outputs, or before the next turn's input when no turn runs.
+    pending_notifications: list[ResponseItem] = field(default_factory=list)
     turns_started: int = 0
     rollout_path: Path | None = None
 

@@ -8,11 +8,13 @@ recorded in history gets an output, so the next request is valid.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 
 from pycodex._records import dataclass, field
 from pycodex.agent.compact import compact, should_auto_compact
-from pycodex.agent.rollout import turn_context
+from pycodex.agent.identity import SUBAGENT_HEADER_VALUE, SUBAGENT_KIND
+from pycodex.agent.rollout import collab_item_completed, turn_context
 from pycodex.agent.sampling import SampleResult, ToolCall, sample
 from pycodex.agent.state import Emit, ThreadState
 from pycodex.client.request import RequestContext
@@ -21,8 +23,11 @@ from pycodex.protocol.errors import ContextWindowExceeded, ModelError
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
+    FunctionCall,
     FunctionCallOutput,
     ResponseItem,
+    ToolSearchCall,
+    ToolSearchOutput,
 )
 from pycodex.protocol.usage import TokenUsage
 from pycodex.sessions.ids import new_random_id
@@ -30,6 +35,8 @@ from pycodex.tools.base import ToolContext
 from pycodex.tools.registry import dispatch_all
 
 ABORTED_OUTPUT = "aborted"
+# Upstream's v1 sub-agents all call themselves `/root` in their turn metadata (a quirk we keep).
+ROOT_AGENT_NAME = "/root"
 
 
 @dataclass
@@ -55,7 +62,7 @@ async def run_turn(
     turn_id = new_random_id()
     start = len(state.context.history)
     emit(ev.TurnStarted(turn_id))
-    state.record_event({"type": "task_started", "turn_id": turn_id})
+    state.record_event(_task_started(state, turn_id))
     if state.recorder is not None:
         state.recorder.record_turn_context(turn_context(state))
     request = request_context(state, turn_id)
@@ -63,7 +70,8 @@ async def run_turn(
     try:
         if should_auto_compact(state):
             await compact(state, emit, "pre_turn", request)
-        state.record([*state.context.turn_context_items(), *user_input])
+        notices, state.pending_notifications = state.pending_notifications, []
+        state.record([*notices, *state.context.turn_context_items(), *user_input])
         for item in user_input:
             state.record_event({"type": "user_message", "message": _text_of(item)})
         result.output_text = await _loop(state, request, emit)
@@ -86,13 +94,39 @@ async def run_turn(
     return result
 
 
+def _task_started(state: ThreadState, turn_id: str) -> dict[str, object]:
+    event: dict[str, object] = {"type": "task_started", "turn_id": turn_id}
+    identity = state.identity
+    if identity.is_subagent:
+        event["turn_attribution"] = {
+            "parent_turn_id": identity.parent_turn_id,
+            "root_turn_id": identity.root_turn_id,
+        }
+    return event
+
+
 def request_context(state: ThreadState, turn_id: str) -> RequestContext:
+    identity = state.identity
+    child = identity.is_subagent
     return RequestContext(
         thread_id=state.thread_id,
         session_id=state.session_id,
         turn_id=turn_id,
         client_request_id=new_random_id(),
         sandbox_mode=state.context.sandbox_policy.mode.value,
+        root_turn_id=identity.root_turn_id if child else turn_id,
+        thread_source=identity.thread_source,
+        turn_trigger="parent" if child else "user",
+        parent_thread_id=identity.parent_thread_id,
+        parent_turn_id=identity.parent_turn_id,
+        subagent=SUBAGENT_HEADER_VALUE if child else None,
+        subagent_kind=SUBAGENT_KIND if child else None,
+        history_initialization=(
+            identity.history_initialization
+            if child or identity.history_initialization != "new"
+            else None
+        ),
+        agent_name=ROOT_AGENT_NAME if child else None,
     )
 
 
@@ -157,30 +191,39 @@ async def _before_retry(
 
 
 async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], emit: Emit) -> None:
+    def tool_emit(event: ev.EngineEvent) -> None:
+        if isinstance(event, ev.CollabToolCallEnd):
+            state.record_event(collab_item_completed(event, turn_id))
+        emit(event)
+
     def make_context(call: ToolCall) -> ToolContext:
         return ToolContext(
-            call_id=call.call_id,
+            call_id=_call_id(call),
             turn_id=turn_id,
             cwd=state.context.cwd,
             sandbox_policy=state.context.sandbox_policy,
             approval_policy=state.context.approval_policy,
             shell_environment_policy=state.shell_environment_policy,
-            emit=emit,
+            emit=tool_emit,
             services=state.services,
         )
 
     for call in calls:
-        emit(ev.ToolCallBegin(call.call_id, call.name, _arguments_text(call)))
+        emit(ev.ToolCallBegin(_call_id(call), _call_name(call), _arguments_text(call)))
     results = await dispatch_all(
         state.tools, calls, make_context, output_token_limit=state.tool_output_token_limit
     )
     for call, (_item, output) in zip(calls, results, strict=True):
-        emit(ev.ToolCallEnd(call.call_id, call.name, output.text, output.success))
+        emit(ev.ToolCallEnd(_call_id(call), _call_name(call), output.text, output.success))
     state.record([item for item, _output in results])
 
 
 def _take_pending_input(state: ThreadState) -> None:
-    """Steering: input typed during the turn joins it at this sampling boundary."""
+    """Steering: input typed during the turn joins it at this sampling boundary, after any
+    sub-agent notifications that arrived meanwhile."""
+    if state.pending_notifications:
+        notices, state.pending_notifications = state.pending_notifications, []
+        state.record(notices)
     if state.pending_input:
         items, state.pending_input = state.pending_input, []
         state.record(items)
@@ -190,23 +233,43 @@ def _close_dangling_calls(state: ThreadState) -> None:
     answered = {
         item.call_id
         for item in state.context.history
-        if isinstance(item, FunctionCallOutput | CustomToolCallOutput)
+        if isinstance(item, FunctionCallOutput | CustomToolCallOutput | ToolSearchOutput)
     }
     missing: list[ResponseItem] = []
     for item in state.context.history:
         call_id = getattr(item, "call_id", None)
-        if item.type not in ("function_call", "custom_tool_call") or call_id in answered:
+        kinds = ("function_call", "custom_tool_call", "tool_search_call")
+        if item.type not in kinds or call_id in answered or not isinstance(call_id, str):
             continue
-        assert isinstance(call_id, str)
         if isinstance(item, CustomToolCall):
             missing.append(CustomToolCallOutput(call_id=call_id, output=ABORTED_OUTPUT))
+        elif isinstance(item, ToolSearchCall):
+            if item.execution != "server":
+                missing.append(_empty_search_output(call_id))
         else:
             missing.append(FunctionCallOutput(call_id=call_id, output=ABORTED_OUTPUT))
     if missing:
         state.record(missing)
 
 
+def _empty_search_output(call_id: str) -> ToolSearchOutput:
+    return ToolSearchOutput(call_id=call_id, status="completed", execution="client", tools=[])
+
+
+def _call_id(call: ToolCall) -> str:
+    return (call.call_id or "") if isinstance(call, ToolSearchCall) else call.call_id
+
+
+def _call_name(call: ToolCall) -> str:
+    if isinstance(call, ToolSearchCall):
+        return "tool_search"
+    namespace = call.namespace if isinstance(call, FunctionCall) else None
+    return f"{namespace}.{call.name}" if namespace else call.name
+
+
 def _arguments_text(call: ToolCall) -> str:
+    if isinstance(call, ToolSearchCall):
+        return json.dumps(call.arguments or {})
     return call.input if isinstance(call, CustomToolCall) else call.arguments
 
 

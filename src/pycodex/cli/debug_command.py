@@ -16,8 +16,8 @@ from typing import NoReturn
 
 from pycodex.agent.rollout import RolloutLoadError, load_thread
 from pycodex.agent.sampling import build_prompt
+from pycodex.agent.threads import ThreadManager
 from pycodex.agent.turn import request_context
-from pycodex.cli.wiring import build_thread
 from pycodex.client.request import Prompt, build_responses_body
 from pycodex.config import ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 from pycodex.protocol.items import user_message
@@ -61,7 +61,9 @@ def run_debug_command(argv: list[str]) -> int:
             if path is None:
                 raise SessionError(f"no recorded session for {config.cwd}")
             recorded = load_thread(path)
-        thread = build_thread(config, originator="pycodex_exec", source="debug", recorded=recorded)
+        # Through the thread manager, as exec builds it: the same tools (sub-agents included).
+        manager = ThreadManager(config, originator="pycodex_exec")
+        thread = manager.start_thread(source="debug", recorded=recorded)
     except (ConfigError, SessionError, RolloutLoadError) as err:
         sys.stderr.write(f"error: {err}\n")
         return 2

@@ -1,4 +1,5 @@
-"""One `pycodex exec` run: build the thread (cli/wiring.py), drive one turn, print its events."""
+"""One `pycodex exec` run: start the root thread through the thread manager (agent/threads.py),
+drive one turn, print its events."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pycodex._records import dataclass
-from pycodex.agent.engine import Engine
+from pycodex.agent.build import session_configured
 from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
+from pycodex.agent.threads import ManagedThread, ThreadManager
 from pycodex.cli.exec_args import ExecArgs
 from pycodex.cli.sandbox_probe import current_status
-from pycodex.cli.wiring import BuiltThread, build_thread, session_configured
 from pycodex.config import Config, ConfigError
 from pycodex.execution.sandbox import unavailable_message
 from pycodex.protocol import events as ev
-from pycodex.protocol.ops import ApprovalDecision, InputItem, Interrupt, Shutdown, UserTurn
+from pycodex.protocol.ops import ApprovalDecision, InputItem, Shutdown, UserTurn
 from pycodex.protocol.policies import SandboxMode
 from pycodex.sessions.errors import SessionError
 
@@ -43,24 +44,19 @@ async def run_exec_session(
     if refusal is not None:
         sys.stderr.write(f"ERROR: {refusal}\n")
         return ExecOutcome(1, None, refusal)
+    manager = ThreadManager(config, originator="pycodex_exec", on_warning=_warn)
     try:
         recorded = _recorded_thread(args, config) if args.resume else None
-        thread = build_thread(
-            config,
-            originator="pycodex_exec",
-            source="exec",
-            recorded=recorded,
-            on_warning=_warn,
-        )
+        thread = manager.start_thread(source="exec", recorded=recorded)
     except (ConfigError, SessionError, RolloutLoadError) as err:
         sys.stderr.write(f"error: {err}\n")
         return ExecOutcome(2, None, str(err))
-    for warning in thread.warnings:
+    for warning in thread.built.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     try:
-        return await _drive(thread, args, config, prompt, items, interrupted)
+        return await _drive(manager, thread, args, config, prompt, items, interrupted)
     finally:
-        await thread.aclose()
+        await manager.shutdown()
 
 
 def _warn(text: str) -> None:
@@ -89,7 +85,8 @@ def _session_to_resume(args: ExecArgs, config: Config) -> Path:
 
 
 async def _drive(
-    thread: BuiltThread,
+    manager: ThreadManager,
+    thread: ManagedThread,
     args: ExecArgs,
     config: Config,
     prompt: str,
@@ -99,7 +96,7 @@ async def _drive(
     engine = thread.engine
     sink = _Sink(args, config, prompt)
     runner = asyncio.create_task(engine.run())
-    watcher = asyncio.create_task(_forward_interrupt(engine, interrupted))
+    watcher = asyncio.create_task(_forward_interrupt(manager, thread, interrupted))
     engine.emit(session_configured(engine.state, config))
     engine.submit(UserTurn(items))
     last_message: str | None = None
@@ -122,9 +119,12 @@ async def _drive(
     return ExecOutcome(0, last_message)
 
 
-async def _forward_interrupt(engine: Engine, interrupted: asyncio.Event) -> None:
+async def _forward_interrupt(
+    manager: ThreadManager, thread: ManagedThread, interrupted: asyncio.Event
+) -> None:
+    """Ctrl-C stops the whole tree: the root's turn and every sub-agent's."""
     await interrupted.wait()
-    engine.submit(Interrupt())
+    manager.interrupt_tree(thread.thread_id)
 
 
 class _Sink:

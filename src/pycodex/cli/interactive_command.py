@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
+from pycodex.agent.threads import ThreadManager
 from pycodex.cli.exec_args import UsageError
 from pycodex.cli.exec_command import read_prompt
-from pycodex.cli.wiring import build_thread
 from pycodex.config import Config, ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 from pycodex.frontends.repl import ReplApp, ReplThread, ThreadFactory, run_plain
 from pycodex.frontends.repl.markup import Painter
@@ -144,6 +144,7 @@ def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> T
     """Builds the session's threads: the first continues `recorded` when given, /new starts
     fresh ones."""
     pending = [recorded] if recorded is not None else []
+    manager = ThreadManager(config, originator=ORIGINATOR)
 
     def build(user_input: ReplUserInput | None, resume: Path | None) -> ReplThread:
         if resume is not None:
@@ -151,16 +152,16 @@ def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> T
                 pending[:] = [load_thread(resume)]
             except RolloutLoadError as err:
                 raise ValueError(str(err)) from None
-        built = build_thread(
-            config,
-            originator=ORIGINATOR,
-            source="cli",
-            user_input=user_input,
-            recorded=pending.pop() if pending else None,
+        thread = manager.start_thread(
+            source="cli", user_input=user_input, recorded=pending.pop() if pending else None
         )
-        for warning in built.warnings:
+        for warning in thread.built.warnings:
             sys.stderr.write(f"warning: {warning}\n")
-        return ReplThread(built.engine, built.configured, built.aclose)
+
+        async def close() -> None:
+            await manager.release(thread.thread_id)
+
+        return ReplThread(thread.engine, thread.built.configured, close, manager)
 
     return build
 

@@ -36,18 +36,24 @@ class ChatCompletionsModelClient(DownstreamModelClient[ChatStreamTranslator]):
         kind = provider_kind(self.provider.provider_kind)
         request = responses_to_chat_request(body, kind=kind)
         return DownstreamRequest(
-            CHAT_PATH, request.body, request.warnings, request.custom_tool_names
+            CHAT_PATH,
+            request.body,
+            request.warnings,
+            request.custom_tool_names,
+            request.namespaced_tools,
         )
 
     def auth_headers(self) -> dict[str, str]:
         # Key-less local servers get no authorization header at all: some reject an empty one.
         return {"authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
-    def new_translator(
-        self, response_id: str, custom_tool_names: frozenset[str]
-    ) -> ChatStreamTranslator:
+    def new_translator(self, response_id: str, request: DownstreamRequest) -> ChatStreamTranslator:
         return ChatStreamTranslator(
-            response_id, self.settings.model, custom_tool_names, created_at=created_at()
+            response_id,
+            self.settings.model,
+            request.custom_tool_names,
+            created_at=created_at(),
+            namespaced_tools=request.namespaced_tools,
         )
 
     def feed(self, translator: ChatStreamTranslator, sse: SSEEvent) -> tuple[list[Event], bool]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pycodex._version import __version__
 from pycodex.client.classify import classify_client_error, retry_after_from_headers
-from pycodex.client.request import RequestContext
+from pycodex.client.request import ModelSettings, RequestContext
 from pycodex.client.transport import HttpClient, Response, Timeouts, TransportError
 from pycodex.protocol.errors import (
     IdleTimeout,
@@ -45,17 +45,16 @@ def new_http_client(provider: ModelProviderInfo) -> HttpClient:
     return HttpClient(timeouts=Timeouts(connect=CONNECT_TIMEOUT_S, read=idle))
 
 
-def identity_headers(originator: str, context: RequestContext, model: str) -> dict[str, str]:
+def identity_headers(
+    originator: str, context: RequestContext, settings: ModelSettings
+) -> dict[str, str]:
     """The headers every streamed model request carries, before auth and provider headers."""
     return {
         "content-type": "application/json",
         "accept": "text/event-stream",
         "originator": originator,
         "user-agent": f"pycodex/{__version__} ({originator})",
-        "session-id": context.session_id,
-        "thread-id": context.thread_id,
-        "x-client-request-id": context.client_request_id,
-        "x-codex-turn-metadata": context.turn_metadata_header(model),
+        **context.headers(settings),
     }
 
 

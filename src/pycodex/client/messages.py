@@ -39,7 +39,11 @@ class AnthropicMessagesModelClient(DownstreamModelClient[MessagesStreamTranslato
     def translate_request(self, body: Mapping[str, Any]) -> DownstreamRequest:
         request = responses_to_messages_request(body)
         return DownstreamRequest(
-            MESSAGES_PATH, request.body, request.warnings, request.custom_tool_names
+            MESSAGES_PATH,
+            request.body,
+            request.warnings,
+            request.custom_tool_names,
+            request.namespaced_tools,
         )
 
     def auth_headers(self) -> dict[str, str]:
@@ -49,10 +53,14 @@ class AnthropicMessagesModelClient(DownstreamModelClient[MessagesStreamTranslato
         return headers
 
     def new_translator(
-        self, response_id: str, custom_tool_names: frozenset[str]
+        self, response_id: str, request: DownstreamRequest
     ) -> MessagesStreamTranslator:
         return MessagesStreamTranslator(
-            response_id, self.settings.model, custom_tool_names, created_at=created_at()
+            response_id,
+            self.settings.model,
+            request.custom_tool_names,
+            created_at=created_at(),
+            namespaced_tools=request.namespaced_tools,
         )
 
     def feed(self, translator: MessagesStreamTranslator, sse: SSEEvent) -> tuple[list[Event], bool]:

@@ -33,7 +33,11 @@ class ModelSettings:
 
 @dataclass(frozen=True, slots=True)
 class RequestContext:
-    """Who is asking: sent as headers and as the prompt cache key."""
+    """Who is asking: sent as headers, as `client_metadata`, and as the prompt cache key.
+
+    `session_id` is shared by every thread of a tree, `thread_id` is this thread's own. A
+    sub-agent's request also names its parent thread and the parent and root turns.
+    """
 
     thread_id: str
     session_id: str
@@ -41,17 +45,78 @@ class RequestContext:
     client_request_id: str
     sandbox_mode: str | None = None
     extra_metadata: dict[str, str] = field(default_factory=dict)
+    root_turn_id: str | None = None
+    thread_source: str = "user"
+    turn_trigger: str = "user"
+    parent_thread_id: str | None = None
+    parent_turn_id: str | None = None
+    # The `x-openai-subagent` header value ("collab_spawn") for sub-agents.
+    subagent: str | None = None
+    subagent_kind: str | None = None
+    history_initialization: str | None = None
+    agent_name: str | None = None
 
-    def turn_metadata_header(self, model: str) -> str:
-        data = {
+    @property
+    def window_id(self) -> str:
+        return f"{self.thread_id}:0"
+
+    def turn_metadata(self, settings: ModelSettings) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "session_id": self.session_id,
             "thread_id": self.thread_id,
             "turn_id": self.turn_id,
-            "session_id": self.session_id,
-            "sandbox": self.sandbox_mode,
-            "model": model,
-            **self.extra_metadata,
+            "root_turn_id": self.root_turn_id or self.turn_id,
+            "window_id": self.window_id,
+            "thread_source": self.thread_source,
+            "turn_trigger": self.turn_trigger,
+            "sandbox_mode": self.sandbox_mode,
+            "model": settings.model,
+            "reasoning_effort": settings.reasoning_effort,
         }
-        return json.dumps(data, separators=(",", ":"))
+        if self.parent_thread_id is not None:
+            data["parent_thread_id"] = self.parent_thread_id
+            data["parent_turn_id"] = self.parent_turn_id
+            data["subagent_kind"] = self.subagent_kind
+        if self.history_initialization is not None:
+            data["history_initialization"] = self.history_initialization
+        if self.agent_name is not None:
+            data["agent_name"] = self.agent_name
+        data.update(self.extra_metadata)
+        return data
+
+    def turn_metadata_header(self, settings: ModelSettings) -> str:
+        return json.dumps(self.turn_metadata(settings), separators=(",", ":"))
+
+    def client_metadata(self, settings: ModelSettings) -> dict[str, str]:
+        """The body's `client_metadata`: the turn metadata as JSON text plus the ids as keys."""
+        metadata = {
+            "x-codex-turn-metadata": self.turn_metadata_header(settings),
+            "session_id": self.session_id,
+            "thread_id": self.thread_id,
+            "turn_id": self.turn_id,
+            "root_turn_id": self.root_turn_id or self.turn_id,
+            "x-codex-window-id": self.window_id,
+        }
+        if self.parent_thread_id is not None:
+            metadata["parent_turn_id"] = self.parent_turn_id or ""
+            metadata["x-codex-parent-thread-id"] = self.parent_thread_id
+            metadata["x-openai-subagent"] = self.subagent or ""
+        return metadata
+
+    def headers(self, settings: ModelSettings) -> dict[str, str]:
+        """The identity headers of a model request (besides originator and user-agent)."""
+        headers = {
+            "session-id": self.session_id,
+            "thread-id": self.thread_id,
+            "x-client-request-id": self.client_request_id,
+            "x-codex-window-id": self.window_id,
+            "x-codex-turn-metadata": self.turn_metadata_header(settings),
+        }
+        if self.parent_thread_id is not None:
+            headers["x-codex-parent-thread-id"] = self.parent_thread_id
+        if self.subagent is not None:
+            headers["x-openai-subagent"] = self.subagent
+        return headers
 
 
 def build_responses_body(
@@ -90,10 +155,12 @@ def _body(
     body["store"] = False
     body["stream"] = True
     body["include"] = ["reasoning.encrypted_content"] if reasoning is not None else []
-    body["prompt_cache_key"] = context.thread_id
+    # One cache key for the whole tree: children share the root's prompt prefix.
+    body["prompt_cache_key"] = context.session_id
     text = _text_controls(prompt, settings)
     if text:
         body["text"] = text
+    body["client_metadata"] = context.client_metadata(settings)
     return body
 
 

@@ -35,7 +35,7 @@ class ResponsesModelClient(HttpModelClient):
         return cls.from_config(config, originator="pycodex_library")
 
     def headers(self, context: RequestContext) -> dict[str, str]:
-        headers = identity_headers(self.originator, context, self.settings.model)
+        headers = identity_headers(self.originator, context, self.settings)
         if self._api_key:
             headers["authorization"] = f"Bearer {self._api_key}"
         headers.update(self.provider.headers(self._env))

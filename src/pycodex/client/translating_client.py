@@ -27,7 +27,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
-from pycodex._records import dataclass
+from pycodex._records import dataclass, field
 from pycodex.client.http_model_client import DEFAULT_ORIGINATOR, HttpModelClient
 from pycodex.client.http_retries import identity_headers, send_with_retries, with_idle_timeout
 from pycodex.client.request import (
@@ -63,6 +63,7 @@ class DownstreamRequest:
     body: dict[str, Any]
     warnings: tuple[str, ...]
     custom_tool_names: frozenset[str]
+    namespaced_tools: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
@@ -111,7 +112,7 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
         """How this wire API carries the key (provider headers are added after, and win)."""
 
     @abstractmethod
-    def new_translator(self, response_id: str, custom_tool_names: frozenset[str]) -> TranslatorT:
+    def new_translator(self, response_id: str, request: DownstreamRequest) -> TranslatorT:
         """A fresh stream translator for one `stream()` call."""
 
     @abstractmethod
@@ -121,7 +122,7 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
     # --- the request ------------------------------------------------------------------------
 
     def headers(self, context: RequestContext) -> dict[str, str]:
-        headers = identity_headers(self.originator, context, self.settings.model)
+        headers = identity_headers(self.originator, context, self.settings)
         headers.update(self.auth_headers())
         headers.update(self.provider.headers(self._env))
         return headers
@@ -132,7 +133,7 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
         self._report(request.warnings)
         body = json.dumps(request.body, ensure_ascii=False).encode()
         send = _Send(self.provider.url_for(request.path), body, self.headers(context))
-        translator = self.new_translator(_new_response_id(), request.custom_tool_names)
+        translator = self.new_translator(_new_response_id(), request)
         async for event in self._attempt(send, translator, translator.start()):
             yield event
         if translator.reasoning_only:

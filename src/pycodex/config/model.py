@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pycodex._records import dataclass, field
+from pycodex.config.agents import AgentsConfig
 from pycodex.config.files import CONFIG_FILE_NAME
 from pycodex.config.providers import OPENAI_PROVIDER, OPENAI_PROVIDER_ID, ModelProviderInfo
 from pycodex.protocol.policies import (
@@ -69,6 +70,7 @@ class Config:
     tool_output_token_limit: int | None = None
     web_search: WebSearchMode = "cached"
     features: dict[str, bool] = field(default_factory=dict)
+    agents: AgentsConfig = field(default_factory=AgentsConfig)
     mcp_servers: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
     hide_agent_reasoning: bool = False

@@ -39,6 +39,7 @@ HANDLED_KEYS = frozenset(
         "web_search",
         "tools",
         "features",
+        "agents",
         "mcp_servers",
         "history",
         "hide_agent_reasoning",
@@ -52,7 +53,6 @@ HANDLED_KEYS = frozenset(
 # Upstream Codex keys with no meaning (yet) in pycodex. Accepted without a warning.
 UPSTREAM_ONLY_KEYS = frozenset(
     {
-        "agents",
         "analytics",
         "apps",
         "background_terminal_max_timeout",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pycodex._records import dataclass
+from pycodex.config.agents import read_agents
 from pycodex.config.coerce import Reader
 from pycodex.config.model import (
     DEFAULT_MODEL,
@@ -52,6 +53,7 @@ def build_config(reader: Reader, context: ResolveContext) -> Config:
         **_policy_settings(reader, context.invocation_dir),
         **_context_settings(reader, context.invocation_dir),
         **_extension_settings(reader),
+        agents=read_agents(reader, context.codex_home),
         base_instructions=overrides.base_instructions,
         additional_writable_roots=_absolute_all(
             overrides.additional_writable_roots, context.invocation_dir

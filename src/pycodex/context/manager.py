@@ -84,6 +84,9 @@ class ContextManager:
         self.warnings: list[str] = list(warnings)
         self._today = today
         self._history: list[ResponseItem] = list(history)
+        # A developer note about tools (the deferred tool namespaces), set by whoever builds the
+        # thread's tools; part of the initial context.
+        self.tools_note: str | None = None
 
     @classmethod
     def from_config(
@@ -172,6 +175,8 @@ class ContextManager:
         skills = render_skills(self.skills)
         if skills is not None:
             developer.append(skills)
+        if self.tools_note:
+            developer.append(self.tools_note)
         user = [self.user_instructions, self.environment().to_text()]
         return [_message("developer", developer), _message("user", [u for u in user if u])]
 

@@ -56,6 +56,8 @@ class ModelInfo:
     apply_patch: ApplyPatchTool
     parallel_tool_calls: bool
     tool_output_token_limit: int
+    # Deferred tool namespaces hide behind the client-run `tool_search` tool (Responses only).
+    supports_search_tool: bool
     # A packaged prompt name, or an absolute path when it came from the user's catalog.
     instructions_file: str | None
 
@@ -113,6 +115,7 @@ _FIELDS: dict[str, Check] = {
     "apply_patch": _one_of(_APPLY_PATCH_TOOLS),
     "parallel_tool_calls": _boolean,
     "tool_output_token_limit": _positive_int,
+    "supports_search_tool": _boolean,
     "instructions_file": _optional_string,
 }
 
@@ -129,6 +132,7 @@ _FALLBACK_DEFAULTS: dict[str, Any] = {
     "apply_patch": "function",
     "parallel_tool_calls": False,
     "tool_output_token_limit": 10000,
+    "supports_search_tool": False,
     "instructions_file": None,
 }
 
@@ -271,6 +275,7 @@ def resolve_model_info(
         apply_patch=fields["apply_patch"],
         parallel_tool_calls=fields["parallel_tool_calls"],
         tool_output_token_limit=config.tool_output_token_limit or fields["tool_output_token_limit"],
+        supports_search_tool=fields["supports_search_tool"],
         instructions_file=fields["instructions_file"],
     )
     return info, warnings

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from pycodex._records import dataclass, field
 from pycodex._version import __version__
+from pycodex.frontends.collab_text import collab_lines
 from pycodex.protocol import events as ev
 from pycodex.protocol.events import EngineEvent
 
@@ -79,6 +80,11 @@ class ExecHumanPrinter:
                 self._line(self.styles.bold(self.styles.magenta("plan")))
                 for step in steps:
                     self._line(f"{_PLAN_MARK[step.status]} {step.step}")
+            case ev.CollabToolCallEnd():
+                title = "collab" if event.success else "collab failed"
+                self._line(self.styles.bold(self.styles.magenta(title)))
+                for line in collab_lines(event):
+                    self._line(line)
             case ev.WebSearchEnd(query=query):
                 self._line(f"{self.styles.bold('web search')}: {query}")
             case ev.TokenCount(total=total):

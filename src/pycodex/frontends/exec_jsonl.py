@@ -47,6 +47,8 @@ class ExecJsonlProcessor:
                 return self._web_search(event)
             case ev.PlanUpdated():
                 return self._plan(event)
+            case ev.CollabToolCallBegin() | ev.CollabToolCallEnd():
+                return self._collab(event)
             case ev.TokenCount(total=total):
                 self.usage = total
                 return []
@@ -136,6 +138,37 @@ class ExecJsonlProcessor:
         )
         return [out.ItemCompleted(item=done)]
 
+    def _collab(
+        self, event: ev.CollabToolCallBegin | ev.CollabToolCallEnd
+    ) -> list[out.ThreadEvent]:
+        if isinstance(event, ev.CollabToolCallBegin):
+            item = out.CollabToolCallItem(
+                id=self._new_id(),
+                tool=event.tool,
+                sender_thread_id=event.sender_thread_id,
+                receiver_thread_ids=list(event.receiver_thread_ids),
+                prompt=event.prompt,
+                agents_states={},
+                status="in_progress",
+            )
+            self.open_items[event.call_id] = item
+            return [out.ItemStarted(item=item)]
+        started = self.open_items.pop(event.call_id, None)
+        states = {
+            agent: out.CollabAgentState(status=status.state, message=status.message)
+            for agent, status in event.agents_states
+        }
+        done = out.CollabToolCallItem(
+            id=started.id if started is not None else self._new_id(),
+            tool=event.tool,
+            sender_thread_id=event.sender_thread_id,
+            receiver_thread_ids=list(event.receiver_thread_ids),
+            prompt=event.prompt,
+            agents_states=states,
+            status="completed" if event.success else "failed",
+        )
+        return [out.ItemCompleted(item=done)]
+
     def _plan(self, event: ev.PlanUpdated) -> list[out.ThreadEvent]:
         entries = [
             out.TodoEntry(text=s.step, completed=s.status == "completed") for s in event.steps
@@ -165,7 +198,7 @@ class ExecJsonlProcessor:
 
 def _finished(item: out.ThreadItem) -> out.ThreadItem:
     """An item still open at turn end, closed as failed (its tool never reported back)."""
-    if isinstance(item, out.CommandExecutionItem | out.FileChangeItem):
+    if isinstance(item, out.CommandExecutionItem | out.FileChangeItem | out.CollabToolCallItem):
         return item.replace(status="failed")
     return item
 

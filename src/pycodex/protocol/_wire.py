@@ -185,6 +185,15 @@ def as_parts(owner: WireObject, field: str, value: Any, parse: Callable[[Any], _
     return parts
 
 
+def as_object_list(owner: WireObject, field: str, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, _SEQUENCES):
+        raise owner._invalid(field, f"must be a list, got {json_kind(value)}")
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise owner._invalid(f"{field}[{index}]", f"must be an object, got {json_kind(entry)}")
+    return [dict(entry) for entry in value]
+
+
 def as_output(owner: WireObject, value: Any) -> str | list[dict[str, Any]]:
     if isinstance(value, str):
         return value

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pycodex._records import dataclass, field
+from pycodex.protocol.agents import AgentStatus
 from pycodex.protocol.usage import TokenUsage
 
 CommandStatus = Literal["completed", "failed", "declined"]
@@ -138,6 +139,38 @@ class ToolCallEnd:
     success: bool
 
 
+# How exec reports each sub-agent tool (upstream calls wait_agent and resume_agent both "wait").
+CollabTool = Literal["spawn_agent", "send_input", "wait", "close_agent"]
+
+
+@dataclass(frozen=True, slots=True)
+class CollabToolCallBegin:
+    """A sub-agent tool call started (spawn, send, wait, close, resume)."""
+
+    call_id: str
+    tool: CollabTool
+    sender_thread_id: str
+    receiver_thread_ids: tuple[str, ...]
+    prompt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CollabToolCallEnd:
+    """A sub-agent tool call finished; `agents_states` lists the agents it reports on."""
+
+    call_id: str
+    tool: CollabTool
+    sender_thread_id: str
+    receiver_thread_ids: tuple[str, ...]
+    prompt: str | None
+    agents_states: tuple[tuple[str, AgentStatus], ...]
+    success: bool
+    # Nicknames of the receivers, and the model settings a spawn used (for rollouts and UIs).
+    receiver_nicknames: tuple[tuple[str, str | None], ...] = ()
+    model: str | None = None
+    reasoning_effort: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class TokenCount:
     total: TokenUsage
@@ -252,6 +285,8 @@ EngineEvent = (
     | WebSearchEnd
     | ToolCallBegin
     | ToolCallEnd
+    | CollabToolCallBegin
+    | CollabToolCallEnd
     | ExecApprovalRequest
     | PatchApprovalRequest
     | TokenCount

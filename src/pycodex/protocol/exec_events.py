@@ -50,6 +50,8 @@ def _json_value(value: Any) -> Any:
         return value.to_dict()
     if isinstance(value, list):
         return [_json_value(entry) for entry in value]
+    if isinstance(value, dict):
+        return {key: _json_value(entry) for key, entry in value.items()}
     return value
 
 
@@ -224,6 +226,68 @@ class McpToolCallItem(ExecRecord):
         set_field(self, "status", status)
 
 
+class CollabAgentState(ExecRecord):
+    __slots__ = ("message", "status")
+    _FIELDS = ("status", "message")
+    status: str
+    message: str | None
+
+    def __init__(self, *, status: str, message: str | None) -> None:
+        set_field(self, "status", status)
+        set_field(self, "message", message)
+
+
+class CollabToolCallItem(ExecRecord):
+    """A sub-agent tool call of the root thread (spawn_agent, send_input, wait, close_agent)."""
+
+    __slots__ = (
+        "agents_states",
+        "id",
+        "prompt",
+        "receiver_thread_ids",
+        "sender_thread_id",
+        "status",
+        "tool",
+    )
+    _FIELDS = (
+        "id",
+        "type",
+        "tool",
+        "sender_thread_id",
+        "receiver_thread_ids",
+        "prompt",
+        "agents_states",
+        "status",
+    )
+    type: Literal["collab_tool_call"] = "collab_tool_call"
+    id: str
+    tool: str
+    sender_thread_id: str
+    receiver_thread_ids: list[str]
+    prompt: str | None
+    agents_states: dict[str, CollabAgentState]
+    status: Literal["in_progress", "completed", "failed"]
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        tool: str,
+        sender_thread_id: str,
+        receiver_thread_ids: list[str],
+        prompt: str | None,
+        agents_states: dict[str, CollabAgentState],
+        status: Literal["in_progress", "completed", "failed"],
+    ) -> None:
+        set_field(self, "id", id)
+        set_field(self, "tool", tool)
+        set_field(self, "sender_thread_id", sender_thread_id)
+        set_field(self, "receiver_thread_ids", receiver_thread_ids)
+        set_field(self, "prompt", prompt)
+        set_field(self, "agents_states", agents_states)
+        set_field(self, "status", status)
+
+
 class WebSearchItem(ExecRecord):
     __slots__ = ("action", "id", "query")
     _FIELDS = ("id", "type", "query", "action")
@@ -330,6 +394,7 @@ ThreadItem = (
     | CommandExecutionItem
     | FileChangeItem
     | McpToolCallItem
+    | CollabToolCallItem
     | WebSearchItem
     | TodoListItem
     | ContextCompactionItem

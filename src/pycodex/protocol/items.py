@@ -27,6 +27,7 @@ from pycodex.protocol._wire import (
     UNSET,
     ItemValidationError,
     WireObject,
+    as_object_list,
     as_optional_object,
     as_optional_str,
     as_output,
@@ -53,6 +54,8 @@ __all__ = [
     "ResponseItem",
     "SummaryText",
     "ToolCallItem",
+    "ToolSearchCall",
+    "ToolSearchOutput",
     "UnknownContent",
     "UnknownItem",
     "WebSearchCall",
@@ -265,23 +268,35 @@ class Reasoning(WireObject):
 
 
 class FunctionCall(WireObject):
-    __slots__ = ("arguments", "call_id", "id", "name")
-    _FIELDS = ("type", "name", "arguments", "call_id", "id")
+    """A function tool call; `namespace` names the tool namespace of a namespaced tool."""
+
+    __slots__ = ("arguments", "call_id", "id", "name", "namespace")
+    _FIELDS = ("type", "namespace", "name", "arguments", "call_id", "id")
     _REQUIRED = ("name", "arguments", "call_id")
     type: Literal["function_call"] = "function_call"
+    namespace: str | None
     name: str
     arguments: str
     call_id: str
     id: str | None
 
     def __init__(
-        self, /, *, name: str, arguments: str, call_id: str, id: str | None = UNSET, **extra: Any
+        self,
+        /,
+        *,
+        name: str,
+        arguments: str,
+        call_id: str,
+        id: str | None = UNSET,
+        namespace: str | None = UNSET,
+        **extra: Any,
     ) -> None:
+        set_field(self, "namespace", as_optional_str(self, "namespace", namespace))
         set_field(self, "name", as_str(self, "name", name))
         set_field(self, "arguments", as_str(self, "arguments", arguments))
         set_field(self, "call_id", as_str(self, "call_id", call_id))
         set_field(self, "id", as_optional_str(self, "id", id))
-        self._keep(extra, ("id",) if id is UNSET else ())
+        self._keep(extra, not_given(id=id, namespace=namespace))
 
 
 class FunctionCallOutput(WireObject):
@@ -365,6 +380,73 @@ class WebSearchCall(WireObject):
         return query if isinstance(query, str) else ""
 
 
+class ToolSearchCall(WireObject):
+    """The model asks the client to search its deferred tools (`execution: "client"`)."""
+
+    __slots__ = ("arguments", "call_id", "execution", "id", "status")
+    _FIELDS = ("type", "id", "call_id", "status", "execution", "arguments")
+    type: Literal["tool_search_call"] = "tool_search_call"
+    id: str | None
+    call_id: str | None
+    status: str | None
+    execution: str | None
+    arguments: dict[str, Any] | None
+
+    def __init__(
+        self,
+        /,
+        *,
+        id: str | None = UNSET,
+        call_id: str | None = UNSET,
+        status: str | None = UNSET,
+        execution: str | None = UNSET,
+        arguments: dict[str, Any] | None = UNSET,
+        **extra: Any,
+    ) -> None:
+        set_field(self, "id", as_optional_str(self, "id", id))
+        set_field(self, "call_id", as_optional_str(self, "call_id", call_id))
+        set_field(self, "status", as_optional_str(self, "status", status))
+        set_field(self, "execution", as_optional_str(self, "execution", execution))
+        set_field(self, "arguments", as_optional_object(self, "arguments", arguments))
+        omitted = not_given(
+            id=id, call_id=call_id, status=status, execution=execution, arguments=arguments
+        )
+        self._keep(extra, omitted)
+
+
+class ToolSearchOutput(WireObject):
+    """The client's answer to a `tool_search_call`: the tool definitions that matched."""
+
+    __slots__ = ("call_id", "execution", "status", "tools")
+    _FIELDS = ("type", "call_id", "status", "execution", "tools")
+    type: Literal["tool_search_output"] = "tool_search_output"
+    call_id: str | None
+    status: str | None
+    execution: str | None
+    tools: list[dict[str, Any]]
+
+    def __init__(
+        self,
+        /,
+        *,
+        call_id: str | None = UNSET,
+        status: str | None = UNSET,
+        execution: str | None = UNSET,
+        tools: Sequence[dict[str, Any]] = UNSET,
+        **extra: Any,
+    ) -> None:
+        set_field(self, "call_id", as_optional_str(self, "call_id", call_id))
+        set_field(self, "status", as_optional_str(self, "status", status))
+        set_field(self, "execution", as_optional_str(self, "execution", execution))
+        if tools is UNSET:
+            set_field(self, "tools", [])
+        else:
+            set_field(self, "tools", as_object_list(self, "tools", tools))
+        self._keep(
+            extra, not_given(call_id=call_id, status=status, execution=execution, tools=tools)
+        )
+
+
 class UnknownItem(WireObject):
     """An item type this version does not model; every field is kept for echoing back."""
 
@@ -391,6 +473,8 @@ ResponseItem = (
     | CustomToolCall
     | CustomToolCallOutput
     | WebSearchCall
+    | ToolSearchCall
+    | ToolSearchOutput
     | UnknownItem
 )
 ToolCallItem = FunctionCall | CustomToolCall
@@ -403,6 +487,8 @@ _ITEM_PARSERS: dict[str, Callable[[dict[str, Any]], ResponseItem]] = {
     "custom_tool_call": CustomToolCall._from_wire,
     "custom_tool_call_output": CustomToolCallOutput._from_wire,
     "web_search_call": WebSearchCall._from_wire,
+    "tool_search_call": ToolSearchCall._from_wire,
+    "tool_search_output": ToolSearchOutput._from_wire,
 }
 _ITEM_CLASSES = (
     Message,
@@ -412,6 +498,8 @@ _ITEM_CLASSES = (
     CustomToolCall,
     CustomToolCallOutput,
     WebSearchCall,
+    ToolSearchCall,
+    ToolSearchOutput,
     UnknownItem,
 )
 

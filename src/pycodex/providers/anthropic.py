@@ -22,9 +22,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from pycodex._records import dataclass
+from pycodex._records import dataclass, field
 from pycodex.providers.anthropic_stream import REDACTED_THINKING_PREFIX, MessagesStreamTranslator
 from pycodex.providers.common import (
+    CLIENT_TOOL_SEARCH,
+    TOOL_SEARCH_NAME,
+    call_tool_name,
     content_parts,
     custom_tool_description,
     custom_tool_parameters,
@@ -32,9 +35,14 @@ from pycodex.providers.common import (
     hosted_tool_warning,
     item_kind,
     joined_text,
+    loaded_namespaces,
+    namespace_members,
     part_text,
     reasoning_item_text,
     text_format,
+    tool_search_call_arguments,
+    tool_search_function,
+    tool_search_output_text,
 )
 
 __all__ = [
@@ -66,6 +74,8 @@ class MessagesRequest:
     """What could not be carried over (hosted tools, unknown items); for logs, not the model."""
     custom_tool_names: frozenset[str]
     """Freeform tools sent wrapped; pass them to `MessagesStreamTranslator` to unwrap calls."""
+    namespaced_tools: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Flattened namespace members: flat name -> (namespace, name), to map calls back."""
 
 
 def responses_to_messages_request(
@@ -73,7 +83,10 @@ def responses_to_messages_request(
 ) -> MessagesRequest:
     """The Messages body for a Responses request body (always streamed)."""
     warnings: list[str] = []
-    tools, custom_names = _messages_tools(body.get("tools"), warnings)
+    namespaced: dict[str, tuple[str, str]] = {}
+    listed = body.get("tools")
+    offered = [*(listed if isinstance(listed, list) else []), *loaded_namespaces(body.get("input"))]
+    tools, custom_names = _messages_tools(offered, warnings, namespaced)
     requested = body.get("max_output_tokens")
     max_tokens = requested if isinstance(requested, int) and requested > 0 else default_max_tokens
     choice = _tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
@@ -100,7 +113,7 @@ def responses_to_messages_request(
         out["thinking"] = thinking
     _copy_sampling(body, out, thinking is not None, warnings)
     out["stream"] = True
-    return MessagesRequest(out, tuple(warnings), custom_names)
+    return MessagesRequest(out, tuple(warnings), custom_names, namespaced)
 
 
 class _MessagesBuilder:
@@ -146,6 +159,13 @@ class _MessagesBuilder:
                 self._append("assistant", [_tool_use(item, {"input": str(item.get("input", ""))})])
             case "function_call_output" | "custom_tool_call_output":
                 self._append("user", [self._tool_result(item)])
+            case "tool_search_call":
+                call = {"call_id": item.get("call_id"), "name": TOOL_SEARCH_NAME}
+                arguments = json.loads(tool_search_call_arguments(item))
+                self._append("assistant", [_tool_use(call, arguments)])
+            case "tool_search_output":
+                output = {"call_id": item.get("call_id"), "output": tool_search_output_text(item)}
+                self._append("user", [self._tool_result(output)])
             case _:
                 self._warnings.append(dropped_item_warning(item, _API))
 
@@ -225,7 +245,7 @@ def _tool_use(item: Mapping[str, Any], arguments: dict[str, Any]) -> dict[str, A
     return {
         "type": "tool_use",
         "id": str(item.get("call_id") or ""),
-        "name": str(item.get("name") or ""),
+        "name": call_tool_name(item),
         "input": arguments,
     }
 
@@ -273,15 +293,26 @@ def _system_text(body: Mapping[str, Any], system: list[str], warnings: list[str]
     return "\n\n".join(text for text in texts if text)
 
 
-def _messages_tools(tools: Any, warnings: list[str]) -> tuple[list[dict[str, Any]], frozenset[str]]:
-    """Function tools as they are; freeform tools wrapped; hosted tools left out, with a warning."""
+def _messages_tools(
+    tools: Any, warnings: list[str], namespaced: dict[str, tuple[str, str]]
+) -> tuple[list[dict[str, Any]], frozenset[str]]:
+    """Function tools as they are; freeform tools wrapped; namespace members flattened to
+    `<namespace>__<name>`; hosted tools left out, with a warning."""
     out: list[dict[str, Any]] = []
     custom: set[str] = set()
     for tool in tools if isinstance(tools, list) else []:
         if not isinstance(tool, Mapping):
             continue
         kind, name = tool.get("type"), tool.get("name")
-        if kind not in ("function", "custom"):
+        if kind == "namespace":
+            for flat, member_name, member in namespace_members(tool, warnings, _API):
+                if flat not in namespaced:
+                    namespaced[flat] = (str(name), member_name)
+                    out.append(_function_spec(flat, member))
+        elif kind == TOOL_SEARCH_NAME and tool.get("execution", "client") == "client":
+            namespaced[TOOL_SEARCH_NAME] = CLIENT_TOOL_SEARCH
+            out.append(_function_spec(TOOL_SEARCH_NAME, tool_search_function(tool)))
+        elif kind not in ("function", "custom"):
             warnings.append(hosted_tool_warning(tool, _API))
         elif not isinstance(name, str) or not name:
             warnings.append(f"{kind} tool without a name was dropped")
@@ -292,12 +323,16 @@ def _messages_tools(tools: Any, warnings: list[str]) -> tuple[list[dict[str, Any
                 {"name": name, "description": description, "input_schema": custom_tool_parameters()}
             )
         else:
-            spec: dict[str, Any] = {"name": name}
-            if isinstance(tool.get("description"), str):
-                spec["description"] = tool["description"]
-            spec["input_schema"] = tool.get("parameters") or {"type": "object", "properties": {}}
-            out.append(spec)
+            out.append(_function_spec(name, tool))
     return out, frozenset(custom)
+
+
+def _function_spec(name: str, tool: Mapping[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": name}
+    if isinstance(tool.get("description"), str):
+        spec["description"] = tool["description"]
+    spec["input_schema"] = tool.get("parameters") or {"type": "object", "properties": {}}
+    return spec
 
 
 def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pycodex._records import dataclass
+from pycodex._records import dataclass, field
 from pycodex.providers.chat_stream import ChatStreamTranslator
 from pycodex.providers.common import (
+    CLIENT_TOOL_SEARCH,
+    TOOL_SEARCH_NAME,
+    call_tool_name,
     content_parts,
     custom_tool_description,
     custom_tool_parameters,
@@ -22,9 +25,14 @@ from pycodex.providers.common import (
     hosted_tool_warning,
     item_kind,
     joined_text,
+    loaded_namespaces,
+    namespace_members,
     part_text,
     reasoning_item_text,
     text_format,
+    tool_search_call_arguments,
+    tool_search_function,
+    tool_search_output_text,
     wrap_custom_input,
 )
 from pycodex.providers.kinds import DEFAULT_PROVIDER_KIND, ProviderKind, provider_kind
@@ -48,6 +56,8 @@ class ChatRequest:
     """What could not be carried over (hosted tools, unknown items); for logs, not the model."""
     custom_tool_names: frozenset[str]
     """Freeform tools sent wrapped; pass them to `ChatStreamTranslator` to unwrap the calls."""
+    namespaced_tools: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Flattened namespace members: flat name -> (namespace, name), to map calls back."""
 
 
 def responses_to_chat_request(
@@ -56,7 +66,9 @@ def responses_to_chat_request(
     """The Chat Completions body for a Responses request body (always streamed, with usage)."""
     row = kind if isinstance(kind, ProviderKind) else provider_kind(kind)
     warnings: list[str] = []
-    tools, custom_names = _chat_tools(body.get("tools"), warnings)
+    namespaced: dict[str, tuple[str, str]] = {}
+    offered = [*_listed(body.get("tools")), *loaded_namespaces(body.get("input"))]
+    tools, custom_names = _chat_tools(offered, warnings, namespaced)
     builder = _ChatMessages(row, warnings)
     builder.add_instructions(body.get("instructions"))
     builder.add_input(body.get("input"))
@@ -81,7 +93,7 @@ def responses_to_chat_request(
         out["response_format"] = response_format
     out["stream"] = True
     out["stream_options"] = {"include_usage": True}
-    return ChatRequest(out, tuple(warnings), custom_names)
+    return ChatRequest(out, tuple(warnings), custom_names, namespaced)
 
 
 class _ChatMessages:
@@ -127,6 +139,12 @@ class _ChatMessages:
                 self._add_tool_call(item, wrap_custom_input(str(item.get("input") or "")))
             case "function_call_output" | "custom_tool_call_output":
                 self._add_tool_output(item)
+            case "tool_search_call":
+                call = {"call_id": item.get("call_id"), "name": TOOL_SEARCH_NAME}
+                self._add_tool_call(call, tool_search_call_arguments(item))
+            case "tool_search_output":
+                output = {"call_id": item.get("call_id"), "output": tool_search_output_text(item)}
+                self._add_tool_output(output)
             case _:
                 self._warnings.append(dropped_item_warning(item, _API))
 
@@ -171,7 +189,7 @@ class _ChatMessages:
         call = {
             "id": str(item.get("call_id") or ""),
             "type": "function",
-            "function": {"name": str(item.get("name") or ""), "arguments": arguments},
+            "function": {"name": call_tool_name(item), "arguments": arguments},
         }
         last = self._messages[-1] if self._messages else None
         if last is None or last["role"] != "assistant":
@@ -210,33 +228,56 @@ def _merge_leading_system(messages: list[dict[str, Any]]) -> list[dict[str, Any]
     return [{"role": "system", "content": merged}, *messages[count:]]
 
 
-def _chat_tools(tools: Any, warnings: list[str]) -> tuple[list[dict[str, Any]], frozenset[str]]:
-    """Function tools as they are; freeform tools wrapped; hosted tools left out, with a warning."""
+def _chat_tools(
+    tools: Any, warnings: list[str], namespaced: dict[str, tuple[str, str]]
+) -> tuple[list[dict[str, Any]], frozenset[str]]:
+    """Function tools as they are; freeform tools wrapped; namespace members flattened to
+    `<namespace>__<name>`; hosted tools left out, with a warning."""
     chat_tools: list[dict[str, Any]] = []
     custom: set[str] = set()
     for tool in tools if isinstance(tools, list) else []:
         if not isinstance(tool, Mapping):
             continue
         kind, name = tool.get("type"), tool.get("name")
+        if kind == "namespace":
+            for flat, member_name, member in namespace_members(tool, warnings, _API):
+                if flat not in namespaced:
+                    namespaced[flat] = (str(name), member_name)
+                    chat_tools.append({"type": "function", "function": _function(flat, member)})
+            continue
+        if kind == TOOL_SEARCH_NAME and tool.get("execution", "client") == "client":
+            namespaced[TOOL_SEARCH_NAME] = CLIENT_TOOL_SEARCH
+            chat_tools.append({"type": "function", "function": tool_search_function(tool)})
+            continue
         if kind not in ("function", "custom"):
             warnings.append(hosted_tool_warning(tool, _API))
             continue
         if not isinstance(name, str) or not name:
             warnings.append(f"{kind} tool without a name was dropped")
             continue
-        function: dict[str, Any] = {"name": name}
         if kind == "custom":
             custom.add(name)
+            function: dict[str, Any] = {"name": name}
             function["description"] = custom_tool_description(tool)
             function["parameters"] = custom_tool_parameters()
         else:
-            if isinstance(tool.get("description"), str):
-                function["description"] = tool["description"]
-            function["parameters"] = tool.get("parameters") or {"type": "object", "properties": {}}
-            if isinstance(tool.get("strict"), bool):
-                function["strict"] = tool["strict"]
+            function = _function(name, tool)
         chat_tools.append({"type": "function", "function": function})
     return chat_tools, frozenset(custom)
+
+
+def _listed(tools: Any) -> list[Any]:
+    return list(tools) if isinstance(tools, list) else []
+
+
+def _function(name: str, tool: Mapping[str, Any]) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": name}
+    if isinstance(tool.get("description"), str):
+        function["description"] = tool["description"]
+    function["parameters"] = tool.get("parameters") or {"type": "object", "properties": {}}
+    if isinstance(tool.get("strict"), bool):
+        function["strict"] = tool["strict"]
+    return function
 
 
 def _tool_choice(choice: Any) -> Any:

@@ -11,6 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+NAMESPACE_SEPARATOR = "__"
+"""Joins a namespace and a member name into one function name: `multi_agent_v1__wait_agent`."""
+
 CUSTOM_INPUT_FIELD = "input"
 """The single string parameter a freeform tool is wrapped into."""
 
@@ -69,6 +72,93 @@ def unwrap_custom_input(arguments: str) -> str:
         if isinstance(value, str):
             return value
     return arguments
+
+
+TOOL_SEARCH_NAME = "tool_search"
+CLIENT_TOOL_SEARCH = ("", TOOL_SEARCH_NAME)
+"""The entry of a request's flattened-name map for the client-run `tool_search` tool: it goes
+downstream as a plain function, and a call to it comes back as a `tool_search_call` item."""
+
+
+def tool_search_function(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """The client-run `tool_search` tool as a plain function spec (`name`, `description`,
+    `parameters`)."""
+    parameters = tool.get("parameters")
+    if not isinstance(parameters, Mapping):
+        parameters = {
+            "type": "object",
+            "properties": {"query": {"type": "string"}, "limit": {"type": "number"}},
+            "required": ["query"],
+        }
+    description = tool.get("description")
+    return {
+        "name": TOOL_SEARCH_NAME,
+        "description": description if isinstance(description, str) else "Search for tools.",
+        "parameters": parameters,
+    }
+
+
+def loaded_namespaces(items: Any) -> list[Mapping[str, Any]]:
+    """The namespaces earlier `tool_search_output` items loaded: the model may call them now."""
+    found: list[Mapping[str, Any]] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping) and item.get("type") == "tool_search_output":
+            tools = item.get("tools")
+            found += [t for t in tools if isinstance(t, Mapping)] if isinstance(tools, list) else []
+    return found
+
+
+def tool_search_call_arguments(item: Mapping[str, Any]) -> str:
+    arguments = item.get("arguments")
+    return json.dumps(arguments if isinstance(arguments, Mapping) else {}, ensure_ascii=False)
+
+
+def tool_search_output_text(item: Mapping[str, Any]) -> str:
+    """A loaded-tools answer as text for a wire whose tool results are text."""
+    names = []
+    for tool in item.get("tools") or []:
+        if isinstance(tool, Mapping):
+            members = [m.get("name") for m in tool.get("tools") or [] if isinstance(m, Mapping)]
+            names.append(f"{tool.get('name')} ({', '.join(str(m) for m in members)})")
+    if not names:
+        return "No tools matched."
+    return "Loaded, callable now: " + "; ".join(names)
+
+
+def flat_tool_name(namespace: str, name: str) -> str:
+    return f"{namespace}{NAMESPACE_SEPARATOR}{name}"
+
+
+def call_tool_name(item: Mapping[str, Any]) -> str:
+    """The name a replayed function call goes downstream under (flattened when namespaced)."""
+    name = str(item.get("name") or "")
+    namespace = item.get("namespace")
+    return flat_tool_name(namespace, name) if isinstance(namespace, str) and namespace else name
+
+
+def namespace_members(
+    tool: Mapping[str, Any], warnings: list[str], api: str
+) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """The function members of a `namespace` tool as (flat name, member name, member spec).
+
+    Chat Completions and Messages have no namespaces: each member becomes a plain function
+    named `<namespace>__<name>`, and calls to it are mapped back (`namespace` + `name`).
+    """
+    namespace = tool.get("name")
+    members = tool.get("tools")
+    if not isinstance(namespace, str) or not namespace or not isinstance(members, list):
+        warnings.append(f"namespace tool without a name or tools was dropped ({api})")
+        return []
+    found: list[tuple[str, str, Mapping[str, Any]]] = []
+    for member in members:
+        if not isinstance(member, Mapping):
+            continue
+        name = member.get("name")
+        if member.get("type", "function") != "function" or not isinstance(name, str) or not name:
+            warnings.append(f"a member of namespace {namespace!r} is not a named function: dropped")
+            continue
+        found.append((flat_tool_name(namespace, name), name, member))
+    return found
 
 
 def hosted_tool_warning(tool: Mapping[str, Any], api: str) -> str:

@@ -18,20 +18,22 @@ end because Chat Completions interleaves the argument deltas of parallel calls.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pycodex._records import dataclass, field
-from pycodex.providers.common import unwrap_custom_input
+from pycodex.providers.common import CLIENT_TOOL_SEARCH, unwrap_custom_input
 
 Event = dict[str, Any]
-ItemKind = Literal["message", "reasoning", "function_call", "custom_tool_call"]
+ItemKind = Literal["message", "reasoning", "function_call", "custom_tool_call", "tool_search_call"]
 
 _ID_PREFIX: dict[ItemKind, str] = {
     "message": "msg",
     "reasoning": "rs",
     "function_call": "fc",
     "custom_tool_call": "ctc",
+    "tool_search_call": "tsc",
 }
 
 
@@ -88,6 +90,7 @@ class _Item:
     output_index: int
     call_id: str = ""
     name: str = ""
+    namespace: str | None = None
     pieces: list[str] = field(default_factory=list)
     signature: str | None = None
     closed: bool = False
@@ -119,13 +122,23 @@ class _Item:
                     item["encrypted_content"] = self.signature
                 return item
             case "function_call":
-                return {
+                call: dict[str, Any] = {
                     "id": self.item_id,
                     "type": "function_call",
                     "status": status,
                     "call_id": self.call_id,
-                    "name": self.name,
-                    "arguments": text,
+                }
+                if self.namespace is not None:
+                    call["namespace"] = self.namespace
+                return call | {"name": self.name, "arguments": text}
+            case "tool_search_call":
+                return {
+                    "id": self.item_id,
+                    "type": "tool_search_call",
+                    "status": status,
+                    "call_id": self.call_id,
+                    "execution": "client",
+                    "arguments": _json_object(text) if status != "in_progress" else {},
                 }
             case "custom_tool_call":
                 unwrapped = unwrap_custom_input(text) if status != "in_progress" else ""
@@ -149,8 +162,11 @@ class ResponsesStreamWriter:
         *,
         created_at: int = 0,
         response_fields: Mapping[str, Any] | None = None,
+        namespaced_tools: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         self.response_id = response_id
+        # Flattened namespace members (`ns__name` -> (ns, name)): their calls go out namespaced.
+        self._namespaced = dict(namespaced_tools or {})
         self.model = model
         self._created_at = created_at
         self._response_fields = dict(response_fields or {})
@@ -265,8 +281,14 @@ class ResponsesStreamWriter:
         if self._finished:
             return []
         events = self._close_text("completed") + self._close_reasoning()
-        item = self._open("custom_tool_call" if custom else "function_call")
+        target = None if custom else self._namespaced.get(name)
+        if target == CLIENT_TOOL_SEARCH:
+            item = self._open("tool_search_call")
+        else:
+            item = self._open("custom_tool_call" if custom else "function_call")
         item.call_id, item.name = call_id, name
+        if target is not None and target != CLIENT_TOOL_SEARCH:
+            item.namespace, item.name = target
         self._calls[key] = item
         events.append(self._added(item))
         return self._release(events)
@@ -276,8 +298,9 @@ class ResponsesStreamWriter:
         if item is None or item.closed or not delta or self._finished:
             return []
         item.pieces.append(delta)
-        if item.kind == "custom_tool_call":
-            # The wrapped input is JSON until it is complete; it is unwrapped and sent at close.
+        if item.kind != "function_call":
+            # A wrapped input (or tool search arguments) is JSON until it is complete; the item
+            # carries it whole at close.
             return []
         return self._release(
             [self._delta("response.function_call_arguments.delta", item, delta, text=False)]
@@ -378,6 +401,14 @@ class ResponsesStreamWriter:
         return events
 
 
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _item_status(item: _Item, status: str) -> str:
     # Reasoning finished before whatever cut the response short, so it stays complete.
     return "completed" if item.kind == "reasoning" else status
@@ -410,3 +441,5 @@ def _closing_events(item: _Item) -> list[Event]:
             if not raw:
                 return [done]
             return [{"type": "response.custom_tool_call_input.delta", **where, "delta": raw}, done]
+        case "tool_search_call":
+            return []

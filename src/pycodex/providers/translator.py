@@ -22,9 +22,14 @@ class StreamTranslator(ABC):
         *,
         created_at: int = 0,
         response_fields: Mapping[str, Any] | None = None,
+        namespaced_tools: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         self._writer = ResponsesStreamWriter(
-            response_id, model, created_at=created_at, response_fields=response_fields
+            response_id,
+            model,
+            created_at=created_at,
+            response_fields=response_fields,
+            namespaced_tools=namespaced_tools,
         )
         self._custom = frozenset(custom_tool_names)
         self._reset()

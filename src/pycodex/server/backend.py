@@ -73,6 +73,8 @@ class DownstreamTarget:
 class DownstreamRequest:
     body: dict[str, Any]
     custom_tool_names: frozenset[str]
+    # Namespace members sent flattened (`ns__name`); their calls are mapped back.
+    namespaced_tools: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class TranslatorSession:
@@ -112,14 +114,14 @@ class Downstream:
         if self.target.wire_api == "chat":
             chat = responses_to_chat_request(body, kind=self.target.kind)
             request, warnings = chat.body, chat.warnings
-            custom = chat.custom_tool_names
+            custom, namespaced = chat.custom_tool_names, chat.namespaced_tools
         else:
             messages = responses_to_messages_request(body)
             request, warnings = messages.body, messages.warnings
-            custom = messages.custom_tool_names
+            custom, namespaced = messages.custom_tool_names, messages.namespaced_tools
         for warning in warnings:
             logger.warning("request translation: %s", warning)
-        return DownstreamRequest(request, custom)
+        return DownstreamRequest(request, custom, namespaced)
 
     def new_session(
         self,
@@ -129,6 +131,7 @@ class Downstream:
         *,
         created_at: int,
         response_fields: Mapping[str, Any],
+        namespaced_tools: Mapping[str, tuple[str, str]] | None = None,
     ) -> TranslatorSession:
         cls = ChatStreamTranslator if self.target.wire_api == "chat" else MessagesStreamTranslator
         translator = cls(
@@ -137,6 +140,7 @@ class Downstream:
             custom_tool_names,
             created_at=created_at,
             response_fields=response_fields,
+            namespaced_tools=namespaced_tools,
         )
         return TranslatorSession(self.target.wire_api, translator)
 

@@ -210,6 +210,7 @@ def _session(
         translated.custom_tool_names,
         created_at=int(exchange.started_at),
         response_fields={k: exchange.body[k] for k in _ECHOED_FIELDS if k in exchange.body},
+        namespaced_tools=translated.namespaced_tools,
     )
     return session, translated.body
 

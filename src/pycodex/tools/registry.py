@@ -1,4 +1,10 @@
-"""One registry of tools and one dispatch function for every tool call the model makes."""
+"""One registry of tools and one dispatch function for every tool call the model makes.
+
+Besides plain tools the registry holds tool namespaces (`tools.namespaces`): listed up front, or,
+once `use_tool_search()` was called (the model supports it), deferred behind the client-run
+`tool_search` tool. A `function_call` with a `namespace` runs that namespace's member; a plain
+name that only exists inside a namespace is refused (`unsupported call: <name>`), as upstream.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +21,35 @@ from pycodex.protocol.items import (
     FunctionCall,
     FunctionCallOutput,
     ResponseItem,
+    ToolSearchCall,
+    ToolSearchOutput,
 )
 from pycodex.tools.arguments import build_arguments
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
+from pycodex.tools.namespaces import (
+    DEFAULT_SEARCH_LIMIT,
+    ToolNamespace,
+    deferred_note,
+    search_namespaces,
+    tool_search_spec,
+)
 from pycodex.tools.validate import normalize_arguments, schema_errors
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
-ToolCall = FunctionCall | CustomToolCall
+ToolCall = FunctionCall | CustomToolCall | ToolSearchCall
 
 
 class ToolRegistry:
-    """Tools by name, plus hosted tools (run by the provider) that are only advertised."""
+    """Tools by name, namespaces of tools, plus hosted tools (run by the provider) that are
+    only advertised."""
 
     def __init__(self, tools: Iterable[BaseTool[Any]] = ()) -> None:
         self._tools: dict[str, BaseTool[Any]] = {}
+        self._namespaces: dict[str, ToolNamespace] = {}
         self._hosted: list[dict[str, Any]] = []
+        self._tool_search = False
         for tool in tools:
             self.register(tool)
 
@@ -42,21 +60,60 @@ class ToolRegistry:
             raise ValueError(f"{type(tool).__name__} sets args_type without an input_schema")
         self._tools[tool.name] = tool
 
+    def register_namespace(self, namespace: ToolNamespace) -> None:
+        for tool in namespace.tools:
+            if not tool.name or tool.kind != "function":
+                raise ValueError(f"namespace {namespace.name}: members must be named functions")
+        self._namespaces[namespace.name] = namespace
+
     def register_hosted(self, spec: dict[str, Any]) -> None:
         self._hosted.append(spec)
 
-    def get(self, name: str) -> BaseTool[Any] | None:
+    def use_tool_search(self, enabled: bool = True) -> None:
+        """Defer the deferred namespaces behind `tool_search` (for models that support it)."""
+        self._tool_search = enabled
+
+    def get(self, name: str, namespace: str | None = None) -> BaseTool[Any] | None:
+        if namespace is not None:
+            group = self._namespaces.get(namespace)
+            return group.get(name) if group is not None else None
         return self._tools.get(name)
 
     def names(self) -> list[str]:
         return list(self._tools)
 
+    def namespaces(self) -> list[ToolNamespace]:
+        return list(self._namespaces.values())
+
+    def deferred_namespaces(self) -> list[ToolNamespace]:
+        """The namespaces hidden behind tool_search (none unless tool search is in use)."""
+        if not self._tool_search:
+            return []
+        return [namespace for namespace in self._namespaces.values() if namespace.deferred]
+
     def specs(self) -> list[dict[str, Any]]:
         """The `tools` list of a request, in registration order (stable for prompt caching)."""
-        return [tool.spec() for tool in self._tools.values()] + list(self._hosted)
+        specs = [tool.spec() for tool in self._tools.values()]
+        deferred = self.deferred_namespaces()
+        specs += [ns.spec() for ns in self._namespaces.values() if ns not in deferred]
+        if deferred:
+            specs.append(tool_search_spec())
+        return specs + list(self._hosted)
+
+    def deferred_note(self) -> str | None:
+        """The developer note naming the deferred namespaces, or None when nothing is deferred."""
+        deferred = self.deferred_namespaces()
+        return deferred_note(deferred, "Deferred tool namespaces") if deferred else None
+
+    def search(self, query: str, limit: int = DEFAULT_SEARCH_LIMIT) -> list[dict[str, Any]]:
+        """The `tools` of a tool_search_output: matching deferred namespaces, loadable later."""
+        found = search_namespaces(self.deferred_namespaces(), query, limit)
+        return [namespace.spec(defer_loading=True) for namespace in found]
 
     def is_read_only(self, call: ToolCall) -> bool:
-        tool = self._tools.get(call.name)
+        if isinstance(call, ToolSearchCall):
+            return True
+        tool = self.get(call.name, getattr(call, "namespace", None))
         return tool is not None and tool.read_only
 
 
@@ -67,9 +124,13 @@ async def dispatch(
     output_token_limit: int | None = None,
 ) -> tuple[ResponseItem, ToolOutput]:
     """Run one call; every failure short of cancellation becomes an output for the model."""
-    tool = registry.get(call.name)
+    if isinstance(call, ToolSearchCall):
+        return _tool_search(registry, call)
+    namespace = call.namespace if isinstance(call, FunctionCall) else None
+    tool = registry.get(call.name, namespace)
     if tool is None:
-        output = ToolOutput(f"unsupported call: {call.name}", success=False)
+        # Upstream joins the two without a separator; models and tests see exactly this.
+        output = ToolOutput(f"unsupported call: {namespace or ''}{call.name}", success=False)
     else:
         output = await _run(tool, call, context)
     if output_token_limit is not None:
@@ -106,7 +167,25 @@ async def dispatch_all(
     return results
 
 
-async def _run(tool: BaseTool[Any], call: ToolCall, context: ToolContext) -> ToolOutput:
+def _tool_search(registry: ToolRegistry, call: ToolSearchCall) -> tuple[ResponseItem, ToolOutput]:
+    arguments = call.arguments or {}
+    query = arguments.get("query")
+    limit = arguments.get("limit")
+    if isinstance(limit, str) and limit.isdigit():
+        limit = int(limit)
+    if not isinstance(limit, int | float) or isinstance(limit, bool) or limit <= 0:
+        limit = DEFAULT_SEARCH_LIMIT
+    tools = registry.search(query if isinstance(query, str) else "", int(limit))
+    item = ToolSearchOutput(
+        call_id=call.call_id or "", status="completed", execution="client", tools=tools
+    )
+    names = ", ".join(str(tool["name"]) for tool in tools) or "no namespace matched"
+    return item, ToolOutput(names)
+
+
+async def _run(
+    tool: BaseTool[Any], call: FunctionCall | CustomToolCall, context: ToolContext
+) -> ToolOutput:
     try:
         args = _arguments(tool, call)
         result = await tool.run(context, args)
@@ -119,7 +198,7 @@ async def _run(tool: BaseTool[Any], call: ToolCall, context: ToolContext) -> Too
     return result if isinstance(result, ToolOutput) else ToolOutput(str(result))
 
 
-def _arguments(tool: BaseTool[Any], call: ToolCall) -> Any:
+def _arguments(tool: BaseTool[Any], call: FunctionCall | CustomToolCall) -> Any:
     if isinstance(call, CustomToolCall):
         return call.input
     raw = call.arguments.strip() or "{}"
@@ -157,7 +236,7 @@ def _first_error(err: ValidationError) -> str:
     return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
 
 
-def _output_item(call: ToolCall, output: ToolOutput) -> ResponseItem:
+def _output_item(call: FunctionCall | CustomToolCall, output: ToolOutput) -> ResponseItem:
     payload: str | list[dict[str, Any]] = output.text
     if output.content_items:
         payload = [{"type": "input_text", "text": output.text}, *output.content_items]

@@ -48,11 +48,13 @@ async def test_request_body_keys_in_upstream_order(fake_server: FakeModelServer)
         "stream",
         "include",
         "prompt_cache_key",
+        "client_metadata",
     ]
     assert body["input"] == [
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
     ]
-    assert body["prompt_cache_key"] == "thread-1"
+    # The cache key is the session (tree) id: every thread of a tree shares the prefix cache.
+    assert body["prompt_cache_key"] == "session-1"
     assert body["stream"] is True and body["store"] is False
 
 
@@ -71,6 +73,30 @@ async def test_headers_identify_pycodex_and_the_turn(fake_server: FakeModelServe
     assert request.query == "api-version=v"
     metadata = json.loads(headers["x-codex-turn-metadata"])
     assert metadata["turn_id"] == "turn-1" and metadata["model"] == "test-model"
+    assert headers["x-codex-window-id"] == "thread-1:0"
+    assert "x-codex-parent-thread-id" not in headers and "x-openai-subagent" not in headers
+
+
+async def test_client_metadata_and_turn_metadata_of_a_root_turn(
+    fake_server: FakeModelServer,
+) -> None:
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+    await collect(fake_server)
+    request = fake_server.requests[0]
+    metadata = request.json()["client_metadata"]
+    assert list(metadata) == [
+        "x-codex-turn-metadata", "session_id", "thread_id", "turn_id", "root_turn_id",
+        "x-codex-window-id",
+    ]  # fmt: skip
+    assert metadata["x-codex-turn-metadata"] == request.headers["x-codex-turn-metadata"]
+    assert (metadata["session_id"], metadata["thread_id"]) == ("session-1", "thread-1")
+    assert metadata["turn_id"] == metadata["root_turn_id"] == "turn-1"
+    turn = json.loads(metadata["x-codex-turn-metadata"])
+    assert list(turn) == [
+        "session_id", "thread_id", "turn_id", "root_turn_id", "window_id", "thread_source",
+        "turn_trigger", "sandbox_mode", "model", "reasoning_effort",
+    ]  # fmt: skip
+    assert turn["thread_source"] == "user" and turn["window_id"] == "thread-1:0"
 
 
 async def test_stream_translates_to_internal_events(fake_server: FakeModelServer) -> None:

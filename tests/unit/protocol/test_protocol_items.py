@@ -263,7 +263,8 @@ def test_equality_hash_and_repr() -> None:
     assert UnknownItem(type="x", a=1) != UnknownItem(type="x", a=2)
     assert hash(one) == hash(FunctionCall(name="shell", arguments="{}", call_id="c1"))
     assert repr(one) == (
-        "FunctionCall(type='function_call', name='shell', arguments='{}', call_id='c1', id=None)"
+        "FunctionCall(type='function_call', namespace=None, name='shell', arguments='{}', "
+        "call_id='c1', id=None)"
     )
     assert repr(UnknownItem(type="x", a=1)) == "UnknownItem(type='x', a=1)"
 

@@ -299,3 +299,30 @@ async def _concurrent_streams(client: openai.AsyncOpenAI, fake_server: FakeModel
 
     answers = await asyncio.gather(*(one(i) for i in range(count)))
     assert answers == ["same answer"] * count
+
+
+async def test_namespace_tools_are_flattened_for_a_chat_downstream(
+    client: openai.AsyncOpenAI, fake_server: FakeModelServer
+) -> None:
+    """Upstream Codex sends its sub-agent tools as a `namespace`; a chat model sees plain
+    functions named `<namespace>__<name>`, and its call comes back namespaced."""
+    namespace = {
+        "type": "namespace",
+        "name": "multi_agent_v1",
+        "description": "Sub-agents.",
+        "tools": [{**TOOL, "name": "spawn_agent"}],
+    }
+    fake_server.expect_chat_stream(
+        CHAT, tool_reply("call_3", "multi_agent_v1__spawn_agent", '{"message":"x"}')
+    )
+    response = await client.post(
+        "/responses",
+        cast_to=httpx.Response,
+        body={"model": "m", "input": "spawn", "tools": [namespace], "stream": False},
+    )
+    output = response.json()["output"]
+    assert [(item["namespace"], item["name"]) for item in output] == [
+        ("multi_agent_v1", "spawn_agent")
+    ]
+    sent = fake_server.requests[0].json()
+    assert [tool["function"]["name"] for tool in sent["tools"]] == ["multi_agent_v1__spawn_agent"]

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.application import Application
@@ -35,6 +35,11 @@ from pycodex.frontends.repl.render import TranscriptRenderer
 from pycodex.frontends.repl.usage import percent_context_left
 from pycodex.frontends.repl.user_input import ReplUserInput
 from pycodex.protocol import events as ev
+
+if TYPE_CHECKING:
+    from pycodex.agent.threads import ThreadManager
+    from pycodex.frontends.repl.agents_view import AgentFollower
+
 from pycodex.protocol.ops import (
     ApprovalDecision,
     ImageInput,
@@ -58,6 +63,8 @@ class ReplThread:
     engine: Engine
     configured: ev.SessionConfigured
     close: Callable[[], Awaitable[None]]
+    # The manager of the thread's tree (its sub-agents, for /agents); None for a bare engine.
+    manager: ThreadManager | None = None
 
 
 # Builds a thread: the REPL's request_user_input provider (None: nobody) and, to continue a
@@ -86,6 +93,8 @@ class ReplApp:
         self._exit_requested = False
         self._answer: asyncio.Future[str] | None = None
         self._session: PromptSession[str] | None = None
+        # The sub-agent whose events are shown (/agents NAME), if any.
+        self.follower: AgentFollower | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -139,6 +148,9 @@ class ReplApp:
         for pending in list(self._approval_tasks):
             if pending is not current:  # a /resume picker may be the one switching threads
                 pending.cancel()
+        if self.follower is not None:
+            self.follower.stop()
+            self.follower = None
         thread.engine.submit(Shutdown())
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
@@ -220,7 +232,12 @@ class ReplApp:
         self.thread.engine.submit(UserTurn(items))
 
     def interrupt(self) -> None:
-        self.thread.engine.submit(Interrupt())
+        """Ctrl-C: the running turn stops, and so does every sub-agent of the conversation."""
+        thread = self.thread
+        if thread.manager is not None:
+            thread.manager.interrupt_tree(thread.configured.thread_id)
+        else:
+            thread.engine.submit(Interrupt())
 
     # -- the QuestionHost of ReplUserInput ---------------------------------------------------
 

@@ -34,6 +34,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("resume", "/resume [id]", "continue a recorded session"),
     CommandSpec("fork", "/fork", "branch this conversation into a new session"),
     CommandSpec("title", "/title [text]", "name this session"),
+    CommandSpec("agents", "/agents [name|off]", "list sub-agents, or follow one"),
     CommandSpec("exit", "/exit", "leave pycodex"),
     CommandSpec("quit", "/quit", "leave pycodex"),
 )

@@ -127,6 +127,30 @@ async def _queue(app: ReplApp, args: str) -> None:
         app.send(args)
 
 
+async def _agents(app: ReplApp, args: str) -> None:
+    from pycodex.frontends.repl.agents_view import AgentFollower, agent_rows, find_agent
+
+    manager = app.thread.manager
+    if manager is None:
+        app.show("Sub-agents are not available here.")
+        return
+    root = app.thread.configured.thread_id
+    if app.follower is not None and args:
+        app.follower.stop()
+        app.follower = None
+    if not args:
+        app.show("\n".join(agent_rows(manager, root)))
+    elif args != "off":
+        agent = find_agent(manager, root, args)
+        if agent is None:
+            app.show(f"No agent {args!r}; /agents lists them.")
+            return
+        app.follower = AgentFollower(app, agent)
+        app.show(
+            f"Following {agent.identity.agent_nickname or agent.thread_id}; /agents off stops."
+        )
+
+
 async def _exit(app: ReplApp, _args: str) -> None:
     app.request_exit()
 
@@ -253,6 +277,7 @@ _HANDLERS: dict[str, Handler] = {
     "status": _status,
     "diff": _diff,
     "queue": _queue,
+    "agents": _agents,
     "exit": _exit,
     "quit": _exit,
 }

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from typing import TextIO
 
 from pycodex.frontends.repl.app import ReplThread
 from pycodex.frontends.repl.markup import Painter
 from pycodex.frontends.repl.render import TranscriptRenderer
 from pycodex.protocol import events as ev
-from pycodex.protocol.ops import Interrupt, Op, Shutdown, UserTurn
+from pycodex.protocol.ops import Interrupt, Shutdown, UserTurn
 
 
 async def run_plain(
@@ -30,7 +29,7 @@ async def run_plain(
     engine = thread.engine
     renderer = TranscriptRenderer(painter, context_window)
     runner = asyncio.create_task(engine.run())
-    watcher = asyncio.create_task(_forward(interrupted, engine.submit))
+    watcher = asyncio.create_task(_forward(interrupted, thread))
     engine.emit(thread.configured)
     out.write(renderer.user_block(prompt) + "\n")
     engine.submit(UserTurn.text(prompt))
@@ -50,6 +49,9 @@ async def run_plain(
     return 1 if failed else 0
 
 
-async def _forward(interrupted: asyncio.Event, submit: Callable[[Op], None]) -> None:
+async def _forward(interrupted: asyncio.Event, thread: ReplThread) -> None:
     await interrupted.wait()
-    submit(Interrupt())
+    if thread.manager is not None:
+        thread.manager.interrupt_tree(thread.configured.thread_id)
+    else:
+        thread.engine.submit(Interrupt())

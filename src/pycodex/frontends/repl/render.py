@@ -16,6 +16,7 @@ from rich.text import Text
 
 from pycodex._records import dataclass, field
 from pycodex._version import __version__
+from pycodex.frontends.collab_text import collab_lines
 from pycodex.frontends.repl.markup import Painter
 from pycodex.frontends.repl.tool_display import (
     command_block,
@@ -30,6 +31,8 @@ from pycodex.protocol import events as ev
 from pycodex.protocol.usage import TokenUsage
 
 # Tools whose progress arrives as their own events (commands, patches, plans, searches).
+# Sub-agent tools report through their own events (`multi_agent_v1.spawn_agent`, ...).
+COLLAB_PREFIX = "multi_agent_v1."
 TOOLS_WITH_OWN_EVENTS = frozenset(
     {
         "exec_command",
@@ -113,14 +116,19 @@ class TranscriptRenderer:
                 self.live.running.pop(call_id, None)
                 return [painter.styled(f"• Searched the web: {query}", "bold")]
             case ev.ToolCallBegin(call_id=call_id, tool_name=name, arguments=arguments):
-                if name not in TOOLS_WITH_OWN_EVENTS:
+                if name not in TOOLS_WITH_OWN_EVENTS and not name.startswith(COLLAB_PREFIX):
                     self.live.running[call_id] = tool_call_title(name, arguments)
                 return []
             case ev.ToolCallEnd(call_id=call_id, tool_name=name):
-                if name in TOOLS_WITH_OWN_EVENTS:
+                if name in TOOLS_WITH_OWN_EVENTS or name.startswith(COLLAB_PREFIX):
+                    self.live.running.pop(call_id, None)
                     return []
                 title = self.live.running.pop(call_id, name)
                 return [tool_call_block(painter, title, event)]
+            case ev.CollabToolCallBegin():
+                return []
+            case ev.CollabToolCallEnd():
+                return [painter.styled(f"• {line}", "bold") for line in collab_lines(event)]
             case _:
                 return self._turn_event(event)
 
@@ -170,6 +178,8 @@ class TranscriptRenderer:
                 | ev.WebSearchEnd()
                 | ev.ToolCallBegin()
                 | ev.ToolCallEnd()
+                | ev.CollabToolCallBegin()
+                | ev.CollabToolCallEnd()
             ):
                 return []  # handled by `process` and `_tool_event` before reaching here
             case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():

@@ -1,16 +1,18 @@
 """Building one thread from a resolved `Config`: client, context, tools, state and engine.
 
-Shared by the interactive agent and `pycodex exec`, so both faces run the same engine with the
+The thread manager (`agent.threads`) builds every thread through here: the root thread of the
+interactive agent and of `pycodex exec`, and sub-agents, so all run the same engine with the
 same tools. Nothing here prints or reads the terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycodex._records import dataclass
 from pycodex.agent.engine import Engine
+from pycodex.agent.identity import ThreadIdentity
 from pycodex.agent.rollout import (
     RecordedThread,
     continue_recording,
@@ -27,6 +29,12 @@ from pycodex.protocol import events as ev
 from pycodex.sessions.ids import new_thread_id
 from pycodex.tools.builtin import build_default_tools
 from pycodex.tools.rules import PrefixRules
+
+if TYPE_CHECKING:
+    from pycodex.tools.namespaces import ToolNamespace
+
+# Adds a thread's own tool namespaces (the sub-agent tools), once its state exists.
+NamespaceFactory = Callable[[ThreadState], "list[ToolNamespace]"]
 
 
 @dataclass
@@ -55,10 +63,14 @@ def build_thread(
     user_input: Any = None,
     recorded: RecordedThread | None = None,
     on_warning: Callable[[str], None] | None = None,
+    identity: ThreadIdentity | None = None,
+    session_id: str | None = None,
+    namespaces: NamespaceFactory | None = None,
 ) -> BuiltThread:
     """Wire a thread, recorded under $CODEX_HOME/sessions unless the config is ephemeral.
 
-    With `recorded`, the thread continues that session (same ids, history, file).
+    With `recorded`, the thread continues that session (same ids, history, file). A new thread
+    gets a fresh thread id; `session_id` (the tree's) and `identity` make it a sub-agent.
 
     Raises `ConfigError` when the provider cannot be used (no API key). `user_input` is the
     frontend's `UserInputProvider` for `request_user_input`; None (nobody to ask) makes that tool
@@ -84,6 +96,8 @@ def build_thread(
         tools=tools,
         context=context,
         thread_id=new_thread_id(),
+        session_id=session_id or "",
+        identity=identity or ThreadIdentity(),
         shell_environment_policy=config.shell_environment_policy,
         output_schema=config.output_schema,
         parallel_tool_calls=info.parallel_tool_calls,
@@ -97,7 +111,8 @@ def build_thread(
     )
     if recorded is not None:
         continue_recording(state, recorded)
-    elif not config.ephemeral:
+    _add_namespaces(state, config, namespaces)
+    if recorded is None and not config.ephemeral:
         meta = session_meta(
             state,
             cwd=config.cwd,
@@ -114,6 +129,19 @@ def build_thread(
 
     engine = Engine(state, on_shutdown=shutdown)
     return BuiltThread(engine, client, session_configured(state, config), list(context.warnings))
+
+
+def _add_namespaces(
+    state: ThreadState, config: Config, namespaces: NamespaceFactory | None
+) -> None:
+    """Register the thread's namespaces; defer them behind tool_search where the model can
+    search (a catalog model on the Responses wire) and say so in the initial context."""
+    for namespace in namespaces(state) if namespaces is not None else []:
+        state.tools.register_namespace(namespace)
+    info = state.context.model_info
+    searchable = info is not None and info.supports_search_tool
+    state.tools.use_tool_search(searchable and config.model_provider.wire_api == "responses")
+    state.context.tools_note = state.tools.deferred_note()
 
 
 def session_configured(state: ThreadState, config: Config) -> ev.SessionConfigured:

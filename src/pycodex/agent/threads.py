@@ -1,0 +1,384 @@
+"""The thread manager: every live thread of one process, as a tree.
+
+A thread is an `Engine` with its own `ThreadState` (history, rollout, tools, client). The manager
+creates threads with a source (a user frontend, a sub-agent, later the app-server and the memory
+pipeline), looks them up, interrupts and shuts them down, and keeps the tree: parent -> child
+links, depth, how many children are open. Every thread of a tree shares the root's `session_id`
+and keeps its own `thread_id`.
+
+A root thread belongs to its frontend, which runs the engine and reads its events. A child's
+engine and event stream are run here: the stream drives the child's `AgentStatus` (running,
+completed with its last message, errored, interrupted), which wakes `wait_agent` and puts a
+`<subagent_notification>` into the parent's history. Listeners (the REPL following an agent)
+may watch any child's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pycodex._records import dataclass, field
+from pycodex.agent.build import BuiltThread, build_thread
+from pycodex.agent.identity import ThreadIdentity
+from pycodex.agent.thread_control import (
+    ThreadControl,
+    child_config,
+    forked_history,
+    notification,
+    pick_nickname,
+)
+from pycodex.protocol import events as ev
+from pycodex.protocol.agents import (
+    INTERRUPTED,
+    NOT_FOUND,
+    PENDING_INIT,
+    RUNNING,
+    SHUTDOWN,
+    AgentStatus,
+)
+from pycodex.protocol.ops import ApprovalDecision, Interrupt, Shutdown, UserTurn
+
+if TYPE_CHECKING:
+    from pycodex.agent.engine import Engine
+    from pycodex.agent.rollout import RecordedThread
+    from pycodex.agent.state import ThreadState
+    from pycodex.config import Config
+    from pycodex.tools.collab import SpawnRequest
+    from pycodex.tools.namespaces import ToolNamespace
+
+EventListener = Callable[[ev.EngineEvent], None]
+MULTI_AGENT_FEATURE = "multi_agent"
+
+
+class ThreadLimitError(Exception):
+    """A spawn over `[agents] max_threads` or `max_depth`."""
+
+
+@dataclass
+class ManagedThread:
+    """One thread the manager holds; `status` is meaningful for children."""
+
+    built: BuiltThread
+    config: Config
+    source: str
+    status: AgentStatus = PENDING_INIT
+    closed: bool = False
+    runner: asyncio.Task[None] | None = None
+    pump: asyncio.Task[None] | None = None
+    last_error: str | None = None
+    # Set when send_input interrupts: the abort it causes is not a final status.
+    expect_abort: bool = False
+    listeners: list[EventListener] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def engine(self) -> Engine:
+        return self.built.engine
+
+    @property
+    def state(self) -> ThreadState:
+        return self.built.engine.state
+
+    @property
+    def thread_id(self) -> str:
+        return self.state.thread_id
+
+    @property
+    def identity(self) -> ThreadIdentity:
+        return self.state.identity
+
+    @property
+    def parent_id(self) -> str | None:
+        return self.identity.parent_thread_id
+
+    def set_status(self, status: AgentStatus) -> None:
+        self.status = status
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+
+class ThreadManager:
+    """Creates, finds, interrupts and shuts down the threads of one process."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        originator: str,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.originator = originator
+        self._on_warning = on_warning
+        self._threads: dict[str, ManagedThread] = {}
+
+    # --- lookup -------------------------------------------------------------------------------
+
+    def get(self, thread_id: str) -> ManagedThread | None:
+        return self._threads.get(thread_id)
+
+    def threads(self) -> list[ManagedThread]:
+        return list(self._threads.values())
+
+    def children(self, thread_id: str) -> list[ManagedThread]:
+        return [t for t in self._threads.values() if t.parent_id == thread_id]
+
+    def descendants(self, thread_id: str) -> list[ManagedThread]:
+        """Every thread below `thread_id`, deepest first (the order to shut them down in)."""
+        found: list[ManagedThread] = []
+        for child in self.children(thread_id):
+            found += [*self.descendants(child.thread_id), child]
+        return found
+
+    def open_children(self, session_id: str) -> int:
+        return sum(
+            1
+            for t in self._threads.values()
+            if t.parent_id is not None and not t.closed and t.state.session_id == session_id
+        )
+
+    # --- creating threads ---------------------------------------------------------------------
+
+    def start_thread(
+        self,
+        *,
+        source: str,
+        recorded: RecordedThread | None = None,
+        user_input: Any = None,
+        config: Config | None = None,
+    ) -> ManagedThread:
+        """A root thread for a frontend, which runs its engine and reads its events."""
+        chosen = config or self.config
+        built = build_thread(
+            chosen,
+            originator=self.originator,
+            source=source,
+            user_input=user_input,
+            recorded=recorded,
+            on_warning=self._on_warning,
+            namespaces=self._namespaces_for(chosen),
+        )
+        thread = ManagedThread(built, chosen, source, status=RUNNING)
+        self._threads[thread.thread_id] = thread
+        return thread
+
+    async def spawn(self, parent_id: str, request: SpawnRequest, turn_id: str) -> ManagedThread:
+        """Start a child of `parent_id` on `request.message`; raises `ThreadLimitError`."""
+        parent = self._threads[parent_id]
+        limits = self.config.agents
+        depth = parent.identity.depth + 1
+        if depth > limits.max_depth or self.open_children(parent.state.session_id) >= (
+            limits.max_threads
+        ):
+            raise ThreadLimitError
+        config, role = child_config(parent, request, self.config.agents.roles)
+        taken = {t.identity.agent_nickname for t in self._threads.values()}
+        identity = ThreadIdentity(
+            thread_source="subagent",
+            parent_thread_id=parent.thread_id,
+            depth=depth,
+            agent_nickname=pick_nickname(taken, role),
+            agent_role=request.agent_type,
+            parent_turn_id=turn_id,
+            root_turn_id=parent.identity.root_turn_id if parent.identity.is_subagent else turn_id,
+            history_initialization="forked" if request.fork_context else "new",
+        )
+        built = build_thread(
+            config,
+            originator=self.originator,
+            source="subagent",
+            on_warning=self._on_warning,
+            identity=identity,
+            session_id=parent.state.session_id,
+            namespaces=self._namespaces_for(config),
+        )
+        if request.fork_context:
+            built.state.context.replace_history(forked_history(parent.state, built.state))
+        child = ManagedThread(built, config, "subagent")
+        self._threads[child.thread_id] = child
+        self._run_child(child)
+        if request.message:
+            child.engine.submit(UserTurn.text(request.message))
+        return child
+
+    def _namespaces_for(self, config: Config) -> Callable[[ThreadState], list[ToolNamespace]]:
+        """The sub-agent tools, for threads that may still spawn (depth below max_depth; a
+        resumed sub-agent keeps the depth its session file records)."""
+
+        def namespaces(state: ThreadState) -> list[ToolNamespace]:
+            if not config.features.get(MULTI_AGENT_FEATURE, True):
+                return []
+            if state.identity.depth >= config.agents.max_depth:
+                return []
+            from pycodex.tools.collab import SERVICE_NAME, multi_agent_namespace
+
+            state.services[SERVICE_NAME] = ThreadControl(self, state)
+            roles = {name: role.description for name, role in config.agents.roles.items()}
+            return [multi_agent_namespace(roles)]
+
+        return namespaces
+
+    def _run_child(self, child: ManagedThread) -> None:
+        child.runner = asyncio.create_task(child.engine.run())
+        child.pump = asyncio.create_task(self._pump(child))
+
+    async def _pump(self, child: ManagedThread) -> None:
+        async for event in child.engine.events():
+            for listener in list(child.listeners):
+                listener(event)
+            self._observe(child, event)
+
+    def _observe(self, child: ManagedThread, event: ev.EngineEvent) -> None:
+        match event:
+            case ev.TurnStarted():
+                child.last_error = None
+                child.set_status(RUNNING)
+            case ev.Error(message=message):
+                child.last_error = message
+            case ev.TurnComplete(failed=failed, last_agent_message=message):
+                if failed:
+                    self._finish(child, AgentStatus("errored", child.last_error or "turn failed"))
+                else:
+                    self._finish(child, AgentStatus("completed", message))
+            case ev.TurnAborted():
+                if child.expect_abort:
+                    child.expect_abort = False
+                elif not child.closed:
+                    self._finish(child, INTERRUPTED)
+            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
+                # Nobody can answer for a sub-agent: the request is denied and the child is told.
+                child.engine.submit(ApprovalDecision(event.call_id, "denied"))
+            case _:
+                pass
+
+    def _finish(self, child: ManagedThread, status: AgentStatus) -> None:
+        child.set_status(status)
+        parent = self._threads.get(child.parent_id or "")
+        if parent is not None and not parent.closed:
+            parent.state.pending_notifications.append(notification(child.thread_id, status))
+
+    # --- talking to children ------------------------------------------------------------------
+
+    def send_input(self, target: str, message: str, interrupt: bool) -> AgentStatus | None:
+        """Queue a new turn for an open child; its status before, or None when not found."""
+        child = self._threads.get(target)
+        if child is None or child.closed or child.parent_id is None:
+            return None
+        before = child.status
+        if interrupt and child.status.state == "running":
+            child.expect_abort = True
+            child.engine.submit(Interrupt())
+        child.set_status(RUNNING)
+        child.engine.submit(UserTurn.text(message))
+        return before
+
+    async def wait(self, targets: list[str], timeout_s: float) -> dict[str, AgentStatus] | None:
+        """Statuses of every final target once at least one is final; None on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            final = {target: self._wait_status(target) for target in targets}
+            final = {target: status for target, status in final.items() if status.final}
+            if final:
+                return final
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return None
+            tasks = [asyncio.ensure_future(self._threads[t].changed.wait()) for t in targets]
+            try:
+                await asyncio.wait(tasks, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in tasks:
+                    task.cancel()
+
+    def _wait_status(self, target: str) -> AgentStatus:
+        thread = self._threads.get(target)
+        if thread is None or thread.closed or thread.parent_id is None:
+            return NOT_FOUND
+        return thread.status
+
+    # --- interrupting and closing -------------------------------------------------------------
+
+    def interrupt_tree(self, thread_id: str) -> None:
+        """Interrupt `thread_id` and every open thread below it (Ctrl-C in a frontend)."""
+        for thread in [*self.descendants(thread_id), self._threads.get(thread_id)]:
+            if thread is not None and not thread.closed:
+                thread.engine.submit(Interrupt())
+
+    async def close(self, target: str) -> AgentStatus:
+        """Shut a child and its descendants down; its status before, or `not_found`."""
+        child = self._threads.get(target)
+        if child is None or child.closed or child.parent_id is None:
+            return NOT_FOUND
+        previous = child.status
+        for descendant in self.descendants(target):
+            if not descendant.closed:
+                await self._stop(descendant)
+        await self._stop(child)
+        self._finish(child, SHUTDOWN)
+        return previous
+
+    async def resume(self, target: str) -> AgentStatus:
+        """Reopen a closed child with its history (it waits for input); `not_found` when the id
+        names no closed child of this process."""
+        child = self._threads.get(target)
+        if child is None or child.parent_id is None:
+            return NOT_FOUND
+        if not child.closed:
+            return child.status
+        if self.open_children(child.state.session_id) >= self.config.agents.max_threads:
+            raise ThreadLimitError
+        from pycodex.agent.thread_control import recorded_from_state
+
+        old = child.state
+        recorded = recorded_from_state(old)
+        built = build_thread(
+            child.config,
+            originator=self.originator,
+            source="subagent",
+            on_warning=self._on_warning,
+            recorded=recorded,
+            identity=old.identity,
+            session_id=old.session_id,
+            namespaces=self._namespaces_for(child.config),
+        )
+        if recorded is None:  # an ephemeral child: its history lives only in memory
+            built.state.thread_id = old.thread_id
+            built.state.context.replace_history(old.context.history)
+        reopened = ManagedThread(built, child.config, "subagent")
+        self._threads[target] = reopened
+        self._run_child(reopened)
+        return reopened.status
+
+    async def _stop(self, thread: ManagedThread) -> None:
+        thread.closed = True
+        thread.engine.submit(Shutdown())
+        for task in (thread.runner, thread.pump):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await thread.built.aclose()
+
+    async def release(self, root_id: str) -> None:
+        """A frontend is done with a root thread it shut down: stop its tree, close its client."""
+        for thread in self.descendants(root_id):
+            if not thread.closed:
+                await self._stop(thread)
+        root = self._threads.get(root_id)
+        if root is not None and not root.closed:
+            root.closed = True
+            await root.built.aclose()
+
+    async def shutdown(self) -> None:
+        """Stop every child (deepest first) and close every client; roots were shut down by
+        their frontends (`Shutdown`), their clients are closed here."""
+        for thread in reversed(list(self._threads.values())):
+            if thread.parent_id is not None and not thread.closed:
+                await self._stop(thread)
+        for thread in self._threads.values():
+            if thread.parent_id is None and not thread.closed:
+                thread.closed = True
+                await thread.built.aclose()
