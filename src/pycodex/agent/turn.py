@@ -8,6 +8,7 @@ recorded in history gets an output, so the next request is valid.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 
 from pycodex._records import dataclass, field
@@ -25,6 +26,7 @@ from pycodex.protocol.items import (
     ResponseItem,
 )
 from pycodex.protocol.usage import TokenUsage
+from pycodex.sessions.errors import RolloutWriteError
 from pycodex.sessions.ids import new_random_id
 from pycodex.tools.base import ToolContext
 from pycodex.tools.registry import dispatch_all
@@ -70,6 +72,12 @@ async def run_turn(
     except ModelError as err:
         result.error = str(err)
         emit(ev.Error(result.error))
+    except RolloutWriteError as err:
+        # The session file cannot be written (no space, read-only, not a directory): the turn
+        # stops before the model is asked anything more, and the thread stops recording.
+        result.error = str(err)
+        emit(ev.Error(result.error))
+        await _stop_recording(state)
     except asyncio.CancelledError:
         _close_dangling_calls(state)
         emit(ev.TurnAborted(turn_id, "interrupted"))
@@ -84,6 +92,13 @@ async def run_turn(
     )
     emit(ev.TurnComplete(turn_id, result.output_text, result.failed, state.total_usage))
     return result
+
+
+async def _stop_recording(state: ThreadState) -> None:
+    recorder, state.recorder = state.recorder, None
+    if recorder is not None:
+        with contextlib.suppress(RolloutWriteError):  # the failure was just reported
+            await recorder.close()
 
 
 def request_context(state: ThreadState, turn_id: str) -> RequestContext:

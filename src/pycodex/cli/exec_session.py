@@ -115,6 +115,9 @@ async def _drive(
         elif isinstance(event, ev.TurnAborted):
             failed = True
             engine.submit(Shutdown())
+        elif isinstance(event, ev.Error):
+            # Also after the turn: the session file's last records could not be written.
+            failed = True
     watcher.cancel()
     await runner
     if failed:
