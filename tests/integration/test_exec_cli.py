@@ -250,6 +250,40 @@ def test_bad_input_is_one_line_and_exit_2(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("args", "config", "expected"),
+    [
+        (["-o", "missing/dir/last.txt"], "",
+         "error: --output-last-message: directory missing/dir does not exist"),
+        (["-o", "."], "", "error: --output-last-message: . is a directory"),
+        (["--output-schema", "bad.json"], "", "error: --output-schema: bad.json is not valid JSON"),
+        (["--output-schema", "list.json"], "",
+         "error: --output-schema: list.json must contain a JSON object"),
+        (["--output-schema", "."], "", "error: --output-schema: cannot read ."),
+        (["-i", "nothere.png"], "", "error: --image: nothere.png is not a readable file"),
+        ([], 'approval_policy = "sometimes"',
+         "error: config error: {home}/config.toml: approval_policy: expected one of untrusted, "
+         "on-failure, on-request, never, got 'sometimes'"),
+        (["-c", "approval_policy=never"], 'model_verbosity = "loud"',
+         "error: config error: {home}/config.toml: model_verbosity: expected one of low, medium, "
+         "high, got 'loud'"),
+    ],
+)  # fmt: skip
+def test_bad_files_and_values_fail_before_the_first_request(
+    home: Path, work: Path, args: list[str], config: str, expected: str
+) -> None:
+    """The fake server has no script: a request made before the check fails the test."""
+    (work / "bad.json").write_text("{not json")
+    (work / "list.json").write_text("[1]")
+    config_file = home / "config.toml"
+    config_file.write_text(config + "\n" + config_file.read_text())
+    result = run_cli([*BASE, *args, "hi"], codex_home=home, cwd=work)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected.format(home=home)), result.stderr
+    assert not (work / "missing").exists()
+
+
 def test_missing_api_key_is_a_config_error(home: Path, work: Path) -> None:
     env = cli_env(home)
     del env["FAKE_API_KEY"]

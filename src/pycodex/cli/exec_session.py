@@ -12,6 +12,7 @@ from pycodex.agent.engine import Engine
 from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.cli.exec_args import ExecArgs
 from pycodex.cli.sandbox_probe import current_status
+from pycodex.cli.std_streams import EXIT_STDOUT_CLOSED, StdoutClosedError, write_stdout
 from pycodex.cli.wiring import BuiltThread, build_thread, session_configured
 from pycodex.config import Config, ConfigError
 from pycodex.execution.sandbox import unavailable_message
@@ -103,9 +104,15 @@ async def _drive(
     engine.emit(session_configured(engine.state, config))
     engine.submit(UserTurn(items))
     last_message: str | None = None
-    failed = False
+    failed = stdout_closed = False
     async for event in engine.events():
-        sink.process(event)
+        try:
+            sink.process(event)
+        except StdoutClosedError:
+            if not stdout_closed:  # nobody reads any more: stop the turn, end the thread
+                stdout_closed = True
+                engine.submit(Interrupt())
+                engine.submit(Shutdown())
         if isinstance(event, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
             # Nobody can answer in exec: every request is denied, and the model is told.
             engine.submit(ApprovalDecision(event.call_id, "denied"))
@@ -120,6 +127,8 @@ async def _drive(
             failed = True
     watcher.cancel()
     await runner
+    if stdout_closed:
+        return ExecOutcome(EXIT_STDOUT_CLOSED, last_message, "stdout closed")
     if failed:
         return ExecOutcome(1, last_message, "turn failed")
     return ExecOutcome(0, last_message)
@@ -150,9 +159,9 @@ class _Sink:
 
     def process(self, event: ev.EngineEvent) -> None:
         if self.jsonl is not None:
-            for out in self.jsonl.process(event):
-                sys.stdout.write(out.to_json() + "\n")
-            sys.stdout.flush()
+            lines = [out.to_json() + "\n" for out in self.jsonl.process(event)]
+            if lines:
+                write_stdout("".join(lines))
             return
         assert self.human is not None
         if isinstance(event, ev.SessionConfigured):

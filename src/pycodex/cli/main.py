@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command, rest = (args[0], args[1:]) if args else ("", [])
     if command in ("exec", "e"):
         from pycodex.cli import sandbox_probe
+        from pycodex.cli.std_streams import fill_closed_descriptors, report_stdout_closed
+
+        if fill_closed_descriptors():  # before anything opens a file into a closed stdout slot
+            return report_stdout_closed()
 
         sandbox_probe.start_early(rest)  # runs while the engine's modules load
         from pycodex.cli.exec_command import run_exec_command
@@ -113,7 +117,8 @@ def _exit_now(code: int) -> None:
     """
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except (OSError, ValueError):
             code = code or 1  # a closed pipe: the output did not all arrive
     os._exit(code)

@@ -28,6 +28,8 @@ REASONING_SUMMARIES = ("auto", "concise", "detailed", "none")
 VERBOSITIES = ("low", "medium", "high")
 WebSearchMode = Literal["live", "cached", "disabled"]
 WEB_SEARCH_MODES: tuple[WebSearchMode, ...] = ("live", "cached", "disabled")
+HistoryPersistence = Literal["save-all", "none"]
+HISTORY_PERSISTENCE_MODES: tuple[HistoryPersistence, ...] = ("save-all", "none")
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from pycodex.config.files import (
 from pycodex.config.layers import KeyPath, LayeredSettings, Source
 from pycodex.config.model import Config
 from pycodex.config.overrides import CLI_OVERRIDE_ORIGIN, ConfigOverrides, split_key
-from pycodex.config.schema import unknown_key_warnings
+from pycodex.config.schema import check_enum_values, unknown_key_warnings
 from pycodex.config.settings import ResolveContext, build_config
 
 FLAGS_ORIGIN = "command line"
@@ -73,6 +73,7 @@ def resolve_config(
 def _merge_config_file(settings: LayeredSettings, config_file: Path) -> list[str]:
     table = read_toml_file(config_file) or {}
     source = Source(file=config_file)
+    check_enum_values(table, source)
     settings.merge(table, source)
     return unknown_key_warnings(table, source, profile=False)
 
@@ -130,6 +131,7 @@ def _merge_profile(
     ]
     for layer, source in layers:
         warnings += unknown_key_warnings(layer, source, profile=True)
+        check_enum_values(layer, source)
         settings.merge({k: v for k, v in layer.items() if k not in ("profile", "profiles")}, source)
     return warnings
 
@@ -140,7 +142,9 @@ def _apply_cli_overrides(
     source = Source(origin=CLI_OVERRIDE_ORIGIN)
     warnings: list[str] = []
     for path, value in cli_pairs:
-        warnings += unknown_key_warnings(_nest(path, value), source, profile=False)
+        nested = _nest(path, value)
+        warnings += unknown_key_warnings(nested, source, profile=False)
+        check_enum_values(nested, source)
         settings.replace(path, value, source)
     return warnings
 

@@ -10,8 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pycodex.config.coerce import describe_value
 from pycodex.config.layers import KeyPath, Source
+from pycodex.config.model import (
+    HISTORY_PERSISTENCE_MODES,
+    REASONING_EFFORTS,
+    REASONING_SUMMARIES,
+    VERBOSITIES,
+    WEB_SEARCH_MODES,
+)
 from pycodex.config.providers import PROVIDER_KEYS, PROVIDER_KEYS_ACCEPTED
+from pycodex.protocol.policies import AskForApproval, EnvironmentInherit, SandboxMode
 
 # Keys pycodex reads (see settings.py). Tables listed in FREE_FORM_TABLES keep any content.
 HANDLED_KEYS = frozenset(
@@ -126,6 +135,35 @@ SHELL_ENVIRONMENT_POLICY_KEYS = frozenset(
 )
 # A profile holds top-level settings, but cannot select or define profiles.
 PROFILE_EXCLUDED_KEYS = frozenset({"profile", "profiles"})
+
+
+# Keys whose value must be one of a fixed set. Checked in every layer as it is merged, so a bad value
+# is an error even when a later layer (a profile, `-c`, a flag, exec's own defaults) replaces it.
+ENUM_KEYS: dict[KeyPath, tuple[str, ...]] = {
+    ("approval_policy",): tuple(item.value for item in AskForApproval),
+    ("sandbox_mode",): tuple(item.value for item in SandboxMode),
+    ("model_reasoning_effort",): REASONING_EFFORTS,
+    ("model_reasoning_summary",): REASONING_SUMMARIES,
+    ("model_verbosity",): VERBOSITIES,
+    ("web_search",): WEB_SEARCH_MODES,
+    ("shell_environment_policy", "inherit"): tuple(item.value for item in EnvironmentInherit),
+    ("history", "persistence"): HISTORY_PERSISTENCE_MODES,
+}
+
+
+def check_enum_values(table: Mapping[str, Any], source: Source) -> None:
+    """Raise `ConfigError`, naming file and key, for an enum key of the layer `table` whose value
+    is not one of the allowed ones."""
+    for path, allowed in ENUM_KEYS.items():
+        value: Any = table
+        for part in path:
+            if not isinstance(value, Mapping) or part not in value:
+                break
+            value = value[part]
+        else:
+            if not (isinstance(value, str) and value in allowed):
+                message = f"expected one of {', '.join(allowed)}, got {describe_value(value)}"
+                raise source.error(path, message)
 
 
 def unknown_key_warnings(table: Mapping[str, Any], source: Source, *, profile: bool) -> list[str]:

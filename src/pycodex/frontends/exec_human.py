@@ -46,6 +46,7 @@ class ExecHumanPrinter:
     styles: Styles
     total_tokens: int = 0
     _commands: dict[str, ev.ExecCommandBegin] = field(default_factory=dict)
+    _err_closed: bool = False
 
     def header(self, config_lines: Sequence[tuple[str, str]], prompt: str) -> None:
         self._line(f"pycodex {__version__}")
@@ -122,8 +123,14 @@ class ExecHumanPrinter:
             self._line(self.styles.dim(f"... ({len(lines) - MAX_OUTPUT_LINES} more lines)"))
 
     def _line(self, text: str) -> None:
-        self.err.write(text + "\n")
-        self.err.flush()
+        if self._err_closed:
+            return
+        try:
+            self.err.write(text + "\n")
+            self.err.flush()
+        except (OSError, ValueError):
+            # stderr is progress for a person; its reader going away must not stop the run.
+            self._err_closed = True
 
 
 def _compaction_line(event: ev.CompactionCompleted) -> str:

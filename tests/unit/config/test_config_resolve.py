@@ -353,9 +353,33 @@ def test_bad_cli_value_for_known_key(home: Path) -> None:
     )
 
 
-def test_cli_value_beats_a_bad_file_value(home: Path) -> None:
-    config = resolve(home, 'approval_policy = "sometimes"\n', cli=("approval_policy=never",))
-    assert config.approval_policy is AskForApproval.NEVER
+@pytest.mark.parametrize(
+    ("toml", "key", "allowed"),
+    [
+        ('approval_policy = "sometimes"', "approval_policy", "untrusted, on-failure, on-request, never"),
+        ('sandbox_mode = "sometimes"', "sandbox_mode", "read-only, workspace-write, danger-full-access"),
+        ('[history]\npersistence = "sometimes"', "history.persistence", "save-all, none"),
+        ('[profiles.p]\nweb_search = "sometimes"', "profiles.p.web_search", "live, cached, disabled"),
+    ],
+)  # fmt: skip
+def test_a_bad_enum_value_is_an_error_even_when_a_later_layer_replaces_it(
+    home: Path, toml: str, key: str, allowed: str
+) -> None:
+    cli = ("approval_policy=never", "sandbox_mode=read-only", "history.persistence=none")
+    with pytest.raises(ConfigError) as caught:
+        resolve(home, toml + "\n", profile="p" if "profiles" in toml else None, cli=cli)
+    assert str(caught.value) == (
+        f"config error: {home / 'config.toml'}: {key}: expected one of {allowed}, got 'sometimes'"
+    )
+
+
+def test_a_bad_enum_value_in_a_cli_override_names_the_flag(home: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve(home, "", cli=("shell_environment_policy.inherit=some",))
+    assert str(caught.value) == (
+        "config error: -c/--config: shell_environment_policy.inherit: "
+        "expected one of all, core, none, got 'some'"
+    )
 
 
 def test_unknown_keys_warn_once_each_and_never_fail(home: Path) -> None:
