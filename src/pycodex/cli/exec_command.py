@@ -14,13 +14,13 @@ from pathlib import Path
 
 from pycodex.cli.exec_args import ExecArgs, UsageError, parse_exec_args
 from pycodex.cli.exec_session import ExecOutcome, run_exec_session
+from pycodex.cli.local_provider import local_overrides, wants_served_model, with_served_model
 from pycodex.cli.std_streams import (
     EXIT_STDOUT_CLOSED,
     StdoutClosedError,
     report_stdout_closed,
     write_stdout,
 )
-from pycodex.cli.local_provider import local_overrides, wants_served_model, with_served_model
 from pycodex.client.factory import ModelListError
 from pycodex.config import Config, ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 from pycodex.protocol.ops import ImageInput, InputItem, TextInput
@@ -41,7 +41,7 @@ def run_exec_command(argv: list[str]) -> int:
         return 2
     for warning in config.warnings:
         sys.stderr.write(f"warning: {warning}\n")
-    items = (*(ImageInput(path) for path in args.images), TextInput(prompt))
+    items: tuple[InputItem, ...] = (*(ImageInput(path) for path in args.images), TextInput(prompt))
     outcome = _run(args, config, prompt, items)
     return _finish(args, outcome)
 

@@ -137,8 +137,8 @@ SHELL_ENVIRONMENT_POLICY_KEYS = frozenset(
 PROFILE_EXCLUDED_KEYS = frozenset({"profile", "profiles"})
 
 
-# Keys whose value must be one of a fixed set. Checked in every layer as it is merged, so a bad value
-# is an error even when a later layer (a profile, `-c`, a flag, exec's own defaults) replaces it.
+# Keys whose value must be one of a fixed set. Checked in every layer as it is merged, so a bad
+# value is an error even when a later layer (a profile, `-c`, a flag, exec's defaults) replaces it.
 ENUM_KEYS: dict[KeyPath, tuple[str, ...]] = {
     ("approval_policy",): tuple(item.value for item in AskForApproval),
     ("sandbox_mode",): tuple(item.value for item in SandboxMode),

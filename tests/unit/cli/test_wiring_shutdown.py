@@ -20,9 +20,7 @@ async def test_shutdown_completes_and_reports_a_recorder_that_fails_at_close(
 ) -> None:
     home = tmp_path / "home"
     write_config(home, fake_server)
-    config = resolve_config(
-        ConfigOverrides(cwd=tmp_path), env=cli_env(home), codex_home=home
-    )
+    config = resolve_config(ConfigOverrides(cwd=tmp_path), env=cli_env(home), codex_home=home)
     thread = build_thread(config, originator="test", source="exec")
     (home / "sessions").write_text("in the way")
     # A record that creates the file; its failure surfaces only when the recorder is closed.
