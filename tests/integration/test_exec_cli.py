@@ -64,7 +64,8 @@ def test_tool_round_trip_jsonl_snapshot(
         {"type": "item.completed", "item": {"id": "item_0", "type": "todo_list",
                                             "items": [{"text": "write notes", "completed": False}]}},
         {"type": "turn.completed",
-         "usage": {"input_tokens": 20, "cached_input_tokens": 0, "output_tokens": 10}},
+         "usage": {"input_tokens": 20, "cached_input_tokens": 0, "cache_write_input_tokens": 0,
+                   "output_tokens": 10, "reasoning_output_tokens": 0}},
     ]  # fmt: skip
     assert (work / "notes.txt").read_text() == "hello\n"
     outputs = {

@@ -59,7 +59,9 @@ def test_chat_wire_api_completes_a_multi_tool_turn(
     assert result.events()[-1]["usage"] == {
         "input_tokens": 20,
         "cached_input_tokens": 0,
+        "cache_write_input_tokens": 0,
         "output_tokens": 10,
+        "reasoning_output_tokens": 0,
     }
     first, second = (request.json() for request in fake_server.requests)
     assert first["model"] == "test-model" and first["stream"] is True
@@ -87,10 +89,23 @@ def test_messages_wire_api_completes_a_multi_tool_turn(
             stop_reason="tool_use",
         ),
     )
-    fake_server.expect_stream(MESSAGES, down.messages_stream(down.text_block("Wrote notes.txt.")))
+    fake_server.expect_stream(
+        MESSAGES,
+        down.messages_stream(
+            down.text_block("Wrote notes.txt."), cache_read_tokens=6, cache_write_tokens=7
+        ),
+    )
     result = run_cli([*BASE, "--full-auto", "write notes"], codex_home=home, cwd=work)
     assert result.returncode == 0, result.stderr
     assert_multi_tool_turn(result.events(), work)
+    # Anthropic counts cached and cache-written tokens apart from input_tokens; both are input.
+    assert result.events()[-1]["usage"] == {
+        "input_tokens": 33,
+        "cached_input_tokens": 6,
+        "cache_write_input_tokens": 7,
+        "output_tokens": 10,
+        "reasoning_output_tokens": 0,
+    }
     headers = fake_server.requests[0].headers
     assert headers["x-api-key"] == API_KEY and headers["anthropic-version"] == "2023-06-01"
     second = fake_server.requests[1].json()

@@ -15,6 +15,7 @@ from pycodex._version import __version__
 from pycodex.agent.state import ThreadState
 from pycodex.protocol.items import ItemValidationError, ResponseItem, parse_item
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
+from pycodex.protocol.usage import TokenUsage
 from pycodex.sessions.ids import new_thread_id
 from pycodex.sessions.paths import format_timestamp
 from pycodex.sessions.recorder import RolloutRecorder
@@ -79,6 +80,9 @@ class RecordedThread:
     history: list[ResponseItem]
     base_instructions: str | None
     warnings: list[str] = field(default_factory=list)
+    # The thread's usage so far (its last `token_count` total), so a resumed run reports the
+    # thread's cumulative usage as upstream does.
+    total_usage: TokenUsage = field(default_factory=TokenUsage)
 
 
 class RolloutLoadError(Exception):
@@ -105,6 +109,7 @@ def load_thread(path: Path) -> RecordedThread:
         history=history,
         base_instructions=_base_instructions(meta),
         warnings=[*recorded.warnings, *warnings],
+        total_usage=_last_total_usage(recorded.events),
     )
 
 
@@ -113,6 +118,7 @@ def continue_recording(state: ThreadState, recorded: RecordedThread) -> None:
     state.thread_id = recorded.thread_id
     state.session_id = recorded.session_id
     state.context.replace_history(recorded.history)
+    state.total_usage = recorded.total_usage
     if recorded.base_instructions is not None:
         # The same instructions keep the request prefix identical, so prompt caches still hit.
         state.context.base_instructions = recorded.base_instructions
@@ -129,6 +135,15 @@ def _typed_history(items: list[dict[str, Any]], path: Path) -> tuple[list[Respon
         except ItemValidationError as err:
             warnings.append(f"{path}: history item {index} skipped: {err}")
     return history, warnings
+
+
+def _last_total_usage(events: list[dict[str, Any]]) -> TokenUsage:
+    for event in reversed(events):
+        info = event.get("info") if event.get("type") == "token_count" else None
+        total = info.get("total_token_usage") if isinstance(info, dict) else None
+        if isinstance(total, dict):
+            return TokenUsage.from_event_payload(total)
+    return TokenUsage()
 
 
 def _base_instructions(meta: dict[str, Any]) -> str | None:

@@ -174,5 +174,7 @@ def _exec_usage(usage: TokenUsage) -> out.ExecUsage:
     return out.ExecUsage(
         input_tokens=usage.input_tokens,
         cached_input_tokens=usage.cached_input_tokens,
+        cache_write_input_tokens=usage.cache_write_input_tokens,
         output_tokens=usage.output_tokens,
+        reasoning_output_tokens=usage.reasoning_output_tokens,
     )
