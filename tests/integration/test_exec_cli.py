@@ -40,16 +40,17 @@ def test_tool_round_trip_jsonl_snapshot(
     fake_server.expect_sse("/v1/responses", sse.assistant_reply("Wrote notes.txt."))
     result = run_cli([*BASE, "--json", "--full-auto", "write notes"], codex_home=home, cwd=work)
     assert result.returncode == 0, result.stderr
+    notes = str(work / "notes.txt")  # absolute, as upstream reports file changes
     assert normalize(result.events()) == [
         {"type": "thread.started", "thread_id": "<id>"},
         {"type": "turn.started"},
         {"type": "item.started", "item": {"id": "item_0", "type": "todo_list",
                                           "items": [{"text": "write notes", "completed": False}]}},
         {"type": "item.started", "item": {"id": "item_1", "type": "file_change",
-                                          "changes": [{"path": "notes.txt", "kind": "add"}],
+                                          "changes": [{"path": notes, "kind": "add"}],
                                           "status": "in_progress"}},
         {"type": "item.completed", "item": {"id": "item_1", "type": "file_change",
-                                            "changes": [{"path": "notes.txt", "kind": "add"}],
+                                            "changes": [{"path": notes, "kind": "add"}],
                                             "status": "completed"}},
         {"type": "item.started", "item": {"id": "item_2", "type": "command_execution",
                                           "command": "/bin/bash -c 'cat notes.txt'",

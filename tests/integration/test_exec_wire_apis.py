@@ -34,7 +34,7 @@ def assert_multi_tool_turn(events: list[dict[str, Any]], work: Path) -> None:
     items = completed_items(events)
     kinds = [item["type"] for item in items]
     assert kinds == ["file_change", "command_execution", "agent_message"], events
-    assert items[0]["changes"] == [{"path": "notes.txt", "kind": "add"}]
+    assert items[0]["changes"] == [{"path": str(work / "notes.txt"), "kind": "add"}]
     assert items[1]["aggregated_output"] == "hello\n" and items[1]["exit_code"] == 0
     assert items[2]["text"] == "Wrote notes.txt."
     assert events[-1]["type"] == "turn.completed"

@@ -79,8 +79,12 @@ class ExecCommandEnd:
 
 @dataclass(frozen=True, slots=True)
 class FileChange:
+    """One file a patch changes: its absolute path (the destination of a move) and, for people,
+    a git-style unified diff of the change."""
+
     path: str
     kind: FileChangeKind
+    unified_diff: str = ""
 
 
 @dataclass(frozen=True, slots=True)
