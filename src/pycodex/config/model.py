@@ -23,7 +23,7 @@ from pycodex.protocol.policies import (
 DEFAULT_MODEL = "gpt-5.1-codex"
 DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
 
-REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "none")
+REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultra", "none")
 REASONING_SUMMARIES = ("auto", "concise", "detailed", "none")
 VERBOSITIES = ("low", "medium", "high")
 WebSearchMode = Literal["live", "cached", "disabled"]

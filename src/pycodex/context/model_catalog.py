@@ -32,7 +32,10 @@ PACKAGED_CATALOG = "models.json"
 USER_CATALOG = "models.json"
 AUTO_COMPACT_PERCENT = 90
 
-_REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+_REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra")
+_VERBOSITIES = ("low", "medium", "high")
+# Upstream's `web_search_tool_type`: what a hosted web search may return to the model.
+_WEB_SEARCH_TOOL_TYPES = ("text", "text_and_image")
 _REASONING_SUMMARIES = ("auto", "concise", "detailed", "none")
 _SHELL_TOOLS = ("exec_command", "shell_command", "shell")
 _APPLY_PATCH_TOOLS = ("freeform", "function", "none")
@@ -52,6 +55,9 @@ class ModelInfo:
     reasoning_summary: str | None
     supports_verbosity: bool
     verbosity: str | None
+    # Whether the provider's hosted `web_search` tool is offered to this model by default.
+    supports_search_tool: bool
+    web_search_tool_type: str
     shell_tool: ShellTool
     apply_patch: ApplyPatchTool
     parallel_tool_calls: bool
@@ -109,6 +115,9 @@ _FIELDS: dict[str, Check] = {
     "default_reasoning_effort": _one_of(_REASONING_EFFORTS, nullable=True),
     "default_reasoning_summary": _one_of(_REASONING_SUMMARIES, nullable=True),
     "supports_verbosity": _boolean,
+    "default_verbosity": _one_of(_VERBOSITIES, nullable=True),
+    "supports_search_tool": _boolean,
+    "web_search_tool_type": _one_of(_WEB_SEARCH_TOOL_TYPES),
     "shell_tool": _one_of(_SHELL_TOOLS),
     "apply_patch": _one_of(_APPLY_PATCH_TOOLS),
     "parallel_tool_calls": _boolean,
@@ -125,6 +134,9 @@ _FALLBACK_DEFAULTS: dict[str, Any] = {
     "default_reasoning_effort": None,
     "default_reasoning_summary": None,
     "supports_verbosity": False,
+    "default_verbosity": None,
+    "supports_search_tool": False,
+    "web_search_tool_type": "text",
     "shell_tool": "shell_command",
     "apply_patch": "function",
     "parallel_tool_calls": False,
@@ -267,6 +279,8 @@ def resolve_model_info(
         reasoning_summary=_reasoning_summary(config, fields, known),
         supports_verbosity=fields["supports_verbosity"],
         verbosity=_verbosity(config, fields, known, warnings),
+        supports_search_tool=fields["supports_search_tool"],
+        web_search_tool_type=fields["web_search_tool_type"],
         shell_tool=fields["shell_tool"],
         apply_patch=fields["apply_patch"],
         parallel_tool_calls=fields["parallel_tool_calls"],
@@ -320,7 +334,9 @@ def _verbosity(
     config: Config, fields: Mapping[str, Any], known: bool, warnings: list[str]
 ) -> str | None:
     chosen = config.model_verbosity
-    if chosen is not None and known and not fields["supports_verbosity"]:
+    if chosen is None:
+        return fields["default_verbosity"] if fields["supports_verbosity"] else None
+    if known and not fields["supports_verbosity"]:
         warnings.append(f"model_verbosity={chosen!r} ignored: {config.model} does not support it")
         return None
     return chosen

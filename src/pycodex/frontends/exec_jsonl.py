@@ -125,7 +125,7 @@ class ExecJsonlProcessor:
 
     def _web_search(self, event: ev.WebSearchBegin | ev.WebSearchEnd) -> list[out.ThreadEvent]:
         if isinstance(event, ev.WebSearchBegin):
-            item = out.WebSearchItem(id=self._new_id(), query="")
+            item = out.WebSearchItem(id=self._new_id(), query=event.query, action=event.action)
             self.open_items[event.call_id] = item
             return [out.ItemStarted(item=item)]
         started = self.open_items.pop(event.call_id, None)

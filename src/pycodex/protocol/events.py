@@ -116,6 +116,9 @@ class PlanUpdated:
 @dataclass(frozen=True, slots=True)
 class WebSearchBegin:
     call_id: str
+    # Known at the start when the model's call already carries its action (e.g. the query).
+    query: str = ""
+    action: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,9 +70,30 @@ def build_default_tools(
     tools.append(UpdatePlanTool())
     tools += _optional_tools(features)
     registry = ToolRegistry(tools)
-    if config.web_search == "live" and config.model_provider.wire_api == "responses":
-        registry.register_hosted({"type": "web_search"})
+    search = web_search_spec(config, model)
+    if search is not None:
+        registry.register_hosted(search)
     return registry, services
+
+
+def web_search_spec(config: Config, model: ModelInfo | None) -> dict[str, Any] | None:
+    """The hosted `web_search` tool, as upstream sends it, or None when it is not offered.
+
+    `web_search = "cached"` (the default) searches the provider's cache only
+    (`external_web_access: false`), `"live"` the web; `"disabled"` offers nothing. Only a
+    Responses API provider runs hosted tools, and by default only for models the catalog says
+    support them; `"live"`, which is never the default, asks for it for any model.
+    """
+    mode = config.web_search
+    if mode == "disabled" or config.model_provider.wire_api != "responses":
+        return None
+    supported = model is not None and model.supports_search_tool
+    if not supported and mode != "live":
+        return None
+    spec: dict[str, Any] = {"type": "web_search", "external_web_access": mode == "live"}
+    if model is not None and model.web_search_tool_type == "text_and_image":
+        spec["search_content_types"] = ["text", "image"]
+    return spec
 
 
 def _shell_tools(
