@@ -114,19 +114,43 @@ def test_human_output_and_final_message(
 def test_prompt_from_stdin_and_stdin_block(
     fake_server: FakeModelServer, home: Path, work: Path
 ) -> None:
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("a"))
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("b"))
-    first = run_cli([*BASE, "--json", "-"], codex_home=home, cwd=work, stdin="from stdin")
-    second = run_cli([*BASE, "--json", "summarize"], codex_home=home, cwd=work, stdin="DATA")
-    assert first.returncode == 0 and second.returncode == 0
-    assert "Reading additional input from stdin..." in first.stderr
+    """Upstream's rules: `-` reads the prompt silently; no prompt reads it with a notice; a
+    prompt plus piped stdin appends it as a block, with a notice; `exec resume` with a prompt
+    does not read stdin at all."""
+    for reply in "abcde":
+        fake_server.expect_sse("/v1/responses", sse.assistant_reply(reply))
+    runs = [
+        ([*BASE, "--json", "-"], "from stdin"),
+        ([*BASE, "--json"], "no prompt"),
+        ([*BASE, "--json", "summarize"], "DATA"),
+        ([*BASE, "--json", "summarize"], "LINE\n"),
+        ([*BASE, "--json", "resume", "--last", "go on"], "ignored"),
+    ]
+    results = [run_cli(args, codex_home=home, cwd=work, stdin=stdin) for args, stdin in runs]
+    assert [result.returncode for result in results] == [0] * 5, results[-1].stderr
+
+    def notices(index: int) -> list[str]:
+        return [line for line in results[index].stderr.splitlines() if line.startswith("Reading")]
+
+    assert [notices(index) for index in range(5)] == [
+        [],
+        ["Reading prompt from stdin..."],
+        ["Reading additional input from stdin..."],
+        ["Reading additional input from stdin..."],
+        [],
+    ]
 
     def last_user_text(index: int) -> str:
         items = fake_server.requests[index].json()["input"]
         return str(items[-1]["content"][-1]["text"])
 
-    assert last_user_text(0) == "from stdin"
-    assert last_user_text(1) == "summarize\n\n<stdin>\nDATA\n</stdin>"
+    assert [last_user_text(index) for index in range(5)] == [
+        "from stdin",
+        "no prompt",
+        "summarize\n\n<stdin>\nDATA\n</stdin>",
+        "summarize\n\n<stdin>\nLINE\n</stdin>",
+        "go on",
+    ]
 
 
 def test_output_schema_is_sent_and_answer_is_the_json(

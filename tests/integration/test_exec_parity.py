@@ -99,3 +99,71 @@ def test_web_search_item_started_carries_the_query(
          "item": {"id": "item_1", "type": "agent_message", "text": "It is sunny."}},
     ]  # fmt: skip
     assert json.loads(result.stdout.splitlines()[-1])["type"] == "turn.completed"
+
+
+def test_human_output_of_a_patch_reasoning_and_the_sandbox_line(
+    fake_server: FakeModelServer, home: Path, work: Path, tmp_path: Path
+) -> None:
+    (work / "hello.txt").write_text("hello\nworld\n")
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    patch = (
+        "*** Begin Patch\n*** Update File: hello.txt\n@@\n hello\n-world\n+there\n"
+        "*** Add File: new.txt\n+fresh\n*** End Patch\n"
+    )
+    fake_server.expect_sse(
+        "/v1/responses",
+        sse.stream_items(
+            [
+                sse.reasoning("Planning the edit."),
+                sse.custom_tool_call("apply_patch", patch, call_id="p1"),
+            ]
+        ),
+    )
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("Done."))
+    args = [*BASE, "--color", "never", "--full-auto", "--add-dir", str(extra), "edit"]
+    result = run_cli(args, codex_home=home, cwd=work)
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert f"\nsandbox: workspace-write [workdir, /tmp, $TMPDIR, {extra}]\n" in err
+    assert "\nuser\nedit\nPlanning the edit.\napply patch\n" in err
+    assert "thinking" not in err
+    assert (
+        "\napply patch\npatch: completed\n"
+        f"{work}/hello.txt\n--- a/hello.txt\n+++ b/hello.txt\n@@ -1,2 +1,2 @@\n hello\n"
+        "-world\n+there\n"
+        f"{work}/new.txt\n--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1 @@\n+fresh\n"
+        "codex\nDone.\n"
+    ) in err
+
+
+def test_human_output_of_a_failed_patch(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    patch = "*** Begin Patch\n*** Update File: missing.txt\n@@\n-a\n+b\n*** End Patch\n"
+    fake_server.expect_sse(
+        "/v1/responses", sse.tool_calls(sse.custom_tool_call("apply_patch", patch, call_id="p1"))
+    )
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("It failed."))
+    result = run_cli([*BASE, "--color", "never", "--full-auto", "edit"], codex_home=home, cwd=work)
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    start = err.index("\napply patch\n")
+    block = err[start + 1 : err.index("\ncodex\n")].splitlines()
+    assert block[:2] == ["apply patch", "patch: failed"]
+    assert "missing.txt" in block[2]
+
+
+def test_sandbox_line_for_each_mode(fake_server: FakeModelServer, home: Path, work: Path) -> None:
+    cases = [
+        (["-s", "read-only"], "read-only"),
+        (["--yolo"], "danger-full-access"),
+        (["-s", "workspace-write", "-c", "sandbox_workspace_write.network_access=true",
+          "-c", "sandbox_workspace_write.exclude_slash_tmp=true"],
+         "workspace-write [workdir, $TMPDIR] (network access enabled)"),
+    ]  # fmt: skip
+    for args, line in cases:
+        fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+        result = run_cli([*BASE, "--color", "never", *args, "hi"], codex_home=home, cwd=work)
+        assert result.returncode == 0, result.stderr
+        assert f"\nsandbox: {line}\n" in result.stderr

@@ -35,7 +35,7 @@ def run_exec_command(argv: list[str]) -> int:
         config.model_provider.api_key(config.env)  # a missing key is an error before any input
         _check_output_file(args.output_last_message)
         _check_images(args.images)
-        prompt = read_prompt(args.prompt)
+        prompt = read_prompt(args.prompt, resume=args.resume)
     except (UsageError, ConfigError) as err:
         sys.stderr.write(f"error: {err}\n")
         return 2
@@ -112,24 +112,32 @@ def _check_git_repo(args: ExecArgs, cwd: Path) -> None:
     )
 
 
-def read_prompt(prompt: str | None) -> str:
-    """The prompt from argv, stdin (`-` or none), or argv plus a piped `<stdin>` block."""
+def read_prompt(prompt: str | None, *, resume: bool = False) -> str:
+    """The prompt, as upstream resolves it.
+
+    From argv; with piped stdin also (except for `exec resume`), stdin appended as a `<stdin>`
+    block. `-` reads the prompt from stdin, no prompt reads it from piped stdin.
+    """
     if prompt is not None and prompt != "-":
-        if sys.stdin is None or sys.stdin.isatty():
+        if resume or sys.stdin is None or sys.stdin.isatty():
             return prompt
-        extra = _read_stdin()
-        return f"{prompt}\n\n<stdin>\n{extra}\n</stdin>" if extra.strip() else prompt
-    if sys.stdin is None or sys.stdin.isatty():
+        extra = _read_stdin("Reading additional input from stdin...")
+        if not extra.strip():
+            return prompt
+        closing = "</stdin>" if extra.endswith("\n") else "\n</stdin>"
+        return f"{prompt}\n\n<stdin>\n{extra}{closing}"
+    if sys.stdin is None or (prompt is None and sys.stdin.isatty()):
         raise UsageError("no prompt given: pass one as an argument or pipe it on stdin")
-    text = _read_stdin()
+    text = _read_stdin("Reading prompt from stdin..." if prompt is None else None)
     if not text.strip():
         raise UsageError("no prompt given: stdin was empty")
     return text
 
 
-def _read_stdin() -> str:
-    sys.stderr.write("Reading additional input from stdin...\n")
-    sys.stderr.flush()
+def _read_stdin(notice: str | None) -> str:
+    if notice is not None:
+        sys.stderr.write(notice + "\n")
+        sys.stderr.flush()
     return sys.stdin.buffer.read().decode("utf-8", "replace")
 
 

@@ -177,11 +177,27 @@ def _header_lines(config: Config, event: ev.SessionConfigured) -> list[tuple[str
         ("model", config.model),
         ("provider", config.model_provider_id),
         ("approval", config.approval_policy.value),
-        ("sandbox", config.sandbox_mode.value),
+        ("sandbox", sandbox_summary(config)),
         ("reasoning effort", event.reasoning_effort or "none"),
         ("reasoning summaries", event.reasoning_summary or "none"),
         ("session id", event.thread_id),
     ]
+
+
+def sandbox_summary(config: Config) -> str:
+    """The header's sandbox line, as upstream words it: `workspace-write [workdir, /tmp, $TMPDIR,
+    <more roots>]`, plus `(network access enabled)` when it is."""
+    policy = config.sandbox_policy()
+    if policy.mode is not SandboxMode.WORKSPACE_WRITE:
+        return policy.mode.value
+    roots = ["workdir"]
+    if not policy.exclude_slash_tmp:
+        roots.append("/tmp")
+    if not policy.exclude_tmpdir_env_var:
+        roots.append("$TMPDIR")
+    roots += [str(root) for root in policy.writable_roots if root != config.cwd]
+    summary = f"{policy.mode.value} [{', '.join(roots)}]"
+    return summary + (" (network access enabled)" if policy.network_access else "")
 
 
 def sandbox_refusal(config: Config) -> str | None:
