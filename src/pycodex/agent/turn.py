@@ -32,6 +32,11 @@ from pycodex.tools.base import ToolContext
 from pycodex.tools.registry import dispatch_all
 
 ABORTED_OUTPUT = "aborted"
+# Upstream's words for a turn that cannot fit, kept because clients and harnesses match on them.
+OUT_OF_ROOM = (
+    "Codex ran out of room in the model's context window: compacting the history did not make "
+    "it fit. Start a new thread or clear earlier history before retrying."
+)
 
 
 @dataclass
@@ -123,7 +128,8 @@ async def _loop(state: ThreadState, request: RequestContext, emit: Emit) -> str 
             outcome = await sample(state, request, emit)
         except ContextWindowExceeded as err:
             if overflow_compacted or not await _compact_on_overflow(state, err, request, emit):
-                raise
+                # What the server said is in the compaction events; the turn ends with one line.
+                raise ContextWindowExceeded(OUT_OF_ROOM, err.requested_tokens) from err
             overflow_compacted = True
             continue
         overflow_compacted = False
