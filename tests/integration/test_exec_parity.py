@@ -167,3 +167,20 @@ def test_sandbox_line_for_each_mode(fake_server: FakeModelServer, home: Path, wo
         result = run_cli([*BASE, "--color", "never", *args, "hi"], codex_home=home, cwd=work)
         assert result.returncode == 0, result.stderr
         assert f"\nsandbox: {line}\n" in result.stderr
+
+
+def test_hide_agent_reasoning_hides_it_from_the_human_output(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    events = sse.stream_items([sse.reasoning("Secret plan."), sse.message("Answer.")])
+    fake_server.expect_sse("/v1/responses", events)
+    fake_server.expect_sse("/v1/responses", events)
+    args = [*BASE, "--color", "never", "hi"]
+    shown = run_cli(args, codex_home=home, cwd=work)
+    hidden = run_cli(
+        [*args[:-1], "-c", "hide_agent_reasoning=true", "hi"], codex_home=home, cwd=work
+    )
+    assert shown.returncode == 0 and hidden.returncode == 0, hidden.stderr
+    assert "\nSecret plan.\ncodex\nAnswer.\n" in shown.stderr
+    assert "Secret plan." not in hidden.stderr
+    assert "\ncodex\nAnswer.\n" in hidden.stderr

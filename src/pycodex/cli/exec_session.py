@@ -154,7 +154,9 @@ class _Sink:
             from pycodex.frontends.exec_human import ExecHumanPrinter, Styles
 
             colour = args.color == "always" or (args.color == "auto" and sys.stderr.isatty())
-            self.human = ExecHumanPrinter(sys.stderr, Styles(colour))
+            self.human = ExecHumanPrinter(
+                sys.stderr, Styles(colour), show_reasoning=not config.hide_agent_reasoning
+            )
             self._pending_header = (config, prompt)
 
     def process(self, event: ev.EngineEvent) -> None:

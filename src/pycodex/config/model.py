@@ -70,9 +70,13 @@ class Config:
     notify: tuple[str, ...] | None = None
     tool_output_token_limit: int | None = None
     web_search: WebSearchMode = "cached"
+    # `[tools] view_image = false` (or the older `tools_view_image`, `include_view_image_tool`).
+    view_image_tool: bool = True
     features: dict[str, bool] = field(default_factory=dict)
     mcp_servers: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
+    # `[history] persistence`: "none" keeps the REPL from writing $CODEX_HOME/prompt_history.
+    history_persistence: HistoryPersistence = "save-all"
     hide_agent_reasoning: bool = False
     show_raw_agent_reasoning: bool = False
     additional_writable_roots: tuple[Path, ...] = ()

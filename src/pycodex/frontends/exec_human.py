@@ -45,6 +45,8 @@ class ExecHumanPrinter:
     err: TextIO
     styles: Styles
     total_tokens: int = 0
+    # False with `hide_agent_reasoning = true`: reasoning summaries are not printed.
+    show_reasoning: bool = True
     _commands: dict[str, ev.ExecCommandBegin] = field(default_factory=dict)
     _err_closed: bool = False
 
@@ -62,7 +64,7 @@ class ExecHumanPrinter:
             case ev.AgentMessage(text=text):
                 self._line(self.styles.bold(self.styles.magenta("codex")))
                 self._line(text)
-            case ev.Reasoning(text=text):
+            case ev.Reasoning(text=text) if self.show_reasoning:
                 self._line(self.styles.dim(text))  # upstream prints the summary without a label
             case ev.ExecCommandBegin():
                 self._commands[event.call_id] = event

@@ -22,6 +22,7 @@ from pycodex.protocol.policies import (
     SandboxPolicy,
     ShellEnvironmentPolicy,
 )
+from pycodex.tools.builtin import build_default_tools
 
 
 @pytest.fixture
@@ -265,7 +266,11 @@ persistence = "none"
     assert config.features == {"unified_exec": True}
     assert config.mcp_servers == {"docs": {"command": "docs-mcp"}}
     assert config.history == {"persistence": "none"}
-    assert config.warnings == ()
+    assert config.history_persistence == "none"
+    assert config.warnings == (
+        f"{home / 'config.toml'}: 'show_raw_agent_reasoning' is accepted but not supported yet; "
+        "it has no effect",
+    )
 
 
 @pytest.mark.parametrize(
@@ -412,7 +417,6 @@ ignored_because_not_selected = 1
 def test_upstream_keys_are_accepted_silently(home: Path) -> None:
     toml = """
 file_opener = "vscode"
-model_supports_reasoning_summaries = true
 chatgpt_base_url = "https://chatgpt.com"
 preferred_auth_method = "apikey"
 forced_login_method = "api"
@@ -430,6 +434,56 @@ trust_level = "trusted"
 view_image = true
 """
     assert resolve(home, toml).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("", True),
+        ("[tools]\nview_image = false", False),
+        ("tools_view_image = false", False),
+        ("include_view_image_tool = false", False),
+        ("include_view_image_tool = false\n[tools]\nview_image = true", True),
+    ],
+)
+def test_view_image_tool_switch_and_its_older_spellings(
+    home: Path, toml: str, expected: bool
+) -> None:
+    config = resolve(home, toml + "\n")
+    assert config.view_image_tool is expected
+    assert config.warnings == ()
+    names = build_default_tools(config)[0].names()
+    assert ("view_image" in names) is expected
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [("tools_web_search = true", "live"), ("tools_web_search_request = false", "disabled")],
+)
+def test_top_level_legacy_web_search_spellings(home: Path, toml: str, expected: str) -> None:
+    assert resolve(home, toml + "\n").web_search == expected
+
+
+def test_keys_pycodex_does_not_act_on_yet_warn_once_each(home: Path) -> None:
+    (home / "p.config.toml").write_text('compact_prompt = "again"\n')
+    toml = """
+compact_prompt = "Summarize."
+model_max_output_tokens = 1000
+[history]
+persistence = "save-all"
+max_bytes = 1000
+[profiles.p]
+model_max_output_tokens = 2000
+"""
+    config = resolve(home, toml, profile="p", cli=("compact_prompt=x", "zsh_path=/bin/zsh"))
+    config_file = home / "config.toml"
+    not_yet = "is accepted but not supported yet; it has no effect"
+    assert config.warnings == (
+        f"{config_file}: 'compact_prompt' {not_yet}",
+        f"{config_file}: 'model_max_output_tokens' {not_yet}",
+        f"{config_file}: 'history.max_bytes' {not_yet}",
+        f"-c/--config: 'zsh_path' {not_yet}",
+    )
 
 
 def test_typescript_sdk_invocation(home: Path) -> None:

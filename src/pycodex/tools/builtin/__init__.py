@@ -68,7 +68,7 @@ def build_default_tools(
     elif apply_patch == "function":
         tools.append(ApplyPatchFunctionTool())
     tools.append(UpdatePlanTool())
-    tools += _optional_tools(features)
+    tools += _optional_tools(features, view_image=config.view_image_tool)
     registry = ToolRegistry(tools)
     search = web_search_spec(config, model)
     if search is not None:
@@ -113,8 +113,9 @@ def _shell_tools(
     return [ExecCommandTool(services.unified_exec), WriteStdinTool(services.unified_exec)]
 
 
-def _optional_tools(features: dict[str, bool]) -> list[BaseTool[Any]]:
-    tools: list[BaseTool[Any]] = [ViewImageTool(), RequestUserInputTool()]
+def _optional_tools(features: dict[str, bool], *, view_image: bool) -> list[BaseTool[Any]]:
+    tools: list[BaseTool[Any]] = [ViewImageTool()] if view_image else []
+    tools.append(RequestUserInputTool())
     if features.get("file_tools", False):
         # Loaded only when enabled: most sessions never use them, and start-up counts.
         from pycodex.tools.builtin.grep_files import GrepFilesTool
