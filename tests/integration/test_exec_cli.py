@@ -40,16 +40,17 @@ def test_tool_round_trip_jsonl_snapshot(
     fake_server.expect_sse("/v1/responses", sse.assistant_reply("Wrote notes.txt."))
     result = run_cli([*BASE, "--json", "--full-auto", "write notes"], codex_home=home, cwd=work)
     assert result.returncode == 0, result.stderr
+    notes = str(work / "notes.txt")  # absolute, as upstream reports file changes
     assert normalize(result.events()) == [
         {"type": "thread.started", "thread_id": "<id>"},
         {"type": "turn.started"},
         {"type": "item.started", "item": {"id": "item_0", "type": "todo_list",
                                           "items": [{"text": "write notes", "completed": False}]}},
         {"type": "item.started", "item": {"id": "item_1", "type": "file_change",
-                                          "changes": [{"path": "notes.txt", "kind": "add"}],
+                                          "changes": [{"path": notes, "kind": "add"}],
                                           "status": "in_progress"}},
         {"type": "item.completed", "item": {"id": "item_1", "type": "file_change",
-                                            "changes": [{"path": "notes.txt", "kind": "add"}],
+                                            "changes": [{"path": notes, "kind": "add"}],
                                             "status": "completed"}},
         {"type": "item.started", "item": {"id": "item_2", "type": "command_execution",
                                           "command": "/bin/bash -c 'cat notes.txt'",
@@ -64,7 +65,8 @@ def test_tool_round_trip_jsonl_snapshot(
         {"type": "item.completed", "item": {"id": "item_0", "type": "todo_list",
                                             "items": [{"text": "write notes", "completed": False}]}},
         {"type": "turn.completed",
-         "usage": {"input_tokens": 20, "cached_input_tokens": 0, "output_tokens": 10}},
+         "usage": {"input_tokens": 20, "cached_input_tokens": 0, "cache_write_input_tokens": 0,
+                   "output_tokens": 10, "reasoning_output_tokens": 0}},
     ]  # fmt: skip
     assert (work / "notes.txt").read_text() == "hello\n"
     outputs = {
@@ -112,19 +114,43 @@ def test_human_output_and_final_message(
 def test_prompt_from_stdin_and_stdin_block(
     fake_server: FakeModelServer, home: Path, work: Path
 ) -> None:
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("a"))
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("b"))
-    first = run_cli([*BASE, "--json", "-"], codex_home=home, cwd=work, stdin="from stdin")
-    second = run_cli([*BASE, "--json", "summarize"], codex_home=home, cwd=work, stdin="DATA")
-    assert first.returncode == 0 and second.returncode == 0
-    assert "Reading additional input from stdin..." in first.stderr
+    """Upstream's rules: `-` reads the prompt silently; no prompt reads it with a notice; a
+    prompt plus piped stdin appends it as a block, with a notice; `exec resume` with a prompt
+    does not read stdin at all."""
+    for reply in "abcde":
+        fake_server.expect_sse("/v1/responses", sse.assistant_reply(reply))
+    runs = [
+        ([*BASE, "--json", "-"], "from stdin"),
+        ([*BASE, "--json"], "no prompt"),
+        ([*BASE, "--json", "summarize"], "DATA"),
+        ([*BASE, "--json", "summarize"], "LINE\n"),
+        ([*BASE, "--json", "resume", "--last", "go on"], "ignored"),
+    ]
+    results = [run_cli(args, codex_home=home, cwd=work, stdin=stdin) for args, stdin in runs]
+    assert [result.returncode for result in results] == [0] * 5, results[-1].stderr
+
+    def notices(index: int) -> list[str]:
+        return [line for line in results[index].stderr.splitlines() if line.startswith("Reading")]
+
+    assert [notices(index) for index in range(5)] == [
+        [],
+        ["Reading prompt from stdin..."],
+        ["Reading additional input from stdin..."],
+        ["Reading additional input from stdin..."],
+        [],
+    ]
 
     def last_user_text(index: int) -> str:
         items = fake_server.requests[index].json()["input"]
         return str(items[-1]["content"][-1]["text"])
 
-    assert last_user_text(0) == "from stdin"
-    assert last_user_text(1) == "summarize\n\n<stdin>\nDATA\n</stdin>"
+    assert [last_user_text(index) for index in range(5)] == [
+        "from stdin",
+        "no prompt",
+        "summarize\n\n<stdin>\nDATA\n</stdin>",
+        "summarize\n\n<stdin>\nLINE\n</stdin>",
+        "go on",
+    ]
 
 
 def test_output_schema_is_sent_and_answer_is_the_json(
@@ -248,6 +274,40 @@ def test_bad_input_is_one_line_and_exit_2(
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "expected"),
+    [
+        (["-o", "missing/dir/last.txt"], "",
+         "error: --output-last-message: directory missing/dir does not exist"),
+        (["-o", "."], "", "error: --output-last-message: . is a directory"),
+        (["--output-schema", "bad.json"], "", "error: --output-schema: bad.json is not valid JSON"),
+        (["--output-schema", "list.json"], "",
+         "error: --output-schema: list.json must contain a JSON object"),
+        (["--output-schema", "."], "", "error: --output-schema: cannot read ."),
+        (["-i", "nothere.png"], "", "error: --image: nothere.png is not a readable file"),
+        ([], 'approval_policy = "sometimes"',
+         "error: config error: {home}/config.toml: approval_policy: expected one of untrusted, "
+         "on-failure, on-request, never, got 'sometimes'"),
+        (["-c", "approval_policy=never"], 'model_verbosity = "loud"',
+         "error: config error: {home}/config.toml: model_verbosity: expected one of low, medium, "
+         "high, got 'loud'"),
+    ],
+)  # fmt: skip
+def test_bad_files_and_values_fail_before_the_first_request(
+    home: Path, work: Path, args: list[str], config: str, expected: str
+) -> None:
+    """The fake server has no script: a request made before the check fails the test."""
+    (work / "bad.json").write_text("{not json")
+    (work / "list.json").write_text("[1]")
+    config_file = home / "config.toml"
+    config_file.write_text(config + "\n" + config_file.read_text())
+    result = run_cli([*BASE, *args, "hi"], codex_home=home, cwd=work)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected.format(home=home)), result.stderr
+    assert not (work / "missing").exists()
 
 
 def test_missing_api_key_is_a_config_error(home: Path, work: Path) -> None:

@@ -149,8 +149,9 @@ def test_multi_file_patch_with_move(fake_server: FakeModelServer, home: Path, wo
     assert (work / "added.md").read_text() == "# new\n"
     (change,) = completed_items(result.events(), "file_change")
     assert change["status"] == "completed"
-    assert sorted((c["path"], c["kind"]) for c in change["changes"]) == [
-        ("a.py", "update"), ("added.md", "add"), ("gone.txt", "delete"), ("sub/new.txt", "update"),
+    assert [(c["path"], c["kind"]) for c in change["changes"]] == [
+        (f"{work}/a.py", "update"), (f"{work}/sub/new.txt", "update"),
+        (f"{work}/gone.txt", "delete"), (f"{work}/added.md", "add"),
     ]  # fmt: skip
     assert outputs(fake_server, 1)["p1"].endswith(
         "Success. Updated the following files:\nA added.md\nM a.py\nM sub/new.txt\nD gone.txt\n"

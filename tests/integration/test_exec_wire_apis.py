@@ -34,7 +34,7 @@ def assert_multi_tool_turn(events: list[dict[str, Any]], work: Path) -> None:
     items = completed_items(events)
     kinds = [item["type"] for item in items]
     assert kinds == ["file_change", "command_execution", "agent_message"], events
-    assert items[0]["changes"] == [{"path": "notes.txt", "kind": "add"}]
+    assert items[0]["changes"] == [{"path": str(work / "notes.txt"), "kind": "add"}]
     assert items[1]["aggregated_output"] == "hello\n" and items[1]["exit_code"] == 0
     assert items[2]["text"] == "Wrote notes.txt."
     assert events[-1]["type"] == "turn.completed"
@@ -59,7 +59,9 @@ def test_chat_wire_api_completes_a_multi_tool_turn(
     assert result.events()[-1]["usage"] == {
         "input_tokens": 20,
         "cached_input_tokens": 0,
+        "cache_write_input_tokens": 0,
         "output_tokens": 10,
+        "reasoning_output_tokens": 0,
     }
     first, second = (request.json() for request in fake_server.requests)
     assert first["model"] == "test-model" and first["stream"] is True
@@ -87,10 +89,23 @@ def test_messages_wire_api_completes_a_multi_tool_turn(
             stop_reason="tool_use",
         ),
     )
-    fake_server.expect_stream(MESSAGES, down.messages_stream(down.text_block("Wrote notes.txt.")))
+    fake_server.expect_stream(
+        MESSAGES,
+        down.messages_stream(
+            down.text_block("Wrote notes.txt."), cache_read_tokens=6, cache_write_tokens=7
+        ),
+    )
     result = run_cli([*BASE, "--full-auto", "write notes"], codex_home=home, cwd=work)
     assert result.returncode == 0, result.stderr
     assert_multi_tool_turn(result.events(), work)
+    # Anthropic counts cached and cache-written tokens apart from input_tokens; both are input.
+    assert result.events()[-1]["usage"] == {
+        "input_tokens": 33,
+        "cached_input_tokens": 6,
+        "cache_write_input_tokens": 7,
+        "output_tokens": 10,
+        "reasoning_output_tokens": 0,
+    }
     headers = fake_server.requests[0].headers
     assert headers["x-api-key"] == API_KEY and headers["anthropic-version"] == "2023-06-01"
     second = fake_server.requests[1].json()
@@ -152,15 +167,23 @@ def test_vllm_context_length_400_leads_to_compaction(
     fake_server: FakeModelServer, tmp_path: Path, work: Path
 ) -> None:
     home = home_for(tmp_path, fake_server, "chat")
+    # A long command output fills the context; the follow-up request no longer fits.
+    long_output = json.dumps({"cmd": "seq 1 3000", "login": False})
+    fake_server.expect_chat_stream(CHAT, down.chat_tool_calls(("e1", "exec_command", long_output)))
     fake_server.expect_error(CHAT, 400, VLLM_CONTEXT_ERROR)
     fake_server.expect_chat_stream(CHAT, down.chat_text("Summary of the work so far."))
     fake_server.expect_chat_stream(CHAT, down.chat_text("Answered after compaction."))
     result = run_cli([*BASE, "hi"], codex_home=home, cwd=work)
     assert result.returncode == 0, result.stderr
     assert completed_items(result.events())[-1]["text"] == "Answered after compaction."
-    # Only a context-window error starts compaction: the second request is the summary request.
-    summary_request = fake_server.requests[1].json()
+    # Only a context-window error starts compaction: the third request is the summary request.
+    summary_request = fake_server.requests[2].json()
     assert "tools" not in summary_request
+    compaction = next(
+        i for i in completed_items(result.events()) if i["type"] == "context_compaction"
+    )
+    assert compaction["phase"] == "overflow"
+    assert compaction["tokens_after"] < compaction["tokens_before"]
 
 
 def test_vllm_context_length_400_fails_when_compaction_cannot_help(
@@ -171,10 +194,19 @@ def test_vllm_context_length_400_fails_when_compaction_cannot_help(
     fake_server.expect_error(CHAT, 400, VLLM_CONTEXT_ERROR)
     result = run_cli([*BASE, "hi"], codex_home=home, cwd=work)
     assert result.returncode == 1
-    failure = result.events()[-1]
-    assert failure["type"] == "turn.failed"
-    assert "exceeds the context window" in failure["error"]["message"]
-    assert "maximum context length is 4096" in failure["error"]["message"]
+    out_of_room = (
+        "Codex ran out of room in the model's context window: compacting the history did not "
+        "make it fit. Start a new thread or clear earlier history before retrying."
+    )
+    events = result.events()
+    assert events[-2:] == [
+        {"type": "error", "message": out_of_room},
+        {"type": "turn.failed", "error": {"message": out_of_room}},
+    ]
+    # What the server said is reported once, as the reason compaction failed.
+    (failed,) = [i for i in completed_items(events) if i["type"] == "error"]
+    assert failed["message"].startswith("context compaction failed: ")
+    assert failed["message"].count("maximum context length is 4096") == 1
 
 
 def test_chat_http_errors_are_retried(

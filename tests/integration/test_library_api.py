@@ -145,5 +145,7 @@ def test_exec_json_schema_is_pinned() -> None:
     assert list(json.loads(usage.to_json())) == [
         "input_tokens",
         "cached_input_tokens",
+        "cache_write_input_tokens",
         "output_tokens",
+        "reasoning_output_tokens",
     ]

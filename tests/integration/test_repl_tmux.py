@@ -312,3 +312,26 @@ def test_compact_resume_fork_and_approval(
     second.submit("/exit")
     second.wait_for("[pycodex exited 0]")
     assert len(list((home / "sessions").rglob("rollout-*.jsonl"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "recorded"), [([], True), (["-c", 'history.persistence="none"'], False)]
+)
+def test_history_persistence_none_writes_no_prompt_history(
+    fake_server: FakeModelServer,
+    start: Callable[..., Pane],
+    home: Path,
+    setting: list[str],
+    recorded: bool,
+) -> None:
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("Noted."))
+    pane = start(*setting)
+    pane.submit("remember this line")
+    pane.wait_for("Noted.")
+    pane.submit("/exit")
+    pane.wait_for("[pycodex exited 0]")
+    history = home / "prompt_history"
+    if recorded:
+        assert "remember this line" in history.read_text()
+    else:
+        assert not history.exists()

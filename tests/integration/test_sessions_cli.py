@@ -76,6 +76,25 @@ def test_record_then_resume_last_and_by_id(
     )
 
 
+def test_resumed_thread_reports_the_threads_cumulative_usage(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    """Upstream's scenario: 100 in / 10 out per request; the resumed run reports 200/20."""
+    for _ in range(2):
+        reply = sse.assistant_reply("done")
+        reply[-1] = sse.completed(input_tokens=100, cached_tokens=40, output_tokens=10,
+                                  reasoning_tokens=3)  # fmt: skip
+        fake_server.expect_sse("/v1/responses", reply)
+    first = run_cli([*BASE, "first task"], codex_home=home, cwd=work)
+    second = run_cli([*BASE, "resume", "--last", "second task"], codex_home=home, cwd=work)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    usage = {"input_tokens": 100, "cached_input_tokens": 40, "cache_write_input_tokens": 0,
+             "output_tokens": 10, "reasoning_output_tokens": 3}  # fmt: skip
+    assert first.events()[-1] == {"type": "turn.completed", "usage": usage}
+    doubled = {key: value * 2 for key, value in usage.items()}
+    assert second.events()[-1] == {"type": "turn.completed", "usage": doubled}
+
+
 def test_ephemeral_writes_nothing(fake_server: FakeModelServer, home: Path, work: Path) -> None:
     fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
     result = run_cli([*BASE, "--ephemeral", "hi"], codex_home=home, cwd=work)

@@ -117,9 +117,16 @@ def messages_stream(
     input_tokens: int = 10,
     output_tokens: int = 5,
     stop: bool = True,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
 ) -> list[bytes]:
     """A whole Messages answer: message_start, the numbered blocks, message_delta, message_stop."""
-    usage = {"input_tokens": input_tokens, "cache_read_input_tokens": 0, "output_tokens": 1}
+    usage = {
+        "input_tokens": input_tokens,
+        "cache_read_input_tokens": cache_read_tokens,
+        "cache_creation_input_tokens": cache_write_tokens,
+        "output_tokens": 1,
+    }
     message = {"id": "msg_1", "type": "message", "role": "assistant", "content": [], "usage": usage}
     events: list[Event] = [{"type": "message_start", "message": message}, {"type": "ping"}]
     for index, block in enumerate(blocks):

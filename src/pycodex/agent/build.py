@@ -123,9 +123,11 @@ def build_thread(
         start_recording(state, config.codex_home, meta)
 
     async def shutdown() -> None:
-        await services.shutdown()
-        if state.recorder is not None:
-            await state.recorder.close()
+        try:
+            await services.shutdown()
+        finally:
+            if state.recorder is not None:
+                await state.recorder.close()
 
     engine = Engine(state, on_shutdown=shutdown)
     return BuiltThread(engine, client, session_configured(state, config), list(context.warnings))

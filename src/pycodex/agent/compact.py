@@ -45,26 +45,26 @@ async def compact(
 ) -> bool:
     """Compact now; False (after a CompactionFailed event) when it could not be done."""
     history = state.context.history
-    before = state.context_tokens or history_tokens(history)
+    # Before and after come from one estimator: the server's usage counts instructions and tools
+    # too, so comparing it with an estimate of the history could report that compaction grew it.
+    before = history_tokens(history)
     emit(ev.CompactionStarted(phase, before))
     try:
         new_history, summary, pruned, remote = await _compacted(state, emit, history, request)
     except ModelError as err:
         emit(ev.CompactionFailed(phase, str(err)))
         return False
-    if phase in ("pre_turn", "mid_turn") and history_tokens(new_history) >= history_tokens(history):
-        # Compacting must never grow the context; an automatic trigger would otherwise repeat.
+    after = history_tokens(new_history)
+    if phase != "manual" and after >= before:
+        # Automatic compaction must never grow the context: the trigger would fire again, and
+        # after an overflow the retry could not fit either.
         emit(ev.CompactionFailed(phase, "the compacted history would not be smaller; kept as is"))
         return False
     state.context.replace_history(new_history)
     if state.recorder is not None:
         state.recorder.record_compacted(summary, [item.to_wire() for item in new_history])
-    state.context_tokens = history_tokens(new_history)
-    emit(
-        ev.CompactionCompleted(
-            phase, before, state.context_tokens, len(new_history), pruned, remote
-        )
-    )
+    state.context_tokens = after
+    emit(ev.CompactionCompleted(phase, before, after, len(new_history), pruned, remote))
     return True
 
 

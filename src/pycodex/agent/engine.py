@@ -146,6 +146,10 @@ class Engine:
 
     async def _shutdown(self) -> None:
         await self._cancel_turn()
-        if self._on_shutdown is not None:
-            await self._on_shutdown()
-        self.emit(ev.ShutdownComplete())
+        try:
+            if self._on_shutdown is not None:
+                await self._on_shutdown()
+        except Exception as err:  # frontends wait for ShutdownComplete: it must always come
+            self.emit(ev.Error(str(err) or type(err).__name__))
+        finally:
+            self.emit(ev.ShutdownComplete())

@@ -17,6 +17,7 @@ from pycodex.agent.state import ThreadState
 from pycodex.protocol import events as ev
 from pycodex.protocol.items import ItemValidationError, ResponseItem, parse_item
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
+from pycodex.protocol.usage import TokenUsage
 from pycodex.sessions.ids import new_thread_id
 from pycodex.sessions.paths import format_timestamp
 from pycodex.sessions.recorder import RolloutRecorder
@@ -113,6 +114,9 @@ class RecordedThread:
     base_instructions: str | None
     warnings: list[str] = field(default_factory=list)
     identity: ThreadIdentity = field(default_factory=ThreadIdentity)
+    # The thread's usage so far (its last `token_count` total), so a resumed run reports the
+    # thread's cumulative usage as upstream does.
+    total_usage: TokenUsage = field(default_factory=TokenUsage)
 
 
 class RolloutLoadError(Exception):
@@ -141,6 +145,7 @@ def load_thread(path: Path) -> RecordedThread:
         base_instructions=_base_instructions(meta),
         warnings=[*recorded.warnings, *warnings],
         identity=ThreadIdentity.from_session_meta(meta),
+        total_usage=_last_total_usage(recorded.events),
     )
 
 
@@ -150,6 +155,7 @@ def continue_recording(state: ThreadState, recorded: RecordedThread) -> None:
     state.session_id = recorded.session_id
     state.identity = recorded.identity
     state.context.replace_history(recorded.history)
+    state.total_usage = recorded.total_usage
     if recorded.base_instructions is not None:
         # The same instructions keep the request prefix identical, so prompt caches still hit.
         state.context.base_instructions = recorded.base_instructions
@@ -166,6 +172,15 @@ def _typed_history(items: list[dict[str, Any]], path: Path) -> tuple[list[Respon
         except ItemValidationError as err:
             warnings.append(f"{path}: history item {index} skipped: {err}")
     return history, warnings
+
+
+def _last_total_usage(events: list[dict[str, Any]]) -> TokenUsage:
+    for event in reversed(events):
+        info = event.get("info") if event.get("type") == "token_count" else None
+        total = info.get("total_token_usage") if isinstance(info, dict) else None
+        if isinstance(total, dict):
+            return TokenUsage.from_event_payload(total)
+    return TokenUsage()
 
 
 def _base_instructions(meta: dict[str, Any]) -> str | None:

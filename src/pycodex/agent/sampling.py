@@ -69,7 +69,7 @@ def _handle(state: ThreadState, event: ResponseEvent, result: SampleResult, emit
         case OutputItemDone(item=item):
             _item_done(state, item, result, emit)
         case OutputItemAdded(item=WebSearchCall() as call):
-            emit(ev.WebSearchBegin(call_id=call.id or ""))
+            emit(ev.WebSearchBegin(call_id=call.id or "", query=call.query, action=call.action))
         case OutputTextDelta(delta=delta):
             emit(ev.AgentMessageDelta(delta))
         case ReasoningSummaryDelta(delta=delta):

@@ -8,6 +8,7 @@ recorded in history gets an output, so the next request is valid.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Sequence
 
@@ -30,6 +31,7 @@ from pycodex.protocol.items import (
     ToolSearchOutput,
 )
 from pycodex.protocol.usage import TokenUsage
+from pycodex.sessions.errors import RolloutWriteError
 from pycodex.sessions.ids import new_random_id
 from pycodex.tools.base import ToolContext
 from pycodex.tools.registry import dispatch_all
@@ -37,6 +39,11 @@ from pycodex.tools.registry import dispatch_all
 ABORTED_OUTPUT = "aborted"
 # Upstream's v1 sub-agents all call themselves `/root` in their turn metadata (a quirk we keep).
 ROOT_AGENT_NAME = "/root"
+# Upstream's words for a turn that cannot fit, kept because clients and harnesses match on them.
+OUT_OF_ROOM = (
+    "Codex ran out of room in the model's context window: compacting the history did not make "
+    "it fit. Start a new thread or clear earlier history before retrying."
+)
 
 
 @dataclass
@@ -78,6 +85,12 @@ async def run_turn(
     except ModelError as err:
         result.error = str(err)
         emit(ev.Error(result.error))
+    except RolloutWriteError as err:
+        # The session file cannot be written (no space, read-only, not a directory): the turn
+        # stops before the model is asked anything more, and the thread stops recording.
+        result.error = str(err)
+        emit(ev.Error(result.error))
+        await _stop_recording(state)
     except asyncio.CancelledError:
         _close_dangling_calls(state)
         emit(ev.TurnAborted(turn_id, "interrupted"))
@@ -103,6 +116,13 @@ def _task_started(state: ThreadState, turn_id: str) -> dict[str, object]:
             "root_turn_id": identity.root_turn_id,
         }
     return event
+
+
+async def _stop_recording(state: ThreadState) -> None:
+    recorder, state.recorder = state.recorder, None
+    if recorder is not None:
+        with contextlib.suppress(RolloutWriteError):  # the failure was just reported
+            await recorder.close()
 
 
 def request_context(state: ThreadState, turn_id: str) -> RequestContext:
@@ -142,7 +162,8 @@ async def _loop(state: ThreadState, request: RequestContext, emit: Emit) -> str 
             outcome = await sample(state, request, emit)
         except ContextWindowExceeded as err:
             if overflow_compacted or not await _compact_on_overflow(state, err, request, emit):
-                raise
+                # What the server said is in the compaction events; the turn ends with one line.
+                raise ContextWindowExceeded(OUT_OF_ROOM, err.requested_tokens) from err
             overflow_compacted = True
             continue
         overflow_compacted = False

@@ -50,41 +50,106 @@ class ExecArgs:
 
 
 def _build_parser() -> _Parser:
-    p = _Parser(prog="pycodex exec", description="Run the agent non-interactively.")
-    p.add_argument("positionals", nargs="*", metavar="PROMPT", help="prompt, or - for stdin")
-    p.add_argument("--json", "--experimental-json", dest="json", action="store_true")
-    p.add_argument("-o", "--output-last-message", type=Path)
-    p.add_argument("--output-schema", type=Path)
-    p.add_argument("-i", "--image", action="append", default=[])
-    p.add_argument("-m", "--model")
-    p.add_argument("-p", "--profile")
-    p.add_argument(
-        "-s", "--sandbox", choices=["read-only", "workspace-write", "danger-full-access"]
+    p = _Parser(
+        prog="pycodex exec",
+        description="Run the agent non-interactively: progress on stderr, the final message on "
+        "stdout (or JSONL events with --json). `pycodex exec resume <id>|--last [PROMPT]` "
+        "continues a recorded session.",
     )
-    p.add_argument("--full-auto", action="store_true")
     p.add_argument(
-        "--dangerously-bypass-approvals-and-sandbox", "--yolo", dest="yolo", action="store_true"
+        "positionals", nargs="*", metavar="PROMPT", help="the prompt; - or none reads stdin"
     )
-    p.add_argument("-C", "--cd", type=Path)
-    p.add_argument("--add-dir", action="append", default=[], type=Path)
-    p.add_argument("--skip-git-repo-check", action="store_true")
-    p.add_argument("--ephemeral", action="store_true")
-    p.add_argument("-c", "--config", action="append", default=[])
-    p.add_argument("--color", choices=["always", "never", "auto"], default="auto")
+    p.add_argument(
+        "--json",
+        "--experimental-json",
+        dest="json",
+        action="store_true",
+        help="print the events as JSON lines on stdout",
+    )
+    p.add_argument(
+        "-o",
+        "--output-last-message",
+        type=Path,
+        metavar="FILE",
+        help="also write the final message to FILE, on success",
+    )
+    p.add_argument(
+        "--output-schema",
+        type=Path,
+        metavar="FILE",
+        help="a JSON Schema the final message must follow",
+    )
+    p.add_argument(
+        "-i",
+        "--image",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="attach images to the prompt (repeatable, A,B)",
+    )
+    p.add_argument("-m", "--model", help="the model to use")
+    p.add_argument("-p", "--profile", help="a config profile from $CODEX_HOME")
+    p.add_argument(
+        "-s",
+        "--sandbox",
+        choices=["read-only", "workspace-write", "danger-full-access"],
+        metavar="MODE",
+        help="read-only, workspace-write or danger-full-access",
+    )
+    p.add_argument(
+        "--full-auto", action="store_true", help="legacy alias: --sandbox workspace-write"
+    )
+    p.add_argument(
+        "--dangerously-bypass-approvals-and-sandbox",
+        "--yolo",
+        dest="yolo",
+        action="store_true",
+        help="no sandbox, no approvals (for isolated machines)",
+    )
+    p.add_argument("-C", "--cd", type=Path, metavar="DIR", help="the working directory")
+    p.add_argument(
+        "--add-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="another writable directory (repeatable)",
+    )
+    p.add_argument(
+        "--skip-git-repo-check",
+        action="store_true",
+        help="run even outside a git repository",
+    )
+    p.add_argument("--ephemeral", action="store_true", help="write no session file")
+    p.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a config key (dotted; the value is TOML or text)",
+    )
+    p.add_argument(
+        "--color",
+        choices=["always", "never", "auto"],
+        default="auto",
+        metavar="WHEN",
+        help="colour stderr: always, never or auto (default)",
+    )
     p.add_argument("--oss", action="store_true", help="use a local Chat Completions server")
     p.add_argument(
         "--local-provider",
         metavar="NAME",
-        help="with or without --oss: ollama, lmstudio, vllm, llamacpp, or a provider id",
+        help="ollama, lmstudio, vllm, llamacpp or a provider id",
     )
-    p.add_argument(
-        "--vllm-endpoint", metavar="URL", help="a vLLM server, e.g. http://localhost:8000/v1"
-    )
+    p.add_argument("--vllm-endpoint", metavar="URL", help="a vLLM server, e.g. http://host:8000/v1")
     p.add_argument("--last", action="store_true", help="with `resume`: the newest session")
     # Passed by the TypeScript SDK; recorded, no behaviour attached.
-    p.add_argument("--thread-source")
+    p.add_argument(
+        "--thread-source", metavar="SOURCE", help="passed by the TypeScript SDK; no effect"
+    )
     p.add_argument("--include-plan-tool", action="store_true", help=argparse.SUPPRESS)
-    return p
+    return p  # fmt: skip
 
 
 def parse_exec_args(argv: list[str]) -> ExecArgs:

@@ -15,6 +15,12 @@ from pathlib import Path
 from pycodex.cli.exec_args import ExecArgs, UsageError, parse_exec_args
 from pycodex.cli.exec_session import ExecOutcome, run_exec_session
 from pycodex.cli.local_provider import local_overrides, wants_served_model, with_served_model
+from pycodex.cli.std_streams import (
+    EXIT_STDOUT_CLOSED,
+    StdoutClosedError,
+    report_stdout_closed,
+    write_stdout,
+)
 from pycodex.client.factory import ModelListError
 from pycodex.config import Config, ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 from pycodex.protocol.ops import ImageInput, InputItem, TextInput
@@ -27,15 +33,30 @@ def run_exec_command(argv: list[str]) -> int:
         config = _resolve(args)
         _check_git_repo(args, config.cwd)
         config.model_provider.api_key(config.env)  # a missing key is an error before any input
-        prompt = read_prompt(args.prompt)
-        items = _input_items(prompt, args)
+        _check_output_file(args.output_last_message)
+        _check_images(args.images)
+        prompt = read_prompt(args.prompt, resume=args.resume)
     except (UsageError, ConfigError) as err:
         sys.stderr.write(f"error: {err}\n")
         return 2
     for warning in config.warnings:
         sys.stderr.write(f"warning: {warning}\n")
+    items: tuple[InputItem, ...] = (*(ImageInput(path) for path in args.images), TextInput(prompt))
     outcome = _run(args, config, prompt, items)
     return _finish(args, outcome)
+
+
+def _check_output_file(path: Path | None) -> None:
+    """`-o FILE` must be writable before the model is paid for; it is only written at the end."""
+    if path is None:
+        return
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"--output-last-message: directory {parent} does not exist")
+    if path.is_dir():
+        raise UsageError(f"--output-last-message: {path} is a directory")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"--output-last-message: {path} is not writable")
 
 
 def _resolve(args: ExecArgs) -> Config:
@@ -91,32 +112,39 @@ def _check_git_repo(args: ExecArgs, cwd: Path) -> None:
     )
 
 
-def read_prompt(prompt: str | None) -> str:
-    """The prompt from argv, stdin (`-` or none), or argv plus a piped `<stdin>` block."""
+def read_prompt(prompt: str | None, *, resume: bool = False) -> str:
+    """The prompt, as upstream resolves it.
+
+    From argv; with piped stdin also (except for `exec resume`), stdin appended as a `<stdin>`
+    block. `-` reads the prompt from stdin, no prompt reads it from piped stdin.
+    """
     if prompt is not None and prompt != "-":
-        if sys.stdin is None or sys.stdin.isatty():
+        if resume or sys.stdin is None or sys.stdin.isatty():
             return prompt
-        extra = _read_stdin()
-        return f"{prompt}\n\n<stdin>\n{extra}\n</stdin>" if extra.strip() else prompt
-    if sys.stdin is None or sys.stdin.isatty():
+        extra = _read_stdin("Reading additional input from stdin...")
+        if not extra.strip():
+            return prompt
+        closing = "</stdin>" if extra.endswith("\n") else "\n</stdin>"
+        return f"{prompt}\n\n<stdin>\n{extra}{closing}"
+    if sys.stdin is None or (prompt is None and sys.stdin.isatty()):
         raise UsageError("no prompt given: pass one as an argument or pipe it on stdin")
-    text = _read_stdin()
+    text = _read_stdin("Reading prompt from stdin..." if prompt is None else None)
     if not text.strip():
         raise UsageError("no prompt given: stdin was empty")
     return text
 
 
-def _read_stdin() -> str:
-    sys.stderr.write("Reading additional input from stdin...\n")
-    sys.stderr.flush()
+def _read_stdin(notice: str | None) -> str:
+    if notice is not None:
+        sys.stderr.write(notice + "\n")
+        sys.stderr.flush()
     return sys.stdin.buffer.read().decode("utf-8", "replace")
 
 
-def _input_items(prompt: str, args: ExecArgs) -> tuple[InputItem, ...]:
-    for image in args.images:
-        if not image.is_file():
+def _check_images(images: tuple[Path, ...]) -> None:
+    for image in images:
+        if not image.is_file() or not os.access(image, os.R_OK):
             raise UsageError(f"--image: {image} is not a readable file")
-    return (*(ImageInput(path) for path in args.images), TextInput(prompt))
 
 
 def _run(args: ExecArgs, config: Config, prompt: str, items: tuple[InputItem, ...]) -> ExecOutcome:
@@ -150,11 +178,15 @@ async def _local_model(args: ExecArgs, config: Config) -> Config | None:
 
 
 def _finish(args: ExecArgs, outcome: ExecOutcome) -> int:
+    if outcome.exit_code == EXIT_STDOUT_CLOSED:
+        return report_stdout_closed()
     if outcome.error is not None:
         return outcome.exit_code
     if not args.json and outcome.last_message is not None:
-        sys.stdout.write(outcome.last_message + "\n")
-        sys.stdout.flush()
+        try:
+            write_stdout(outcome.last_message + "\n")
+        except StdoutClosedError:
+            return report_stdout_closed()
     if args.output_last_message is not None and outcome.last_message is not None:
         try:
             args.output_last_message.write_text(outcome.last_message, encoding="utf-8")

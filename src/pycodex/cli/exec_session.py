@@ -14,6 +14,7 @@ from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.agent.threads import ManagedThread, ThreadManager
 from pycodex.cli.exec_args import ExecArgs
 from pycodex.cli.sandbox_probe import current_status
+from pycodex.cli.std_streams import EXIT_STDOUT_CLOSED, StdoutClosedError, write_stdout
 from pycodex.config import Config, ConfigError
 from pycodex.execution.sandbox import unavailable_message
 from pycodex.protocol import events as ev
@@ -100,9 +101,15 @@ async def _drive(
     engine.emit(session_configured(engine.state, config))
     engine.submit(UserTurn(items))
     last_message: str | None = None
-    failed = False
+    failed = stdout_closed = False
     async for event in engine.events():
-        sink.process(event)
+        try:
+            sink.process(event)
+        except StdoutClosedError:
+            if not stdout_closed:  # nobody reads any more: stop the turn, end the thread
+                stdout_closed = True
+                manager.interrupt_tree(thread.thread_id)
+                engine.submit(Shutdown())
         if isinstance(event, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
             # Nobody can answer in exec: every request is denied, and the model is told.
             engine.submit(ApprovalDecision(event.call_id, "denied"))
@@ -112,8 +119,13 @@ async def _drive(
         elif isinstance(event, ev.TurnAborted):
             failed = True
             engine.submit(Shutdown())
+        elif isinstance(event, ev.Error):
+            # Also after the turn: the session file's last records could not be written.
+            failed = True
     watcher.cancel()
     await runner
+    if stdout_closed:
+        return ExecOutcome(EXIT_STDOUT_CLOSED, last_message, "stdout closed")
     if failed:
         return ExecOutcome(1, last_message, "turn failed")
     return ExecOutcome(0, last_message)
@@ -142,14 +154,16 @@ class _Sink:
             from pycodex.frontends.exec_human import ExecHumanPrinter, Styles
 
             colour = args.color == "always" or (args.color == "auto" and sys.stderr.isatty())
-            self.human = ExecHumanPrinter(sys.stderr, Styles(colour))
+            self.human = ExecHumanPrinter(
+                sys.stderr, Styles(colour), show_reasoning=not config.hide_agent_reasoning
+            )
             self._pending_header = (config, prompt)
 
     def process(self, event: ev.EngineEvent) -> None:
         if self.jsonl is not None:
-            for out in self.jsonl.process(event):
-                sys.stdout.write(out.to_json() + "\n")
-            sys.stdout.flush()
+            lines = [out.to_json() + "\n" for out in self.jsonl.process(event)]
+            if lines:
+                write_stdout("".join(lines))
             return
         assert self.human is not None
         if isinstance(event, ev.SessionConfigured):
@@ -165,11 +179,27 @@ def _header_lines(config: Config, event: ev.SessionConfigured) -> list[tuple[str
         ("model", config.model),
         ("provider", config.model_provider_id),
         ("approval", config.approval_policy.value),
-        ("sandbox", config.sandbox_mode.value),
+        ("sandbox", sandbox_summary(config)),
         ("reasoning effort", event.reasoning_effort or "none"),
         ("reasoning summaries", event.reasoning_summary or "none"),
         ("session id", event.thread_id),
     ]
+
+
+def sandbox_summary(config: Config) -> str:
+    """The header's sandbox line, as upstream words it: `workspace-write [workdir, /tmp, $TMPDIR,
+    <more roots>]`, plus `(network access enabled)` when it is."""
+    policy = config.sandbox_policy()
+    if policy.mode is not SandboxMode.WORKSPACE_WRITE:
+        return policy.mode.value
+    roots = ["workdir"]
+    if not policy.exclude_slash_tmp:
+        roots.append("/tmp")
+    if not policy.exclude_tmpdir_env_var:
+        roots.append("$TMPDIR")
+    roots += [str(root) for root in policy.writable_roots if root != config.cwd]
+    summary = f"{policy.mode.value} [{', '.join(roots)}]"
+    return summary + (" (network access enabled)" if policy.network_access else "")
 
 
 def sandbox_refusal(config: Config) -> str | None:

@@ -191,6 +191,7 @@ async def _plain(config: Config, factory: ThreadFactory, prompt: str, colour: bo
             painter=Painter(width, colour),
             context_window=config.model_context_window,
             interrupted=interrupted,
+            show_reasoning=not config.hide_agent_reasoning,
         )
     finally:
         loop.remove_signal_handler(signal.SIGINT)

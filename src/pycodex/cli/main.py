@@ -11,73 +11,130 @@ from collections.abc import Sequence
 
 from pycodex._version import __version__
 
-USAGE = """\
-usage: pycodex [OPTIONS] [PROMPT]      the interactive agent (`pycodex --help-interactive`)
-       pycodex <command> [args]
 
-commands:
-  resume       continue a recorded session interactively (`pycodex resume --last`)
-  exec         run the agent non-interactively (`pycodex exec --help`)
-  exec resume  continue a recorded session (`pycodex exec resume --last "next step"`)
-  sessions     list recorded sessions of this directory (--all for every directory)
-  fork         copy a recorded session into a new thread
-  apply-patch  apply a patch read from stdin to the current directory
-  serve        a Responses API endpoint in front of a Chat Completions or Messages server
-  doctor       check config, key, network, model and sandbox (--json, --skip-live)
-  debug prompt print the exact request the next turn would send (nothing is sent)
-  rules        list or remove command prefixes you allowed for good
-  sandbox      run one command under a sandbox policy (`pycodex sandbox -- ls`)
-"""
+def _exec(args: list[str]) -> int:
+    from pycodex.cli import sandbox_probe
+    from pycodex.cli.std_streams import fill_closed_descriptors, report_stdout_closed
+
+    if fill_closed_descriptors():  # before anything opens a file into a closed stdout slot
+        return report_stdout_closed()
+    sandbox_probe.start_early(args)  # runs while the engine's modules load
+    from pycodex.cli.exec_command import run_exec_command
+
+    code = run_exec_command(args)
+    _Exit.fast = True
+    return code
+
+
+def _resume(args: list[str]) -> int:
+    from pycodex.cli.interactive_command import run_interactive
+
+    return run_interactive(args, resume=True)
+
+
+def _sessions(args: list[str]) -> int:
+    from pycodex.cli.sessions_command import run_sessions_command
+
+    return run_sessions_command(args)
+
+
+def _fork(args: list[str]) -> int:
+    from pycodex.cli.sessions_command import run_fork_command
+
+    return run_fork_command(args)
+
+
+def _apply_patch(args: list[str]) -> int:
+    from pycodex.cli.apply_patch_command import run_apply_patch_command
+
+    return run_apply_patch_command(args)
+
+
+def _serve(args: list[str]) -> int:
+    from pycodex.cli.serve_command import run_serve_command
+
+    return run_serve_command(args)
+
+
+def _doctor(args: list[str]) -> int:
+    from pycodex.cli.doctor_command import run_doctor_command
+
+    return run_doctor_command(args)
+
+
+def _debug(args: list[str]) -> int:
+    from pycodex.cli.debug_command import run_debug_command
+
+    return run_debug_command(args)
+
+
+def _rules(args: list[str]) -> int:
+    from pycodex.cli.rules_command import run_rules_command
+
+    return run_rules_command(args)
+
+
+def _sandbox(args: list[str]) -> int:
+    from pycodex.cli.sandbox_command import run_sandbox_command
+
+    return run_sandbox_command(args)
+
+
+# Every command: (name as typed, name as listed in --help, one-line summary, handler or None for
+# a listing-only line). `pycodex --help` and the dispatch both come from this table, so a new
+# command is one row here (and its handler above). Plain tuples: importing `typing` for a
+# NamedTuple would cost every `pycodex --version` ~9 ms.
+COMMANDS = (
+    ("resume", "resume", "continue a recorded session interactively (`pycodex resume --last`)",
+     _resume),
+    ("exec", "exec", "run the agent non-interactively (`pycodex exec --help`)", _exec),
+    ("e", "", "", _exec),  # upstream's short alias of exec, not listed
+    ("", "exec resume", "continue a recorded session (`pycodex exec resume --last \"next step\"`)",
+     None),
+    ("sessions", "sessions", "list recorded sessions of this directory (--all for every "
+     "directory)", _sessions),
+    ("fork", "fork", "copy a recorded session into a new thread", _fork),
+    ("apply-patch", "apply-patch", "apply a patch read from stdin to the current directory",
+     _apply_patch),
+    ("serve", "serve", "a Responses API endpoint in front of a Chat Completions or Messages "
+     "server", _serve),
+    ("doctor", "doctor", "check config, key, network, model and sandbox (--json, --skip-live)",
+     _doctor),
+    ("debug", "debug prompt", "print the exact request the next turn would send (nothing is "
+     "sent)", _debug),
+    ("rules", "rules", "list or remove command prefixes you allowed for good", _rules),
+    ("sandbox", "sandbox", "run one command under a sandbox policy (`pycodex sandbox -- ls`)",
+     _sandbox),
+)  # fmt: skip
+
+
+def usage() -> str:
+    """`pycodex --help`: the interactive agent's line, then one line per listed command."""
+    rows = [(shown, summary) for _name, shown, summary, _handler in COMMANDS if shown]
+    width = max(len(shown) for shown, _summary in rows)
+    lines = [
+        "usage: pycodex [OPTIONS] [PROMPT]      "
+        "the interactive agent (`pycodex --help-interactive`)",
+        "       pycodex <command> [args]",
+        "",
+        "commands:",
+        *(f"  {shown.ljust(width)}  {summary}" for shown, summary in rows),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE)
+        sys.stdout.write(usage())
         return 0
     if args and args[0] in ("-V", "--version"):
         sys.stdout.write(f"pycodex {__version__}\n")
         return 0
     command, rest = (args[0], args[1:]) if args else ("", [])
-    if command in ("exec", "e"):
-        from pycodex.cli import sandbox_probe
-
-        sandbox_probe.start_early(rest)  # runs while the engine's modules load
-        from pycodex.cli.exec_command import run_exec_command
-
-        code = run_exec_command(rest)
-        _Exit.fast = True
-        return code
-    if command in ("sessions", "fork"):
-        from pycodex.cli import sessions_command
-
-        if command == "sessions":
-            return sessions_command.run_sessions_command(rest)
-        return sessions_command.run_fork_command(rest)
-    if command == "doctor":
-        from pycodex.cli.doctor_command import run_doctor_command
-
-        return run_doctor_command(rest)
-    if command == "serve":
-        from pycodex.cli.serve_command import run_serve_command
-
-        return run_serve_command(rest)
-    if command == "debug":
-        from pycodex.cli.debug_command import run_debug_command
-
-        return run_debug_command(rest)
-    if command == "rules":
-        from pycodex.cli.rules_command import run_rules_command
-
-        return run_rules_command(rest)
-    if command == "sandbox":
-        from pycodex.cli.sandbox_command import run_sandbox_command
-
-        return run_sandbox_command(rest)
-    if command == "apply-patch":
-        from pycodex.cli.apply_patch_command import run_apply_patch_command
-
-        return run_apply_patch_command(rest)
+    for name, _shown, _summary, handler in COMMANDS:
+        if name and command == name and handler is not None:
+            return handler(rest)
     if command == "--help-interactive":
         from pycodex.cli.interactive_command import interactive_help
 
@@ -85,8 +142,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from pycodex.cli.interactive_command import run_interactive
 
-    if command == "resume":
-        return run_interactive(rest, resume=True)
     # No command: the interactive agent, with the arguments as its options and prompt.
     return run_interactive(args)
 
@@ -113,7 +168,8 @@ def _exit_now(code: int) -> None:
     """
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except (OSError, ValueError):
             code = code or 1  # a closed pipe: the output did not all arrive
     os._exit(code)

@@ -1,8 +1,11 @@
 """Pure functions over a history: what compaction keeps, prunes and puts back.
 
 A compacted history is: the initial context (as the context manager renders it now), the most
-recent real user messages within a token budget (newest first, never cut in the middle, put back
-in their original order), and the summary as a user message marked with `SUMMARY_TAG`.
+recent real user messages within a token budget, and the summary as a user message marked with
+`SUMMARY_TAG`. The newest user message is always kept - what the user asked last must survive
+compaction - cut in the middle when it alone is over the budget; older ones fill what is left of
+the budget, newest first, the first that does not fit cut to the rest; all are put back in their
+original order.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pycodex.context.tokens import approx_token_count
+from pycodex.execution.truncate import truncate_middle
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -47,20 +51,31 @@ def is_real_user_message(item: ResponseItem) -> bool:
 def recent_user_messages(
     history: Sequence[ResponseItem], budget_tokens: int = USER_MESSAGE_BUDGET_TOKENS
 ) -> list[Message]:
-    """The newest real user messages that fit the budget together, oldest first."""
+    """The newest real user messages within the budget, oldest first (see the module doc)."""
     kept: list[Message] = []
-    used = 0
+    left = budget_tokens
     for item in reversed(history):
         if not is_real_user_message(item):
             continue
         assert isinstance(item, Message)
-        cost = approx_token_count(item.text)
-        if used + cost > budget_tokens:
+        if kept and left <= 0:
             break
-        kept.append(item)
-        used += cost
+        cost = approx_token_count(item.text)
+        if cost <= left:
+            kept.append(item)
+            left -= cost
+            continue
+        kept.append(_cut_to(item, max(left, 0)))
+        break
     kept.reverse()
     return kept
+
+
+def _cut_to(message: Message, budget_tokens: int) -> Message:
+    """`message` with its text cut in the middle to about `budget_tokens`; other parts kept."""
+    text = truncate_middle(message.text, budget_tokens).text
+    others = [part for part in message.content if not isinstance(part, InputText)]
+    return Message(role="user", content=[*others, InputText(text=text)])
 
 
 def summary_message(summary: str) -> Message:

@@ -24,11 +24,13 @@ from pycodex.protocol.policies import (
 DEFAULT_MODEL = "gpt-5.1-codex"
 DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
 
-REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "none")
+REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultra", "none")
 REASONING_SUMMARIES = ("auto", "concise", "detailed", "none")
 VERBOSITIES = ("low", "medium", "high")
 WebSearchMode = Literal["live", "cached", "disabled"]
 WEB_SEARCH_MODES: tuple[WebSearchMode, ...] = ("live", "cached", "disabled")
+HistoryPersistence = Literal["save-all", "none"]
+HISTORY_PERSISTENCE_MODES: tuple[HistoryPersistence, ...] = ("save-all", "none")
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,14 @@ class Config:
     notify: tuple[str, ...] | None = None
     tool_output_token_limit: int | None = None
     web_search: WebSearchMode = "cached"
+    # `[tools] view_image = false` (or the older `tools_view_image`, `include_view_image_tool`).
+    view_image_tool: bool = True
     features: dict[str, bool] = field(default_factory=dict)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     mcp_servers: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
+    # `[history] persistence`: "none" keeps the REPL from writing $CODEX_HOME/prompt_history.
+    history_persistence: HistoryPersistence = "save-all"
     hide_agent_reasoning: bool = False
     show_raw_agent_reasoning: bool = False
     additional_writable_roots: tuple[Path, ...] = ()

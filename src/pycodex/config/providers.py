@@ -116,6 +116,9 @@ class ModelProviderInfo:
             names.append(CODEX_API_KEY_ENV)
         if self.env_key and self.env_key not in names:
             names.append(self.env_key)
+        if self.requires_openai_auth and not names:
+            # Upstream's "standard OpenAI authentication": the keys the openai provider reads.
+            names += [CODEX_API_KEY_ENV, OPENAI_PROVIDER.env_key or "OPENAI_API_KEY"]
         return tuple(names)
 
 

@@ -33,7 +33,11 @@ from pycodex.config.files import (
 from pycodex.config.layers import KeyPath, LayeredSettings, Source
 from pycodex.config.model import Config
 from pycodex.config.overrides import CLI_OVERRIDE_ORIGIN, ConfigOverrides, split_key
-from pycodex.config.schema import unknown_key_warnings
+from pycodex.config.schema import (
+    check_enum_values,
+    unknown_key_warnings,
+    unsupported_key_warnings,
+)
 from pycodex.config.settings import ResolveContext, build_config
 
 FLAGS_ORIGIN = "command line"
@@ -51,12 +55,14 @@ def resolve_config(
     invocation_dir = Path.cwd()
     cwd = _resolve_cwd(overrides.cwd, invocation_dir)
     settings = LayeredSettings()
-    warnings = _merge_config_file(settings, home / CONFIG_FILE_NAME)
+    seen: set[KeyPath] = set()  # unsupported keys already warned about: once per key
+    warnings = _merge_config_file(settings, home / CONFIG_FILE_NAME, seen)
     cli_pairs = [(split_key(key), value) for key, value in overrides.cli_overrides]
     profile = _selected_profile(Reader(settings), overrides, cli_pairs)
     if profile is not None:
-        warnings += _merge_profile(settings, home, profile, from_flag=overrides.profile is not None)
-    warnings += _apply_cli_overrides(settings, cli_pairs)
+        from_flag = overrides.profile is not None
+        warnings += _merge_profile(settings, home, profile, seen, from_flag=from_flag)
+    warnings += _apply_cli_overrides(settings, cli_pairs, seen)
     _apply_flags(settings, overrides)
     context = ResolveContext(
         codex_home=home,
@@ -70,11 +76,15 @@ def resolve_config(
     return build_config(Reader(settings), context)
 
 
-def _merge_config_file(settings: LayeredSettings, config_file: Path) -> list[str]:
+def _merge_config_file(
+    settings: LayeredSettings, config_file: Path, seen: set[KeyPath]
+) -> list[str]:
     table = read_toml_file(config_file) or {}
     source = Source(file=config_file)
+    check_enum_values(table, source)
     settings.merge(table, source)
-    return unknown_key_warnings(table, source, profile=False)
+    warnings = unknown_key_warnings(table, source, profile=False)
+    return warnings + unsupported_key_warnings(table, source, seen)
 
 
 def _resolve_cwd(requested: Path | None, invocation_dir: Path) -> Path:
@@ -105,7 +115,7 @@ def _selected_profile(
 
 
 def _merge_profile(
-    settings: LayeredSettings, home: Path, name: str, *, from_flag: bool
+    settings: LayeredSettings, home: Path, name: str, seen: set[KeyPath], *, from_flag: bool
 ) -> list[str]:
     """Merge the profile's table and file over config.toml; return their unknown-key warnings."""
     reader = Reader(settings)
@@ -130,17 +140,22 @@ def _merge_profile(
     ]
     for layer, source in layers:
         warnings += unknown_key_warnings(layer, source, profile=True)
+        warnings += unsupported_key_warnings(layer, source, seen)
+        check_enum_values(layer, source)
         settings.merge({k: v for k, v in layer.items() if k not in ("profile", "profiles")}, source)
     return warnings
 
 
 def _apply_cli_overrides(
-    settings: LayeredSettings, cli_pairs: list[tuple[KeyPath, Any]]
+    settings: LayeredSettings, cli_pairs: list[tuple[KeyPath, Any]], seen: set[KeyPath]
 ) -> list[str]:
     source = Source(origin=CLI_OVERRIDE_ORIGIN)
     warnings: list[str] = []
     for path, value in cli_pairs:
-        warnings += unknown_key_warnings(_nest(path, value), source, profile=False)
+        nested = _nest(path, value)
+        warnings += unknown_key_warnings(nested, source, profile=False)
+        warnings += unsupported_key_warnings(nested, source, seen)
+        check_enum_values(nested, source)
         settings.replace(path, value, source)
     return warnings
 

@@ -12,11 +12,13 @@ from pycodex.config.coerce import Reader
 from pycodex.config.model import (
     DEFAULT_MODEL,
     DEFAULT_PROJECT_DOC_MAX_BYTES,
+    HISTORY_PERSISTENCE_MODES,
     REASONING_EFFORTS,
     REASONING_SUMMARIES,
     VERBOSITIES,
     WEB_SEARCH_MODES,
     Config,
+    HistoryPersistence,
     SandboxWorkspaceWrite,
     WebSearchMode,
 )
@@ -149,8 +151,15 @@ def _extension_settings(reader: Reader) -> dict[str, Any]:
         "notify": reader.string_list(("notify",)),
         "features": features,
         "web_search": _web_search(reader, features),
+        "view_image_tool": _legacy_flag(
+            reader, ("tools", "view_image"), ("tools_view_image",), ("include_view_image_tool",)
+        ),
         "mcp_servers": reader.table(("mcp_servers",)) or {},
         "history": reader.table(("history",)) or {},
+        "history_persistence": cast(
+            HistoryPersistence,
+            reader.choice(("history", "persistence"), HISTORY_PERSISTENCE_MODES) or "save-all",
+        ),
     }
 
 
@@ -158,13 +167,24 @@ def _web_search(reader: Reader, features: Mapping[str, bool]) -> WebSearchMode:
     explicit = reader.choice(("web_search",), WEB_SEARCH_MODES)
     if explicit is not None:
         return cast(WebSearchMode, explicit)  # `choice` checked it is one of the modes
-    # Older forms: `[tools] web_search = true` and the `web_search_request` feature flag.
-    legacy_tool = reader.raw(("tools", "web_search"))
-    if isinstance(legacy_tool, bool):
-        return "live" if legacy_tool else "disabled"
+    # Older forms: `[tools] web_search = true` (also spelled `tools_web_search` and
+    # `tools_web_search_request` at the top level) and the `web_search_request` feature flag.
+    for path in (("tools", "web_search"), ("tools_web_search",), ("tools_web_search_request",)):
+        legacy_tool = reader.boolean(path)
+        if legacy_tool is not None:
+            return "live" if legacy_tool else "disabled"
     if features.get("web_search_request"):
         return "live"
     return "cached"
+
+
+def _legacy_flag(reader: Reader, *paths: tuple[str, ...]) -> bool:
+    """The first of `paths` that is set (the current spelling first); true when none is."""
+    for path in paths:
+        value = reader.boolean(path)
+        if value is not None:
+            return value
+    return True
 
 
 def _absolute_all(paths: tuple[Path, ...], base: Path) -> tuple[Path, ...]:

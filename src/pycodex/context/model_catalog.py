@@ -32,7 +32,10 @@ PACKAGED_CATALOG = "models.json"
 USER_CATALOG = "models.json"
 AUTO_COMPACT_PERCENT = 90
 
-_REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+_REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra")
+_VERBOSITIES = ("low", "medium", "high")
+# Upstream's `web_search_tool_type`: what a hosted web search may return to the model.
+_WEB_SEARCH_TOOL_TYPES = ("text", "text_and_image")
 _REASONING_SUMMARIES = ("auto", "concise", "detailed", "none")
 _SHELL_TOOLS = ("exec_command", "shell_command", "shell")
 _APPLY_PATCH_TOOLS = ("freeform", "function", "none")
@@ -52,11 +55,14 @@ class ModelInfo:
     reasoning_summary: str | None
     supports_verbosity: bool
     verbosity: str | None
+    web_search_tool_type: str
     shell_tool: ShellTool
     apply_patch: ApplyPatchTool
     parallel_tool_calls: bool
     tool_output_token_limit: int
-    # Deferred tool namespaces hide behind the client-run `tool_search` tool (Responses only).
+    # Upstream's flag for its own catalog models: deferred tool namespaces hide behind the
+    # client-run `tool_search` tool (Responses only), and the hosted `web_search` tool is
+    # offered by default (`web_search = "cached"`).
     supports_search_tool: bool
     # A packaged prompt name, or an absolute path when it came from the user's catalog.
     instructions_file: str | None
@@ -111,6 +117,8 @@ _FIELDS: dict[str, Check] = {
     "default_reasoning_effort": _one_of(_REASONING_EFFORTS, nullable=True),
     "default_reasoning_summary": _one_of(_REASONING_SUMMARIES, nullable=True),
     "supports_verbosity": _boolean,
+    "default_verbosity": _one_of(_VERBOSITIES, nullable=True),
+    "web_search_tool_type": _one_of(_WEB_SEARCH_TOOL_TYPES),
     "shell_tool": _one_of(_SHELL_TOOLS),
     "apply_patch": _one_of(_APPLY_PATCH_TOOLS),
     "parallel_tool_calls": _boolean,
@@ -128,6 +136,8 @@ _FALLBACK_DEFAULTS: dict[str, Any] = {
     "default_reasoning_effort": None,
     "default_reasoning_summary": None,
     "supports_verbosity": False,
+    "default_verbosity": None,
+    "web_search_tool_type": "text",
     "shell_tool": "shell_command",
     "apply_patch": "function",
     "parallel_tool_calls": False,
@@ -271,6 +281,7 @@ def resolve_model_info(
         reasoning_summary=_reasoning_summary(config, fields, known),
         supports_verbosity=fields["supports_verbosity"],
         verbosity=_verbosity(config, fields, known, warnings),
+        web_search_tool_type=fields["web_search_tool_type"],
         shell_tool=fields["shell_tool"],
         apply_patch=fields["apply_patch"],
         parallel_tool_calls=fields["parallel_tool_calls"],
@@ -325,7 +336,9 @@ def _verbosity(
     config: Config, fields: Mapping[str, Any], known: bool, warnings: list[str]
 ) -> str | None:
     chosen = config.model_verbosity
-    if chosen is not None and known and not fields["supports_verbosity"]:
+    if chosen is None:
+        return fields["default_verbosity"] if fields["supports_verbosity"] else None
+    if known and not fields["supports_verbosity"]:
         warnings.append(f"model_verbosity={chosen!r} ignored: {config.model} does not support it")
         return None
     return chosen

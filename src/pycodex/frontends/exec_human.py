@@ -46,7 +46,10 @@ class ExecHumanPrinter:
     err: TextIO
     styles: Styles
     total_tokens: int = 0
+    # False with `hide_agent_reasoning = true`: reasoning summaries are not printed.
+    show_reasoning: bool = True
     _commands: dict[str, ev.ExecCommandBegin] = field(default_factory=dict)
+    _err_closed: bool = False
 
     def header(self, config_lines: Sequence[tuple[str, str]], prompt: str) -> None:
         self._line(f"pycodex {__version__}")
@@ -62,20 +65,16 @@ class ExecHumanPrinter:
             case ev.AgentMessage(text=text):
                 self._line(self.styles.bold(self.styles.magenta("codex")))
                 self._line(text)
-            case ev.Reasoning(text=text):
-                self._line(self.styles.dim(self.styles.bold("thinking")))
-                self._line(self.styles.dim(text))
+            case ev.Reasoning(text=text) if self.show_reasoning:
+                self._line(self.styles.dim(text))  # upstream prints the summary without a label
             case ev.ExecCommandBegin():
                 self._commands[event.call_id] = event
                 self._line(self.styles.bold(self.styles.magenta("exec")))
                 self._line(self.styles.bold(f"{event.command} in {event.cwd}"))
             case ev.ExecCommandEnd():
                 self._command_end(event)
-            case ev.PatchApplyEnd(changes=changes, success=success):
-                title = "file update" if success else "file update failed"
-                self._line(self.styles.bold(self.styles.magenta(title)))
-                for change in changes:
-                    self._line(f"{_KIND_LETTER[change.kind]} {change.path}")
+            case ev.PatchApplyEnd():
+                self._patch_end(event)
             case ev.PlanUpdated(steps=steps):
                 self._line(self.styles.bold(self.styles.magenta("plan")))
                 for step in steps:
@@ -127,9 +126,38 @@ class ExecHumanPrinter:
         if len(lines) > MAX_OUTPUT_LINES:
             self._line(self.styles.dim(f"... ({len(lines) - MAX_OUTPUT_LINES} more lines)"))
 
+    def _patch_end(self, event: ev.PatchApplyEnd) -> None:
+        """`apply patch`, its status, then each file's absolute path and git-style diff."""
+        self._line(self.styles.bold(self.styles.magenta("apply patch")))
+        if not event.success:
+            self._line(self.styles.red("patch: failed"))
+            if event.output:
+                self._line(self.styles.dim(event.output.rstrip("\n")))
+            return
+        self._line(self.styles.green("patch: completed"))
+        for change in event.changes:
+            self._line(self.styles.bold(change.path))
+            for line in change.unified_diff.splitlines():
+                self._line(self._diff_line(line))
+
+    def _diff_line(self, line: str) -> str:
+        if line.startswith(("+++", "---")):
+            return line
+        if line.startswith("+"):
+            return self.styles.green(line)
+        if line.startswith("-"):
+            return self.styles.red(line)
+        return line
+
     def _line(self, text: str) -> None:
-        self.err.write(text + "\n")
-        self.err.flush()
+        if self._err_closed:
+            return
+        try:
+            self.err.write(text + "\n")
+            self.err.flush()
+        except (OSError, ValueError):
+            # stderr is progress for a person; its reader going away must not stop the run.
+            self._err_closed = True
 
 
 def _compaction_line(event: ev.CompactionCompleted) -> str:
@@ -140,5 +168,4 @@ def _compaction_line(event: ev.CompactionCompleted) -> str:
     return line + (f", {event.items_pruned} tool calls pruned" if event.items_pruned else "")
 
 
-_KIND_LETTER = {"add": "A", "delete": "D", "update": "M"}
 _PLAN_MARK = {"pending": "[ ]", "in_progress": "[~]", "completed": "[x]"}

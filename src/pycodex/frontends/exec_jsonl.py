@@ -127,7 +127,7 @@ class ExecJsonlProcessor:
 
     def _web_search(self, event: ev.WebSearchBegin | ev.WebSearchEnd) -> list[out.ThreadEvent]:
         if isinstance(event, ev.WebSearchBegin):
-            item = out.WebSearchItem(id=self._new_id(), query="")
+            item = out.WebSearchItem(id=self._new_id(), query=event.query, action=event.action)
             self.open_items[event.call_id] = item
             return [out.ItemStarted(item=item)]
         started = self.open_items.pop(event.call_id, None)
@@ -207,5 +207,7 @@ def _exec_usage(usage: TokenUsage) -> out.ExecUsage:
     return out.ExecUsage(
         input_tokens=usage.input_tokens,
         cached_input_tokens=usage.cached_input_tokens,
+        cache_write_input_tokens=usage.cache_write_input_tokens,
         output_tokens=usage.output_tokens,
+        reasoning_output_tokens=usage.reasoning_output_tokens,
     )

@@ -80,8 +80,12 @@ class ExecCommandEnd:
 
 @dataclass(frozen=True, slots=True)
 class FileChange:
+    """One file a patch changes: its absolute path (the destination of a move) and, for people,
+    a git-style unified diff of the change."""
+
     path: str
     kind: FileChangeKind
+    unified_diff: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,9 @@ class PlanUpdated:
 @dataclass(frozen=True, slots=True)
 class WebSearchBegin:
     call_id: str
+    # Known at the start when the model's call already carries its action (e.g. the query).
+    query: str = ""
+    action: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

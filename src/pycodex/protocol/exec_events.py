@@ -98,16 +98,40 @@ def _float_text(value: float) -> str:
 
 
 class ExecUsage(ExecRecord):
-    __slots__ = ("cached_input_tokens", "input_tokens", "output_tokens")
-    _FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens")
+    __slots__ = (
+        "cache_write_input_tokens",
+        "cached_input_tokens",
+        "input_tokens",
+        "output_tokens",
+        "reasoning_output_tokens",
+    )
+    _FIELDS = (
+        "input_tokens",
+        "cached_input_tokens",
+        "cache_write_input_tokens",
+        "output_tokens",
+        "reasoning_output_tokens",
+    )
     input_tokens: int
     cached_input_tokens: int
+    cache_write_input_tokens: int
     output_tokens: int
+    reasoning_output_tokens: int
 
-    def __init__(self, *, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> None:
+    def __init__(
+        self,
+        *,
+        input_tokens: int,
+        cached_input_tokens: int,
+        output_tokens: int,
+        cache_write_input_tokens: int = 0,
+        reasoning_output_tokens: int = 0,
+    ) -> None:
         set_field(self, "input_tokens", input_tokens)
         set_field(self, "cached_input_tokens", cached_input_tokens)
+        set_field(self, "cache_write_input_tokens", cache_write_input_tokens)
         set_field(self, "output_tokens", output_tokens)
+        set_field(self, "reasoning_output_tokens", reasoning_output_tokens)
 
 
 # --- items -----------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from pycodex import AgentLoop, ContextManager, ToolRegistry
+from pycodex.agent.turn import OUT_OF_ROOM
 from pycodex.compaction.history import SUMMARY_TAG, load_prompt
+from pycodex.context.tokens import approx_items_token_count
 from pycodex.protocol import events as ev
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.policies import SandboxPolicy
@@ -103,7 +105,9 @@ async def test_manual_compaction_replaces_history(fake_server: FakeModelServer) 
     ]  # fmt: skip
     (done,) = [e for e in events if isinstance(e, ev.CompactionCompleted)]
     assert done.phase == "manual" and done.items_kept == 5 and done.items_pruned == 0
-    assert done.tokens_after < done.tokens_before or done.tokens_before == 15
+    # Before and after are the same estimate of the history, before and after compaction.
+    assert done.tokens_before == approx_items_token_count(summarizing["input"][:-1])
+    assert done.tokens_after == approx_items_token_count(after["input"][:-1])
 
 
 async def test_auto_compaction_before_the_next_turn(fake_server: FakeModelServer) -> None:
@@ -150,10 +154,19 @@ OVERFLOW = {
 }
 
 
+def expect_a_long_first_turn(server: FakeModelServer) -> None:
+    """A turn whose tool call carries ~2,000 bytes: enough history for compaction to shrink."""
+    server.expect_sse(
+        "/v1/responses",
+        sse.tool_calls(sse.function_call("nop", json.dumps({"pad": "x" * 2000}))),
+    )
+    server.expect_sse("/v1/responses", reply("a"))
+
+
 async def test_overflow_compacts_and_retries_once(fake_server: FakeModelServer) -> None:
     events: list[EngineEvent] = []
     agent = make_agent(fake_server, events)
-    fake_server.expect_sse("/v1/responses", reply("a"))
+    expect_a_long_first_turn(fake_server)
     fake_server.expect_error("/v1/responses", 400, OVERFLOW)
     fake_server.expect_sse("/v1/responses", reply(SUMMARY))
     fake_server.expect_sse("/v1/responses", reply("fits now"))
@@ -163,18 +176,43 @@ async def test_overflow_compacts_and_retries_once(fake_server: FakeModelServer) 
     assert result.output_text == "fits now"
     samples = [e.last.total_tokens for e in events if isinstance(e, ev.TokenCount)]
     assert 9000 in samples
-    assert [e.phase for e in events if isinstance(e, ev.CompactionCompleted)] == ["overflow"]
+    (done,) = [e for e in events if isinstance(e, ev.CompactionCompleted)]
+    assert done.phase == "overflow" and done.tokens_after < done.tokens_before
 
 
 async def test_overflow_twice_fails_the_turn(fake_server: FakeModelServer) -> None:
     events: list[EngineEvent] = []
     agent = make_agent(fake_server, events)
+    expect_a_long_first_turn(fake_server)
     fake_server.expect_error("/v1/responses", 400, OVERFLOW)
     fake_server.expect_sse("/v1/responses", reply(SUMMARY))
     fake_server.expect_error("/v1/responses", 400, OVERFLOW)
+    await agent.run_turn("one")
+    result = await agent.run_turn("two")
+    await agent.aclose()
+    assert result.error == OUT_OF_ROOM
+    assert [e.message for e in events if isinstance(e, ev.Error)] == [OUT_OF_ROOM]
+
+
+async def test_overflow_that_compaction_cannot_shrink_fails_the_turn_once(
+    fake_server: FakeModelServer,
+) -> None:
+    """Nothing to compact away (one short message): no retry, upstream's out-of-room failure,
+    and the server's text is said once, in the compaction failure, not again in the error."""
+    events: list[EngineEvent] = []
+    agent = make_agent(fake_server, events)
+    fake_server.expect_error("/v1/responses", 400, OVERFLOW)
+    fake_server.expect_sse("/v1/responses", reply(SUMMARY))
     result = await agent.run_turn("one")
     await agent.aclose()
-    assert result.error is not None and "context window" in result.error
+    assert result.error == OUT_OF_ROOM
+    assert OUT_OF_ROOM.count("context window") == 1
+    assert [e.message for e in events if isinstance(e, ev.Error)] == [OUT_OF_ROOM]
+    (failed,) = [e for e in events if isinstance(e, ev.CompactionFailed)]
+    assert failed.phase == "overflow"
+    assert failed.message == "the compacted history would not be smaller; kept as is"
+    assert not [e for e in events if isinstance(e, ev.CompactionCompleted)]
+    assert len(fake_server.requests) == 2  # the request and the summary: no futile retry
 
 
 async def test_compaction_request_overflow_prunes_oldest_tool_calls(

@@ -211,3 +211,20 @@ def test_unknown_provider_keys_warn(tmp_path: Path) -> None:
     assert config.warnings == (
         f"{tmp_path / 'config.toml'}: unknown key 'model_providers.x.bearer' ignored",
     )
+
+
+def test_requires_openai_auth_uses_the_openai_keys(tmp_path: Path) -> None:
+    """Upstream's flag for a gateway that takes the user's OpenAI credentials."""
+    toml = (
+        'model_provider = "gw"\n[model_providers.gw]\nbase_url = "http://h/v1"\n'
+        "requires_openai_auth = true\n"
+    )
+    provider = resolve(tmp_path, toml).model_provider
+    assert provider.api_key({"OPENAI_API_KEY": "openai"}) == "openai"
+    assert provider.api_key({"CODEX_API_KEY": "codex", "OPENAI_API_KEY": "openai"}) == "codex"
+    with pytest.raises(ConfigError) as caught:
+        provider.api_key({})
+    assert "needs an API key in CODEX_API_KEY or OPENAI_API_KEY" in str(caught.value)
+    # Its own env_key still wins.
+    own = resolve(tmp_path, toml + 'env_key = "GW_KEY"\n').model_provider
+    assert own.api_key({"GW_KEY": "gw", "OPENAI_API_KEY": "openai"}) == "gw"

@@ -22,6 +22,7 @@ from pycodex.protocol.policies import (
     SandboxPolicy,
     ShellEnvironmentPolicy,
 )
+from pycodex.tools.builtin import build_default_tools
 
 
 @pytest.fixture
@@ -265,7 +266,11 @@ persistence = "none"
     assert config.features == {"unified_exec": True}
     assert config.mcp_servers == {"docs": {"command": "docs-mcp"}}
     assert config.history == {"persistence": "none"}
-    assert config.warnings == ()
+    assert config.history_persistence == "none"
+    assert config.warnings == (
+        f"{home / 'config.toml'}: 'show_raw_agent_reasoning' is accepted but not supported yet; "
+        "it has no effect",
+    )
 
 
 @pytest.mark.parametrize(
@@ -295,8 +300,8 @@ def test_every_approval_value_is_accepted(home: Path, value: str) -> None:
          "expected one of untrusted, on-failure, on-request, never, got 'sometimes'"),
         ('sandbox_mode = "yolo"', "sandbox_mode",
          "expected one of read-only, workspace-write, danger-full-access, got 'yolo'"),
-        ('model_reasoning_effort = "max"', "model_reasoning_effort",
-         "expected one of minimal, low, medium, high, xhigh, none, got 'max'"),
+        ('model_reasoning_effort = "maximal"', "model_reasoning_effort",
+         "expected one of minimal, low, medium, high, xhigh, max, ultra, none, got 'maximal'"),
         ('model_reasoning_summary = "short"', "model_reasoning_summary",
          "expected one of auto, concise, detailed, none, got 'short'"),
         ('model_verbosity = "loud"', "model_verbosity",
@@ -353,9 +358,33 @@ def test_bad_cli_value_for_known_key(home: Path) -> None:
     )
 
 
-def test_cli_value_beats_a_bad_file_value(home: Path) -> None:
-    config = resolve(home, 'approval_policy = "sometimes"\n', cli=("approval_policy=never",))
-    assert config.approval_policy is AskForApproval.NEVER
+@pytest.mark.parametrize(
+    ("toml", "key", "allowed"),
+    [
+        ('approval_policy = "sometimes"', "approval_policy", "untrusted, on-failure, on-request, never"),
+        ('sandbox_mode = "sometimes"', "sandbox_mode", "read-only, workspace-write, danger-full-access"),
+        ('[history]\npersistence = "sometimes"', "history.persistence", "save-all, none"),
+        ('[profiles.p]\nweb_search = "sometimes"', "profiles.p.web_search", "live, cached, disabled"),
+    ],
+)  # fmt: skip
+def test_a_bad_enum_value_is_an_error_even_when_a_later_layer_replaces_it(
+    home: Path, toml: str, key: str, allowed: str
+) -> None:
+    cli = ("approval_policy=never", "sandbox_mode=read-only", "history.persistence=none")
+    with pytest.raises(ConfigError) as caught:
+        resolve(home, toml + "\n", profile="p" if "profiles" in toml else None, cli=cli)
+    assert str(caught.value) == (
+        f"config error: {home / 'config.toml'}: {key}: expected one of {allowed}, got 'sometimes'"
+    )
+
+
+def test_a_bad_enum_value_in_a_cli_override_names_the_flag(home: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve(home, "", cli=("shell_environment_policy.inherit=some",))
+    assert str(caught.value) == (
+        "config error: -c/--config: shell_environment_policy.inherit: "
+        "expected one of all, core, none, got 'some'"
+    )
 
 
 def test_unknown_keys_warn_once_each_and_never_fail(home: Path) -> None:
@@ -388,7 +417,6 @@ ignored_because_not_selected = 1
 def test_upstream_keys_are_accepted_silently(home: Path) -> None:
     toml = """
 file_opener = "vscode"
-model_supports_reasoning_summaries = true
 chatgpt_base_url = "https://chatgpt.com"
 preferred_auth_method = "apikey"
 forced_login_method = "api"
@@ -406,6 +434,56 @@ trust_level = "trusted"
 view_image = true
 """
     assert resolve(home, toml).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("", True),
+        ("[tools]\nview_image = false", False),
+        ("tools_view_image = false", False),
+        ("include_view_image_tool = false", False),
+        ("include_view_image_tool = false\n[tools]\nview_image = true", True),
+    ],
+)
+def test_view_image_tool_switch_and_its_older_spellings(
+    home: Path, toml: str, expected: bool
+) -> None:
+    config = resolve(home, toml + "\n")
+    assert config.view_image_tool is expected
+    assert config.warnings == ()
+    names = build_default_tools(config)[0].names()
+    assert ("view_image" in names) is expected
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [("tools_web_search = true", "live"), ("tools_web_search_request = false", "disabled")],
+)
+def test_top_level_legacy_web_search_spellings(home: Path, toml: str, expected: str) -> None:
+    assert resolve(home, toml + "\n").web_search == expected
+
+
+def test_keys_pycodex_does_not_act_on_yet_warn_once_each(home: Path) -> None:
+    (home / "p.config.toml").write_text('compact_prompt = "again"\n')
+    toml = """
+compact_prompt = "Summarize."
+model_max_output_tokens = 1000
+[history]
+persistence = "save-all"
+max_bytes = 1000
+[profiles.p]
+model_max_output_tokens = 2000
+"""
+    config = resolve(home, toml, profile="p", cli=("compact_prompt=x", "zsh_path=/bin/zsh"))
+    config_file = home / "config.toml"
+    not_yet = "is accepted but not supported yet; it has no effect"
+    assert config.warnings == (
+        f"{config_file}: 'compact_prompt' {not_yet}",
+        f"{config_file}: 'model_max_output_tokens' {not_yet}",
+        f"{config_file}: 'history.max_bytes' {not_yet}",
+        f"-c/--config: 'zsh_path' {not_yet}",
+    )
 
 
 def test_typescript_sdk_invocation(home: Path) -> None:

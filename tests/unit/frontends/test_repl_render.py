@@ -119,3 +119,16 @@ def test_live_state_follows_the_turn() -> None:
         "■ Turn interrupted; 1 running tool call(s) stopped. Tell the model what to do next."
     )
     assert renderer.live.message == "" and renderer.live.running == {}
+
+
+def test_hidden_reasoning_is_neither_streamed_nor_printed() -> None:
+    renderer = TranscriptRenderer(Painter(80, colour=False), show_reasoning=False)
+    assert renderer.process(ev.ReasoningDelta("Look at ")) == []
+    assert renderer.live.reasoning == ""
+    assert renderer.process(ev.Reasoning("Look at the tests first.")) == []
+    shown = TranscriptRenderer(Painter(80, colour=False))
+    shown.process(ev.ReasoningDelta("Look at "))
+    assert shown.live.reasoning == "Look at "
+    assert shown.process(ev.Reasoning("Look at the tests first.")) == [
+        "thinking: Look at the tests first."
+    ]

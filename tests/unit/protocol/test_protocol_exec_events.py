@@ -16,10 +16,16 @@ def test_lines_are_compact_with_every_field_in_contract_order() -> None:
         '"aggregated_output":"","exit_code":null,"status":"in_progress"}}'
     )
     assert out.TurnStarted().to_json() == '{"type":"turn.started"}'
-    usage = out.ExecUsage(input_tokens=10, cached_input_tokens=2, output_tokens=3)
+    usage = out.ExecUsage(
+        input_tokens=10,
+        cached_input_tokens=2,
+        cache_write_input_tokens=1,
+        output_tokens=3,
+        reasoning_output_tokens=4,
+    )
     assert out.to_json_line(out.TurnCompleted(usage=usage)) == (
         '{"type":"turn.completed","usage":{"input_tokens":10,"cached_input_tokens":2,'
-        '"output_tokens":3}}'
+        '"cache_write_input_tokens":1,"output_tokens":3,"reasoning_output_tokens":4}}'
     )
     changes = [out.FileUpdateChange(path="a.py", kind="add")]
     assert out.FileChangeItem(id="item_1", changes=changes, status="completed").to_dict() == {

@@ -77,7 +77,11 @@ class ReplApp:
     def __init__(self, config: Config, new_thread: ThreadFactory, *, colour: bool) -> None:
         self.config = config
         self.colour = colour
-        self.renderer = TranscriptRenderer(Painter(80, colour), config.model_context_window)
+        self.renderer = TranscriptRenderer(
+            Painter(80, colour),
+            config.model_context_window,
+            show_reasoning=not config.hide_agent_reasoning,
+        )
         self.queue: deque[str] = deque()
         self.sent: list[str] = []
         self.busy = False
@@ -100,7 +104,7 @@ class ReplApp:
 
     async def run(self, initial_prompt: str | None = None, images: tuple[Path, ...] = ()) -> int:
         self._session = build_prompt_session(
-            self, open_history(self.config.codex_home), self.colour
+            self, open_history(self.config.codex_home, self.config.history_persistence), self.colour
         )
         with patch_stdout(raw=True):
             await self.start_thread()
@@ -128,7 +132,11 @@ class ReplApp:
     async def start_thread(self, resume: Path | None = None) -> None:
         thread = self._new_thread(ReplUserInput(self), resume)
         self._thread = thread
-        self.renderer = TranscriptRenderer(self.renderer.painter, self.config.model_context_window)
+        self.renderer = TranscriptRenderer(
+            self.renderer.painter,
+            self.config.model_context_window,
+            show_reasoning=not self.config.hide_agent_reasoning,
+        )
         self._tasks = [
             asyncio.create_task(thread.engine.run()),
             asyncio.create_task(self._pump(thread.engine)),

@@ -52,8 +52,11 @@ class InputHooks(Protocol):
         ...
 
 
-def open_history(codex_home: Path) -> History:
-    """The input history under $CODEX_HOME; in memory when that directory is not writable."""
+def open_history(codex_home: Path, persistence: str = "save-all") -> History:
+    """The input history under $CODEX_HOME; in memory when `[history] persistence = "none"` or
+    when that directory is not writable."""
+    if persistence == "none":
+        return InMemoryHistory()
     try:
         codex_home.mkdir(parents=True, exist_ok=True)
         path = codex_home / HISTORY_FILE

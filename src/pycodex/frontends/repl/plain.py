@@ -25,9 +25,10 @@ async def run_plain(
     painter: Painter,
     context_window: int | None,
     interrupted: asyncio.Event,
+    show_reasoning: bool = True,
 ) -> int:
     engine = thread.engine
-    renderer = TranscriptRenderer(painter, context_window)
+    renderer = TranscriptRenderer(painter, context_window, show_reasoning=show_reasoning)
     runner = asyncio.create_task(engine.run())
     watcher = asyncio.create_task(_forward(interrupted, thread))
     engine.emit(thread.configured)

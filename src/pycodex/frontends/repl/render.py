@@ -68,6 +68,8 @@ class TranscriptRenderer:
     total: TokenUsage = field(default_factory=TokenUsage)
     last: TokenUsage | None = None
     live: LiveTurn = field(default_factory=LiveTurn)
+    # False with `hide_agent_reasoning = true`: reasoning is neither streamed nor printed.
+    show_reasoning: bool = True
 
     def process(self, event: ev.EngineEvent) -> list[str]:
         """Blocks to print for this event (often none: deltas only update `live`)."""
@@ -84,10 +86,13 @@ class TranscriptRenderer:
                 self.live.message = ""
                 return ["", self.painter.markdown(text)]
             case ev.ReasoningDelta(delta=delta):
-                self.live.reasoning += delta
+                if self.show_reasoning:
+                    self.live.reasoning += delta
                 return []
             case ev.Reasoning(text=text):
                 self.live.reasoning = ""
+                if not self.show_reasoning:
+                    return []
                 return [self.painter.styled(f"thinking: {text.strip()}", "dim italic")]
             case _:
                 return self._tool_event(event)

@@ -68,11 +68,32 @@ def build_default_tools(
     elif apply_patch == "function":
         tools.append(ApplyPatchFunctionTool())
     tools.append(UpdatePlanTool())
-    tools += _optional_tools(features)
+    tools += _optional_tools(features, view_image=config.view_image_tool)
     registry = ToolRegistry(tools)
-    if config.web_search == "live" and config.model_provider.wire_api == "responses":
-        registry.register_hosted({"type": "web_search"})
+    search = web_search_spec(config, model)
+    if search is not None:
+        registry.register_hosted(search)
     return registry, services
+
+
+def web_search_spec(config: Config, model: ModelInfo | None) -> dict[str, Any] | None:
+    """The hosted `web_search` tool, as upstream sends it, or None when it is not offered.
+
+    `web_search = "cached"` (the default) searches the provider's cache only
+    (`external_web_access: false`), `"live"` the web; `"disabled"` offers nothing. Only a
+    Responses API provider runs hosted tools, and by default only for models the catalog knows;
+    `"live"`, which is never the default, asks for it for any model.
+    """
+    mode = config.web_search
+    if mode == "disabled" or config.model_provider.wire_api != "responses":
+        return None
+    supported = model is not None and model.known
+    if not supported and mode != "live":
+        return None
+    spec: dict[str, Any] = {"type": "web_search", "external_web_access": mode == "live"}
+    if model is not None and model.web_search_tool_type == "text_and_image":
+        spec["search_content_types"] = ["text", "image"]
+    return spec
 
 
 def _shell_tools(
@@ -92,8 +113,9 @@ def _shell_tools(
     return [ExecCommandTool(services.unified_exec), WriteStdinTool(services.unified_exec)]
 
 
-def _optional_tools(features: dict[str, bool]) -> list[BaseTool[Any]]:
-    tools: list[BaseTool[Any]] = [ViewImageTool(), RequestUserInputTool()]
+def _optional_tools(features: dict[str, bool], *, view_image: bool) -> list[BaseTool[Any]]:
+    tools: list[BaseTool[Any]] = [ViewImageTool()] if view_image else []
+    tools.append(RequestUserInputTool())
     if features.get("file_tools", False):
         # Loaded only when enabled: most sessions never use them, and start-up counts.
         from pycodex.tools.builtin.grep_files import GrepFilesTool

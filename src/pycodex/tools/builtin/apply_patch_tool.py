@@ -22,6 +22,7 @@ from pycodex.tools.builtin.shell import format_command_output
 
 if TYPE_CHECKING:
     from pycodex.apply_patch import ApplyResult
+    from pycodex.apply_patch.changes import FileChange as PlannedChange
 
 # Keyed by `ChangeKind` values (a StrEnum, so its members look these up directly).
 _KINDS: dict[str, ev.FileChangeKind] = {"add": "add", "delete": "delete", "update": "update"}
@@ -76,15 +77,21 @@ async def _apply(
 def _planned_changes(patch_text: str, cwd: Path) -> tuple[ev.FileChange, ...]:
     from pycodex.apply_patch import parse_patch, plan_patch
 
-    planned = plan_patch(parse_patch(patch_text), cwd)
-    return tuple(ev.FileChange(change.display_path, _KINDS[change.kind]) for change in planned)
+    return _event_changes(plan_patch(parse_patch(patch_text), cwd))
 
 
 def _result_changes(result: ApplyResult) -> tuple[ev.FileChange, ...]:
-    return (
-        *(ev.FileChange(path, "add") for path in result.added),
-        *(ev.FileChange(path, "update") for path in result.modified),
-        *(ev.FileChange(path, "delete") for path in result.deleted),
+    return _event_changes(result.changes)
+
+
+def _event_changes(changes: Sequence[PlannedChange]) -> tuple[ev.FileChange, ...]:
+    """Absolute paths, as upstream reports them: a client whose working directory differs from
+    the agent's must still find the file."""
+    return tuple(
+        ev.FileChange(
+            str(change.move_target or change.target), _KINDS[change.kind], change.unified_diff()
+        )
+        for change in changes
     )
 
 
