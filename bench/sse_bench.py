@@ -26,7 +26,11 @@ each is its own TCP segment: one read per event when the client keeps up) over l
 The three take turns, run by run; each figure is the median of `NETWORK_RUNS`, wall and CPU
 (`time.process_time`: the server's work is in its own process). Then whole `pycodex exec --json`
 runs: a reply of 20,000 deltas against a reply of one delta (the process's start-up and one
-request), interleaved, wall and CPU of the child.
+request), interleaved, wall and CPU of the child. With `PYCODEX_BENCH_UPSTREAM_CODEX=<path to the
+native codex binary>` (as `PYCODEX_BENCH_PEERS=1 bench/run peers` installs it from npm) upstream
+Codex runs the same two replies in the same rounds, with its start-up calls switched off as in
+bench/peers.py; with `PYCODEX_BENCH_BASELINE_SRC=<another tree's src>` (as in bench/startup.py)
+so does pycodex from that tree, for a before/after in one run.
 
 Run: `.venv/bin/python -m bench.sse_bench` (or `bench/run sse`).
 """
@@ -245,25 +249,68 @@ def _exec_env(home: str, origin: str) -> dict[str, str]:
     return {**keep, "FAKE_API_KEY": "sk-bench"}
 
 
+def _upstream_homes(home: str, origin: str) -> dict[str, str]:
+    """CODEX_HOMEs for upstream Codex, one per reply (its config keys, not pycodex's)."""
+    homes = {}
+    for path, name in (("/v1", "many"), ("/one/v1", "one")):
+        directory = Path(home, f"upstream-{name}")
+        directory.mkdir()
+        (directory / "config.toml").write_text(
+            'model = "bench-model"\nmodel_provider = "fake"\ncheck_for_update_on_startup = false\n'
+            f'[model_providers.fake]\nname = "Fake"\nbase_url = "{origin}{path}"\n'
+            'env_key = "FAKE_API_KEY"\nwire_api = "responses"\nrequest_max_retries = 0\n'
+            "stream_max_retries = 0\n[analytics]\nenabled = false\n"
+            "[features]\nplugins = false\nremote_plugin = false\n"
+        )
+        homes[name] = str(directory)
+    return homes
+
+
+def _exec_commands(home: str, origin: str) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The exec runs to time: ours, and the baseline tree's and upstream's when asked for."""
+    env = _exec_env(home, origin)
+    ours = [sys.executable, "-m", "pycodex", "exec", "--json", "--ephemeral",
+            "--skip-git-repo-check", "hi"]  # fmt: skip
+    commands = {
+        "exec, 20,000 deltas": (ours, {**env, "CODEX_HOME": f"{home}/many"}),
+        "exec, 1 delta": (ours, {**env, "CODEX_HOME": f"{home}/one"}),
+    }
+    other = os.environ.get("PYCODEX_BENCH_BASELINE_SRC")
+    if other:
+        old = {**env, "PYTHONPATH": other}
+        commands["baseline tree exec, 20,000 deltas"] = (
+            ours,
+            {**old, "CODEX_HOME": f"{home}/many"},
+        )
+        commands["baseline tree exec, 1 delta"] = (ours, {**old, "CODEX_HOME": f"{home}/one"})
+    upstream = os.environ.get("PYCODEX_BENCH_UPSTREAM_CODEX")
+    if upstream:
+        theirs = [upstream, "exec", "--json", "--skip-git-repo-check",
+                  "--dangerously-bypass-approvals-and-sandbox", "hi"]  # fmt: skip
+        dead = "http://127.0.0.1:9"  # nothing listens: a stray call fails locally
+        quiet = {**env, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "NO_PROXY": "127.0.0.1"}
+        homes = _upstream_homes(home, origin)
+        commands["upstream exec, 20,000 deltas"] = (theirs, {**quiet, "CODEX_HOME": homes["many"]})
+        commands["upstream exec, 1 delta"] = (theirs, {**quiet, "CODEX_HOME": homes["one"]})
+    return commands
+
+
 def run_network() -> dict[str, tuple[float, float]]:
-    """Median (wall s, CPU s) of each reader and of the two exec runs."""
+    """Median (wall s, CPU s) of each reader and of the exec runs."""
     samples: dict[str, list[tuple[float, float]]] = {}
     readers = {"bare": _bare, "transport": _transport, "client": _client}
     with (
-        delta_server(streams=(NETWORK_RUNS + 1) * 4) as origin,
+        delta_server(streams=(NETWORK_RUNS + 1) * 6) as origin,
         tempfile.TemporaryDirectory() as home,
     ):
-        env = _exec_env(home, origin)
-        command = [sys.executable, "-m", "pycodex", "exec", "--json", "--ephemeral",
-                   "--skip-git-repo-check", "hi"]  # fmt: skip
-        execs = {"exec, 20,000 deltas": "many", "exec, 1 delta": "one"}
+        execs = _exec_commands(home, origin)
         for round_index in range(NETWORK_RUNS + 1):
             for name, reader in readers.items():
                 timing = _timed(reader, origin)
                 if round_index:
                     samples.setdefault(name, []).append(timing)
-            for name, sub in execs.items():
-                timing = _exec_run(command, {**env, "CODEX_HOME": f"{home}/{sub}"}, home)
+            for name, (command, env) in execs.items():
+                timing = _exec_run(command, env, home)
                 if round_index:
                     samples.setdefault(name, []).append(timing)
     return {
@@ -291,6 +338,29 @@ def network_rows(results: dict[str, tuple[float, float]]) -> list[tuple[str, str
         f"add {(many[0] - one[0]) * 1000:.0f} ms wall ({(many[1] - one[1]) / DELTAS * 1e6:.1f} µs "
         "CPU per event)",
     ))  # fmt: skip
+    if "baseline tree exec, 20,000 deltas" in results:
+        old, old_one = (
+            results["baseline tree exec, 20,000 deltas"],
+            results["baseline tree exec, 1 delta"],
+        )
+        rows.append((
+            f"sse: exec --json, {DELTAS:,} deltas, baseline tree",
+            f"{old[0] * 1000:.0f} ms wall, {old[1] * 1000:.0f} ms CPU",
+            f"this tree/baseline {many[0] / old[0]:.2f}x wall, {many[1] / old[1]:.2f}x CPU; its "
+            f"one-delta exec: {old_one[0] * 1000:.0f} ms wall, {old_one[1] * 1000:.0f} ms CPU",
+        ))  # fmt: skip
+    if "upstream exec, 20,000 deltas" in results:
+        theirs, their_one = (
+            results["upstream exec, 20,000 deltas"],
+            results["upstream exec, 1 delta"],
+        )
+        rows.append((
+            f"sse: upstream codex exec --json, {DELTAS:,} deltas",
+            f"{theirs[0] * 1000:.0f} ms wall, {theirs[1] * 1000:.0f} ms CPU",
+            f"pycodex/upstream {many[0] / theirs[0]:.2f}x wall, {many[1] / theirs[1]:.2f}x CPU; "
+            f"upstream's one-delta exec: {their_one[0] * 1000:.0f} ms wall, "
+            f"{their_one[1] * 1000:.0f} ms CPU",
+        ))  # fmt: skip
     return rows
 
 
