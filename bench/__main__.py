@@ -20,6 +20,8 @@ def _sse(table: Table) -> None:
     results = sse_bench.run()
     for name, value in results.items():
         table.add(f"sse: {name}", f"{value:.3g}", "")
+    for name, value, note in sse_bench.network_rows(sse_bench.run_network()):
+        table.add(name, value, note)
 
 
 SECTIONS = (

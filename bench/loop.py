@@ -9,6 +9,11 @@ serialization, SSE decoding into typed events, dispatch, recording. Each figure 
 several runs after a warm-up turn. Measured at N = 10 and N = 200: a flat per-iteration cost
 means nothing is quadratic in history length (the request body itself grows linearly, so
 serializing it grows too).
+
+Nagle: the same kind of turn (50 tool calls, then a final message) against a fake server that
+writes each response's head and events without `TCP_NODELAY` (Nagle on, like many real model
+servers) and one that sets it (Nagle off), the two taking turns run by run. A client that delays
+its ACKs waits ~40 ms per response on the first kind; the ratio on/off shows whether it does.
 """
 
 from __future__ import annotations
@@ -70,10 +75,10 @@ def _script(server: Any, iterations: int) -> None:
     server.expect_sse("/v1/responses", sse.assistant_reply("done"))
 
 
-def measure(iterations: int) -> tuple[float, float]:
+def measure(iterations: int, nodelay: bool = True) -> tuple[float, float]:
     from support.fake_server import FakeModelServer
 
-    with FakeModelServer() as server:
+    with FakeModelServer(nodelay=nodelay) as server:
         _script(server, iterations)
         loop_s = asyncio.run(_agent_turn(server, iterations))
         bodies = [request.body_bytes for request in server.requests]
@@ -83,6 +88,26 @@ def measure(iterations: int) -> tuple[float, float]:
 
 
 RUNS = {10: 15, 200: 3}
+NAGLE_CALLS = 50
+NAGLE_RUNS = 5
+
+
+def nagle_turns() -> dict[bool, float]:
+    """Median wall time of a 50-call turn against a Nagle-on (False) and a Nagle-off (True)
+    server, interleaved run by run."""
+    samples: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(NAGLE_RUNS):
+        for nodelay in (False, True):
+            samples[nodelay].append(measure_turn(NAGLE_CALLS, nodelay))
+    return {nodelay: statistics.median(values) for nodelay, values in samples.items()}
+
+
+def measure_turn(iterations: int, nodelay: bool) -> float:
+    from support.fake_server import FakeModelServer
+
+    with FakeModelServer(nodelay=nodelay) as server:
+        _script(server, iterations)
+        return asyncio.run(_agent_turn(server, iterations))
 
 
 def run(table: Table) -> None:
@@ -101,6 +126,13 @@ def run(table: Table) -> None:
             "ms/iteration",
         )
     growth = per_iteration[200] / per_iteration[10] if per_iteration[10] > 0 else float("nan")
+    turns = nagle_turns()
+    table.add(
+        f"loop: {NAGLE_CALLS}-call turn, Nagle-on server",
+        f"{turns[False] * 1000:.0f} ms",
+        f"{turns[False] / turns[True]:.2f}x the Nagle-off server's {turns[True] * 1000:.0f} ms "
+        "(~1x: no delayed-ACK stalls)",
+    )
     table.add("loop: per-iteration cost 200 vs 10", f"{growth:.2f}x", "flat means ~1x")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     table.add("memory: peak RSS after the 200-iteration turn", f"{rss_mb:.0f} MB", "this process")

@@ -3,9 +3,10 @@
 The library API is imported lazily, so `import pycodex` (and `pycodex --help`) stays cheap:
 
     from pycodex import AgentLoop, BaseTool, ToolRegistry, ContextManager, ResponsesModelClient
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here, in `pycodex.cli` or in `pycodex.cli.main`: those
+three are all `pycodex --version` loads (docs/performance.md).
+"""
 
 from pycodex._lazy import lazy_attributes
 from pycodex._version import __version__

@@ -220,7 +220,11 @@ def test_chat_http_errors_are_retried(
     result = run_cli([*BASE, "hi"], codex_home=home, cwd=work)
     assert result.returncode == 0, result.stderr
     errors = [e["message"] for e in result.events() if e["type"] == "error"]
-    assert len(errors) == 1 and errors[0].startswith("Reconnecting... 1/2 (unexpected status 500")
+    # The 429 wait is shown, the quick 5xx retries are not; one counter for the whole turn.
+    assert errors == [
+        "Reconnecting... 1/2 (exceeded retry limit, last status: 429 Too Many Requests)",
+        "Reconnecting... 2/2 (unexpected status 500: boom)",
+    ]
     assert completed_items(result.events())[-1]["text"] == "finally"
 
 

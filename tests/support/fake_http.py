@@ -71,18 +71,27 @@ class FakeHTTPServer(ThreadingHTTPServer):
     idle keep-alive connection; `close()` still joins them so none outlives the test.
     """
 
-    # Concurrency tests open dozens of connections at once; socketserver's default backlog of 5
-    # would drop them.
-    request_queue_size = 128
+    # socketserver's default listen backlog (5), as small as that of many real model servers
+    # (cpp-httplib's, for one); a test that opens dozens of connections at once asks for more.
+    request_queue_size = 5
 
     daemon_threads = True
     block_on_close = False
 
     def __init__(
-        self, address: tuple[str, int], route: Router, record_error: Callable[[str], None]
+        self,
+        address: tuple[str, int],
+        route: Router,
+        record_error: Callable[[str], None],
+        *,
+        nodelay: bool = False,
+        backlog: int | None = None,
     ) -> None:
         self.route = route
         self.record_error = record_error
+        self.nodelay = nodelay
+        if backlog is not None:
+            self.request_queue_size = backlog
         self.closing = threading.Event()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -153,8 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        # Each event is one write; without NODELAY, Nagle could hold it back for an ACK.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # The head and each event are separate writes. Without TCP_NODELAY (the default, like
+        # many real servers), Nagle holds a write back while an earlier one is unacknowledged,
+        # so a client that delays its ACKs stalls ~40 ms per response (issue 24).
+        if self.fake.nodelay:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.fake.register(self.connection)
 
     def finish(self) -> None:

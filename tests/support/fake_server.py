@@ -26,6 +26,11 @@ Streams use chunked transfer encoding, flushed one event at a time. Ways a strea
   raises `RemoteProtocolError` while reading (a transport-level disconnect).
 - `stall_after=N`: N events, then silence with the connection held open until the client hangs up
   or the server closes (idle-timeout tests).
+
+Like many real model servers (cpp-httplib, plain asyncio or socketserver ones), it writes the
+response head and each event separately, without `TCP_NODELAY`, and listens with a small backlog
+(5). `FakeModelServer(nodelay=True)` turns Nagle's algorithm off on its connections;
+`backlog=N` deepens the listen queue for tests that open many connections at once.
 """
 
 from __future__ import annotations
@@ -102,8 +107,12 @@ class _Script:
 class FakeModelServer:
     """Scripted loopback HTTP server; see the module docstring for the scripting model."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", *, nodelay: bool = False, backlog: int | None = None
+    ) -> None:
         self._host = host
+        self._nodelay = nodelay
+        self._backlog = backlog
         self._lock = threading.Condition()
         self._scripts: dict[tuple[str, str], deque[_Script]] = {}
         self._script_count = 0
@@ -119,7 +128,13 @@ class FakeModelServer:
         """Bind an ephemeral port and serve from a background thread."""
         if self._http is not None:
             raise RuntimeError("FakeModelServer already started")
-        self._http = FakeHTTPServer((self._host, 0), self._route, self._record_error)
+        self._http = FakeHTTPServer(
+            (self._host, 0),
+            self._route,
+            self._record_error,
+            nodelay=self._nodelay,
+            backlog=self._backlog,
+        )
         self._thread = threading.Thread(
             target=self._http.serve_forever,
             kwargs={"poll_interval": 0.02},

@@ -29,6 +29,7 @@ from pycodex.protocol.response_events import (
     ResponseCompleted,
     ResponseCreated,
     ResponseEvent,
+    StreamWarning,
     ToolCallInputDelta,
 )
 from pycodex.protocol.usage import TokenUsage
@@ -74,6 +75,8 @@ def _handle(state: ThreadState, event: ResponseEvent, result: SampleResult, emit
             emit(ev.AgentMessageDelta(delta))
         case ReasoningSummaryDelta(delta=delta):
             emit(ev.ReasoningDelta(delta))
+        case StreamWarning(message=message):
+            emit(ev.Warning(message))
         case ResponseCompleted(usage=usage, response_id=response_id) if usage is not None:
             state.last_response_id = response_id
             state.context_tokens = usage.total_tokens

@@ -12,13 +12,13 @@ import contextlib
 import json
 from collections.abc import Sequence
 
-from pycodex._records import dataclass, field
+from pycodex._records import dataclass, field, replace
 from pycodex.agent.compact import compact, should_auto_compact
 from pycodex.agent.identity import SUBAGENT_HEADER_VALUE, SUBAGENT_KIND
 from pycodex.agent.rollout import collab_item_completed, turn_context
 from pycodex.agent.sampling import SampleResult, ToolCall, sample
 from pycodex.agent.state import Emit, ThreadState
-from pycodex.client.request import RequestContext
+from pycodex.client.request import HttpRetry, RequestContext
 from pycodex.protocol import events as ev
 from pycodex.protocol.errors import ContextWindowExceeded, ModelError
 from pycodex.protocol.items import (
@@ -72,7 +72,8 @@ async def run_turn(
     state.record_event(_task_started(state, turn_id))
     if state.recorder is not None:
         state.recorder.record_turn_context(turn_context(state))
-    request = request_context(state, turn_id)
+    retries = _RetryBudget(state.client.retry_policy.stream_max_retries, emit)
+    request = replace(request_context(state, turn_id), on_retry=retries.http_retry)
     result = TurnResult(turn_id=turn_id, output_text=None)
     try:
         if should_auto_compact(state):
@@ -81,7 +82,7 @@ async def run_turn(
         state.record([*notices, *state.context.turn_context_items(), *user_input])
         for item in user_input:
             state.record_event({"type": "user_message", "message": _text_of(item)})
-        result.output_text = await _loop(state, request, emit)
+        result.output_text = await _loop(state, request, retries, emit)
     except ModelError as err:
         result.error = str(err)
         emit(ev.Error(result.error))
@@ -150,9 +151,33 @@ def request_context(state: ThreadState, turn_id: str) -> RequestContext:
     )
 
 
-async def _loop(state: ThreadState, request: RequestContext, emit: Emit) -> str | None:
+class _RetryBudget:
+    """The retries one turn shows the user, counted once: the client's HTTP-level waits it is
+    told of (`RequestContext.on_retry`: a 429, a server-asked `Retry-After`) and the engine's
+    re-sent requests share one "Reconnecting... n/N" counter and one `stream_max_retries`
+    budget, so the user never sees two counters."""
+
+    def __init__(self, limit: int, emit: Emit) -> None:
+        self.limit = limit
+        self.used = 0
+        self.emit = emit
+
+    def http_retry(self, retry: HttpRetry) -> bool:
+        """The `RequestContext.on_retry` listener: may the client's retry go ahead?"""
+        return self.announce(retry.reason, retry.delay_s)
+
+    def announce(self, reason: str, delay_s: float) -> bool:
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        self.emit(ev.StreamRetry(self.used, self.limit, reason, delay_s))
+        return True
+
+
+async def _loop(
+    state: ThreadState, request: RequestContext, retries: _RetryBudget, emit: Emit
+) -> str | None:
     last_message: str | None = None
-    attempts = 0
     overflow_compacted = False
     while True:
         if state.recorder is not None:
@@ -171,7 +196,7 @@ async def _loop(state: ThreadState, request: RequestContext, emit: Emit) -> str 
         if outcome.tool_calls:
             await _run_tools(state, request.turn_id, outcome.tool_calls, emit)
         if outcome.error is not None:
-            attempts = await _before_retry(state, outcome, attempts, emit)
+            await _before_retry(state, outcome, retries)
             continue
         if not outcome.tool_calls:
             return last_message
@@ -196,19 +221,14 @@ async def _compact_on_overflow(
     return await compact(state, emit, "overflow", request)
 
 
-async def _before_retry(
-    state: ThreadState, outcome: SampleResult, attempts: int, emit: Emit
-) -> int:
+async def _before_retry(state: ThreadState, outcome: SampleResult, retries: _RetryBudget) -> None:
     error = outcome.error
     assert error is not None
-    policy = state.client.retry_policy
-    attempts += 1
-    if attempts > policy.stream_max_retries:
+    if retries.used >= retries.limit:
         raise error
-    delay = policy.delay(attempts, error.retry_after_s)
-    emit(ev.StreamRetry(attempts, policy.stream_max_retries, str(error), delay))
+    delay = state.client.retry_policy.delay(retries.used + 1, error.retry_after_s)
+    retries.announce(str(error), delay)
     await asyncio.sleep(delay)
-    return attempts
 
 
 async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], emit: Emit) -> None:

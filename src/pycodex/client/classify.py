@@ -30,7 +30,17 @@ _CONTEXT_PATTERNS = (
 )
 _AUTH_CODES = {"invalid_api_key": 401, "authentication_error": 401, "permission_denied": 403}
 _REQUESTED_TOKENS = re.compile(r"requested (\d+) tokens|resulted in (\d+) tokens", re.IGNORECASE)
-_TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
+# "Please try again in 6ms.", "try again in 1.5s", "Please retry after 20 seconds",
+# "try again in 1m30s"; Gemini's JSON error details: "retryDelay": "20s".
+_WAIT_PART = (
+    r"\d+(?:\.\d+)?\s*(?:ms|milliseconds?|h|hours?|m|mins?|minutes?|s|secs?|seconds?)(?![a-z])"
+)
+_TRY_AGAIN = re.compile(
+    rf"(?:try again|retry)(?:\s+(?:in|after))?\s+((?:{_WAIT_PART}\s*)+)"
+    rf'|retry_?delay"?\s*[:=]\s*"?((?:{_WAIT_PART}\s*)+)',
+    re.IGNORECASE,
+)
+_WAIT_PIECE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)", re.IGNORECASE)
 
 QUOTA_MESSAGE = (
     "Quota exceeded. Check your plan and billing details (the provider answered "
@@ -127,37 +137,60 @@ def classify_failed_event(error: dict[str, Any]) -> ModelError:
     return StreamDisconnected(f"stream disconnected before completion: {message}")
 
 
-def retry_after_from_message(message: str) -> float | None:
-    match = _TRY_AGAIN.search(message)
+def retry_after_from_message(message: str | bytes) -> float | None:
+    """Seconds a rate-limit message asks to wait ("Please try again in 1.5s"), if it says."""
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    match = _TRY_AGAIN.search(text)
     if match is None:
         return None
-    value = float(match.group(1))
-    return value / 1000 if match.group(2).lower() == "ms" else value
+    total = 0.0
+    for number, unit in _WAIT_PIECE.findall(match.group(1) or match.group(2)):
+        total += float(number) * _unit_seconds(unit.lower())
+    return total
+
+
+def _unit_seconds(unit: str) -> float:
+    if unit.startswith(("ms", "milli")):
+        return 0.001
+    if unit.startswith("h"):
+        return 3600.0
+    return 60.0 if unit.startswith("m") else 1.0
 
 
 def retry_after_from_headers(headers: Any) -> float | None:
-    """Seconds from `retry-after-ms` or `retry-after` (delta seconds or an HTTP date)."""
-    millis = headers.get("retry-after-ms")
+    """Seconds from `retry-after-ms` or `retry-after` (delta seconds or an HTTP date in any
+    zone). A negative, NaN or unreadable value counts as absent; a date in the past as 0.
+    The result is not capped: the caller decides how long it is willing to wait."""
+    millis = _number(headers.get("retry-after-ms"))
     if millis is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
+        return millis / 1000
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        from email.utils import parsedate_to_datetime  # rare: an HTTP-date Retry-After
+    seconds = _number(value)
+    return seconds if seconds is not None else _seconds_until(value)
 
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+
+def _number(value: str | None) -> float | None:
+    if value is None:
         return None
-    from datetime import UTC, datetime
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number >= 0 else None  # NaN compares false as well
 
+
+def _seconds_until(date: str) -> float | None:
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime  # rare: an HTTP-date Retry-After
+
+    try:
+        moment = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # "-0000" or an unknown zone name: the date is taken as UTC
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 

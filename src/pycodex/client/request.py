@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pycodex._records import dataclass, field
@@ -31,12 +31,36 @@ class ModelSettings:
     verbosity: str | None = None
 
 
+MAX_RETRY_WAIT_S = 60.0
+"""The longest pycodex waits before one retry, whatever `Retry-After` (or a "try again in"
+hint) asks for: a server that asks for a day gets retried after a minute, and the wait is shown."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRetry:
+    """A retry the client is about to wait for, that the user should see (a 429, or a wait the
+    server asked for): `reason` is the failure ("exceeded retry limit, last status: 429 Too Many
+    Requests"), `delay_s` the wait before the next attempt."""
+
+    reason: str
+    delay_s: float
+
+
+RetryListener = Callable[[HttpRetry], bool]
+"""Told of each visible HTTP-level retry before its wait; answers whether the retry may go
+ahead (False: the turn's retry budget is spent, and the client gives up with the error)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RequestContext:
     """Who is asking: sent as headers, as `client_metadata`, and as the prompt cache key.
 
     `session_id` is shared by every thread of a tree, `thread_id` is this thread's own. A
     sub-agent's request also names its parent thread and the parent and root turns.
+
+    `on_retry` hears of the HTTP-level retries the user waits for (see `RetryListener`); the
+    engine shows them as "Reconnecting... n/N" and counts them with its own re-sent requests.
+    Without one, the client allows `stream_max_retries` such retries per request.
     """
 
     thread_id: str
@@ -55,6 +79,7 @@ class RequestContext:
     subagent_kind: str | None = None
     history_initialization: str | None = None
     agent_name: str | None = None
+    on_retry: RetryListener | None = field(default=None, compare=False, repr=False)
 
     @property
     def window_id(self) -> str:
@@ -198,5 +223,5 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after_s: float | None = None) -> float:
         if retry_after_s is not None:
-            return retry_after_s
-        return self.base_delay_s * 2.0 ** max(0, attempt - 1)
+            return min(retry_after_s, MAX_RETRY_WAIT_S)
+        return min(self.base_delay_s * 2.0 ** max(0, attempt - 1), MAX_RETRY_WAIT_S)

@@ -1,8 +1,10 @@
 """The Responses API client: `POST {base_url}/responses` with `stream: true`.
 
-HTTP-level failures are retried silently by `client.http_retries` (`request_max_retries`, backoff,
-`Retry-After` honoured). What is left after that is raised as a typed error; the engine decides
-whether to re-send the turn's request (`stream_max_retries`, shown as "Reconnecting... n/5").
+HTTP-level failures are retried by `client.http_retries` (connection errors and 5xx quietly,
+429 visibly through `RequestContext.on_retry`, `Retry-After` honoured). What is left after that is
+raised as a typed error; the engine decides whether to re-send the turn's request
+(`stream_max_retries`, shown as "Reconnecting... n/5"). A malformed event is skipped with a
+`StreamWarning`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from pycodex.client.http_model_client import DEFAULT_ORIGINATOR, HttpModelClient
-from pycodex.client.http_retries import identity_headers, send_with_retries, with_idle_timeout
+from pycodex.client.http_retries import identity_headers, send_with_retries, sse_events
 from pycodex.client.request import Prompt, RequestContext, encode_responses_body
-from pycodex.client.responses_stream import TERMINAL_EVENTS, decode_event_data, translate_event
-from pycodex.client.sse import aiter_sse
-from pycodex.client.transport import Response
+from pycodex.client.responses_stream import event_from_sse
 from pycodex.protocol.errors import StreamDisconnected
 from pycodex.protocol.response_events import ResponseEvent
 
@@ -46,26 +46,17 @@ class ResponsesModelClient(HttpModelClient):
         body = encode_responses_body(prompt, self.settings, context).encode()
         url = self.provider.url_for("/responses")
         response = await send_with_retries(
-            self._client(), self.provider, url, body, self.headers(context)
+            self._client(), self.provider, url, body, self.headers(context), context.on_retry
         )
         try:
-            async for event in self._events(response):
-                yield event
+            async for sse in sse_events(response):
+                event, last = event_from_sse(sse)
+                if event is not None:
+                    yield event
+                if last:
+                    return
         finally:
             await response.aclose()
-
-    async def _events(self, response: Response) -> AsyncIterator[ResponseEvent]:
-        idle_s = self.provider.stream_idle_timeout_ms / 1000
-        chunks = with_idle_timeout(response.aiter_bytes(), idle_s)
-        async for sse in aiter_sse(chunks):
-            payload = decode_event_data(sse.event, sse.data)
-            if payload is None:
-                continue
-            event = translate_event(payload)
-            if event is not None:
-                yield event
-            if payload.get("type") in TERMINAL_EVENTS:
-                return
         raise StreamDisconnected(
             "stream disconnected before completion: stream closed before response.completed"
         )

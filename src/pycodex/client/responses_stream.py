@@ -2,7 +2,9 @@
 
 The wire vocabulary is wide (`response.content_part.added`, `response.output_text.done`, ...);
 only the events that carry something the engine needs are translated, the rest are skipped.
-`response.failed` and `response.incomplete` become errors.
+`response.failed` and `response.incomplete` become errors. An event that cannot be used (its
+data is not JSON, its item fails validation) raises `MalformedEvent`; `event_from_sse` turns
+that into a `StreamWarning` and the stream goes on, as upstream Codex skips such events.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import json
 from typing import Any
 
 from pycodex.client.classify import classify_failed_event
-from pycodex.protocol.errors import ModelError, StreamDisconnected
+from pycodex.client.sse import SSEEvent
+from pycodex.protocol.errors import ModelError
 from pycodex.protocol.items import ItemValidationError, parse_item
 from pycodex.protocol.response_events import (
     OutputItemAdded,
@@ -22,6 +25,7 @@ from pycodex.protocol.response_events import (
     ResponseCompleted,
     ResponseCreated,
     ResponseEvent,
+    StreamWarning,
     ToolCallInputDelta,
 )
 from pycodex.protocol.usage import TokenUsage
@@ -29,24 +33,46 @@ from pycodex.protocol.usage import TokenUsage
 TERMINAL_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
 
+class MalformedEvent(ValueError):
+    """An event that cannot be used; its message says which and why, in one line."""
+
+
 def decode_event_data(name: str, data: str) -> dict[str, Any] | None:
-    """The JSON payload of one SSE event, or None for keep-alives and unparsable data."""
+    """The JSON payload of one SSE event, or None for keep-alives and non-objects; raises
+    `MalformedEvent` when the data is not JSON."""
     if not data or data == "[DONE]":
         return None
     try:
         payload = json.loads(data)
     except ValueError as err:
-        raise StreamDisconnected(f"malformed SSE event {name!r}: {err}") from None
+        raise MalformedEvent(
+            f"skipped a malformed {name!r} event from the model server: {err}"
+        ) from None
     return payload if isinstance(payload, dict) else None
 
 
 def translate_event(payload: dict[str, Any]) -> ResponseEvent | None:
-    """One decoded SSE payload → at most one internal event; raises on failure events."""
+    """One decoded SSE payload → at most one internal event; raises on failure events, and
+    `MalformedEvent` when an item in it fails validation."""
     kind = payload.get("type")
     try:
         return _translate(kind, payload)
     except ItemValidationError as err:
-        raise StreamDisconnected(f"malformed {kind} event from the model server: {err}") from None
+        raise MalformedEvent(
+            f"skipped a malformed {kind} event from the model server: {err}"
+        ) from None
+
+
+def event_from_sse(sse: SSEEvent) -> tuple[ResponseEvent | None, bool]:
+    """The internal event of one Responses SSE event (a `StreamWarning` for a malformed one),
+    and whether it ended the response (`response.completed`, ...: failures raise)."""
+    try:
+        payload = decode_event_data(sse.event, sse.data)
+        if payload is None:
+            return None, False
+        return translate_event(payload), payload.get("type") in TERMINAL_EVENTS
+    except MalformedEvent as err:
+        return StreamWarning(str(err)), False
 
 
 def _translate(kind: Any, payload: dict[str, Any]) -> ResponseEvent | None:

@@ -29,18 +29,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 from pycodex._records import dataclass, field
 from pycodex.client.http_model_client import DEFAULT_ORIGINATOR, HttpModelClient
-from pycodex.client.http_retries import identity_headers, send_with_retries, with_idle_timeout
+from pycodex.client.http_retries import identity_headers, send_with_retries, sse_events
 from pycodex.client.request import (
     ModelSettings,
     Prompt,
     RequestContext,
+    RetryListener,
     build_responses_body,
 )
-from pycodex.client.responses_stream import translate_event
-from pycodex.client.sse import SSEEvent, aiter_sse
+from pycodex.client.responses_stream import MalformedEvent, translate_event
+from pycodex.client.sse import SSEEvent
 from pycodex.client.transport import HttpClient
 from pycodex.protocol.errors import StreamDisconnected
-from pycodex.protocol.response_events import ResponseEvent
+from pycodex.protocol.response_events import ResponseEvent, StreamWarning
 from pycodex.providers.translator import StreamTranslator
 
 if TYPE_CHECKING:
@@ -132,7 +133,8 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
         request = self.translate_request(build_responses_body(prompt, self.settings, context))
         self._report(request.warnings)
         body = json.dumps(request.body, ensure_ascii=False).encode()
-        send = _Send(self.provider.url_for(request.path), body, self.headers(context))
+        url = self.provider.url_for(request.path)
+        send = _Send(url, body, self.headers(context), context.on_retry)
         translator = self.new_translator(_new_response_id(), request)
         async for event in self._attempt(send, translator, translator.start()):
             yield event
@@ -151,15 +153,18 @@ class DownstreamModelClient(HttpModelClient, ABC, Generic[TranslatorT]):
     ) -> AsyncIterator[ResponseEvent]:
         """One downstream request, streamed through the translator up to its end marker."""
         response = await send_with_retries(
-            self._client(), self.provider, send.url, send.body, send.headers
+            self._client(), self.provider, send.url, send.body, send.headers, send.on_retry
         )
         try:
             # `response.created` waits for the server's answer: a refused request has no response.
             for event in _translated(opening):
                 yield event
-            idle_s = self.provider.stream_idle_timeout_ms / 1000
-            async for sse in aiter_sse(with_idle_timeout(response.aiter_bytes(), idle_s)):
-                events, complete = self.feed(translator, sse)
+            async for sse in sse_events(response):
+                try:
+                    events, complete = self.feed(translator, sse)
+                except MalformedEvent as err:
+                    yield StreamWarning(str(err))  # skipped; the stream goes on
+                    continue
                 for event in _translated(events):
                     yield event
                 if complete:
@@ -184,13 +189,17 @@ class _Send:
     url: str
     body: bytes
     headers: dict[str, str]
+    on_retry: RetryListener | None
 
 
 def _translated(events: list[Event]) -> list[ResponseEvent]:
     """The internal events of Responses event dicts; raises on `response.failed`."""
     out: list[ResponseEvent] = []
     for payload in events:
-        event = translate_event(payload)
+        try:
+            event = translate_event(payload)
+        except MalformedEvent as err:
+            event = StreamWarning(str(err))
         if event is not None:
             out.append(event)
     return out
@@ -205,14 +214,13 @@ def created_at() -> int:
 
 
 def decode_json(sse: SSEEvent) -> dict[str, Any] | None:
-    """The JSON object an SSE event carries; None for keep-alives and non-objects."""
+    """The JSON object an SSE event carries; None for keep-alives and non-objects. Data that
+    is not JSON raises `MalformedEvent`: the event is skipped with a warning."""
     data = sse.data.strip()
     if not data:
         return None
     try:
         payload = json.loads(data)
     except ValueError as err:
-        raise StreamDisconnected(
-            f"stream disconnected before completion: malformed event from the model server: {err}"
-        ) from None
+        raise MalformedEvent(f"skipped a malformed event from the model server: {err}") from None
     return payload if isinstance(payload, dict) else None

@@ -5,6 +5,8 @@
     ├── QuotaExceeded             billing quota gone (429 insufficient_quota); never retried
     ├── UsageNotIncluded          the plan does not include this model or feature
     ├── InvalidRequest            HTTP 4xx other than 429: the request itself is wrong
+    ├── UnexpectedResponse        an answer that is no event stream: a redirect not followed,
+    │                             a 200 with JSON or HTML, a body in an unknown coding
     ├── RetryLimitReached         HTTP retries exhausted (last status kept)
     └── RetryableError            the turn may retry the whole request
         ├── StreamDisconnected    the stream ended early, failed with a server error, or idled
@@ -48,6 +50,15 @@ class InvalidRequest(ModelError):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+class UnexpectedResponse(ModelError):
+    """The server answered, but not with a stream pycodex can read; sending the same request
+    again would get the same answer, so it is not retried."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RetryLimitReached(ModelError):

@@ -57,6 +57,14 @@ class ToolCallInputDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamWarning:
+    """Something in the stream could not be used and was skipped (a malformed event); the
+    response goes on. The engine shows `message` as a warning."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ResponseCompleted:
     response_id: str | None
     usage: TokenUsage | None
@@ -72,5 +80,6 @@ ResponseEvent = (
     | ReasoningSummaryDelta
     | ReasoningTextDelta
     | ToolCallInputDelta
+    | StreamWarning
     | ResponseCompleted
 )

@@ -22,6 +22,7 @@ from pycodex.protocol.response_events import (
     ResponseCompleted,
     ResponseCreated,
     ResponseEvent,
+    StreamWarning,
 )
 from support import downstream_builders as down
 from support.clients import TEST_KEY, fake_provider, request_context
@@ -143,6 +144,19 @@ async def test_stream_without_done_is_a_retryable_disconnect(fake_server: FakeMo
     with pytest.raises(errors.StreamDisconnected) as caught:
         await collect(chat_client(fake_server))
     assert "[DONE]" in str(caught.value)
+
+
+async def test_a_malformed_chunk_is_skipped_with_a_warning(fake_server: FakeModelServer) -> None:
+    chunks: list[dict[str, object] | bytes] = [*down.chat_text("whole answer")]
+    chunks.insert(2, b"data: {broken\n\n")
+    fake_server.expect_chat_stream(PATH, chunks)
+    events = await collect(chat_client(fake_server))
+    warnings = [e.message for e in events if isinstance(e, StreamWarning)]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("skipped a malformed event from the model server")
+    done = [e.item for e in events if isinstance(e, OutputItemDone)]
+    assert [item.text for item in done if isinstance(item, Message)] == ["whole answer"]
+    assert isinstance(events[-1], ResponseCompleted)
 
 
 async def test_silent_stream_is_an_idle_timeout(fake_server: FakeModelServer) -> None:

@@ -14,6 +14,7 @@ from pycodex.protocol.response_events import (
     OutputTextDelta,
     ResponseCompleted,
     ResponseEvent,
+    StreamWarning,
 )
 from pycodex.protocol.usage import TokenUsage
 from support import sse_builders as sse
@@ -245,14 +246,28 @@ async def test_incomplete_response_is_an_error(fake_server: FakeModelServer) -> 
     assert str(caught.value) == "Incomplete response returned, reason: max_output_tokens"
 
 
-async def test_malformed_item_is_a_disconnect_with_the_field(
+async def test_malformed_events_are_skipped_with_a_warning_and_the_stream_goes_on(
     fake_server: FakeModelServer,
 ) -> None:
     broken = {"type": "function_call", "name": "shell", "arguments": "{}"}  # no call_id
-    fake_server.expect_sse("/v1/responses", [sse.output_item_done(broken), sse.completed()])
-    with pytest.raises(errors.StreamDisconnected) as caught:
-        await collect(fake_server)
-    assert "call_id" in str(caught.value)
+    fake_server.expect_sse(
+        "/v1/responses",
+        [
+            sse.output_item_done(broken),
+            b"event: response.output_text.delta\ndata: {not json\n\n",
+            sse.output_item_done(sse.message("still here")),
+            sse.completed(),
+        ],
+    )
+    events = await collect(fake_server)
+    warnings = [e.message for e in events if isinstance(e, StreamWarning)]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("skipped a malformed response.output_item.done event")
+    assert "call_id" in warnings[0]
+    assert warnings[1].startswith("skipped a malformed 'response.output_text.delta' event")
+    done = [e.item for e in events if isinstance(e, OutputItemDone)]
+    assert [item.text for item in done if isinstance(item, Message)] == ["still here"]
+    assert isinstance(events[-1], ResponseCompleted)
 
 
 async def test_connection_refused_is_retried_then_disconnect() -> None:

@@ -1,9 +1,11 @@
-"""An asyncio HTTP/1.1 client on the standard library alone, made to start fast.
+"""An asyncio HTTP/1.1 client on the standard library and `h11`, made to start fast.
 
-- `client`: `HttpClient` (keep-alive pool, `send` / `stream` / `request` / `get` / `post`),
-  `Response`, `Timeouts`.
-- `http11`: HTTP/1.1 on one connection: URLs, heads, `Headers`, timed reads and writes.
-- `body`: response bodies by their framing (length, chunked, until close).
+- `pooled_client`: `HttpClient` (keep-alive pool, `send` / `stream` / `request` / `get` /
+  `post`), `Response`, `Timeouts`.
+- `http11`: HTTP/1.1 on one connection, framed by h11: URLs, `Headers`, request and response.
+- `socket_stream`: one connection's bytes: buffered reads with one idle deadline per stream,
+  quick ACKs, writes with flow control.
+- `body`: content codings (gzip, deflate) undone as the body arrives.
 - `connect`: opening a connection: TCP, proxy tunnel, TLS.
 - `proxy`: proxies and `NO_PROXY` from the environment.
 - `errors`: the error tree, `TransportError` at its root.

@@ -13,15 +13,15 @@ import os
 import ssl
 from collections.abc import Mapping
 
-from pycodex.client.transport.errors import ConnectError, ConnectTimeout, ProxyError
-from pycodex.client.transport.http11 import (
-    Connection,
-    Origin,
-    encode_request_head,
-    read_response_head,
-    reason,
+from pycodex.client.transport.errors import (
+    ConnectError,
+    ConnectTimeout,
+    ProxyError,
+    RemoteProtocolError,
 )
+from pycodex.client.transport.http11 import Connection, Origin, encode_field
 from pycodex.client.transport.proxy import Proxy, Route
+from pycodex.client.transport.socket_stream import SocketStream, reason
 
 
 class TlsSettings:
@@ -98,8 +98,10 @@ async def _open(route: Route, tls: TlsSettings) -> Connection:
 async def _tcp(
     origin: Origin, context: ssl.SSLContext | None, peer: str, proxy: Proxy | None
 ) -> Connection:
+    loop = asyncio.get_running_loop()
     try:
-        reader, writer = await asyncio.open_connection(
+        _transport, stream = await loop.create_connection(
+            lambda: SocketStream(peer),
             origin.host,
             origin.port,
             ssl=context,
@@ -114,30 +116,44 @@ async def _tcp(
                 f"{reason(err)}"
             ) from None
         raise ConnectError(f"cannot connect to {origin.authority}: {reason(err)}") from None
-    return Connection(reader, writer, peer)
+    return Connection(stream)
 
 
 async def _connect_tunnel(conn: Connection, origin: Origin, proxy: Proxy) -> None:
     fields = [("Host", origin.authority)]
     if proxy.authorization:
         fields.append(("Proxy-Authorization", proxy.authorization))
-    await conn.write(encode_request_head("CONNECT", origin.authority, fields), None)
-    head = await read_response_head(conn, None)
+    headers = [encode_field(name, value) for name, value in fields]
+    await conn.send_request("CONNECT", origin.authority, headers, None, None)
+    head = await conn.read_head(None)
     if not 200 <= head.status < 300:
         hint = f" (check the credentials in {proxy.variable})" if head.status == 407 else ""
         raise ProxyError(
             f"the proxy {proxy.origin.authority} refused a tunnel to {origin.authority}: "
             f"HTTP {head.status} {head.reason}{hint}".rstrip()
         )
+    if conn.has_tunnel_data:
+        raise RemoteProtocolError(
+            f"the proxy {proxy.origin.authority} sent data before the tunnel was set up"
+        )
 
 
 async def _start_tls(conn: Connection, origin: Origin, context: ssl.SSLContext) -> None:
+    stream = conn.stream
+    assert stream.transport is not None
+    loop = asyncio.get_running_loop()
     try:
-        await conn.writer.start_tls(context, server_hostname=origin.host)
+        transport = await loop.start_tls(
+            stream.transport, stream, context, server_hostname=origin.host
+        )
     except ssl.SSLError as err:
         raise _tls_error(err, origin) from None
     except OSError as err:
         raise ConnectError(f"TLS with {origin.authority} failed: {reason(err)}") from None
+    if transport is None:
+        raise ConnectError(f"TLS with {origin.authority} failed: the connection closed")
+    stream.use_transport(transport)
+    conn.restart()
     conn.peer = origin.authority
 
 

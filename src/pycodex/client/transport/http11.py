@@ -1,32 +1,33 @@
-"""HTTP/1.1 on one connection (RFC 9112): the request head out, the response head and body in.
+"""HTTP/1.1 on one connection, framed by `h11`: the request out, the response head and body in.
 
 - `Origin` and `parse_url`: where a URL points and the request target to send for it.
 - `Headers`: response header fields, looked up case-insensitively.
-- `Connection`: one open TCP or TLS connection; every read and write is timed and every OS error
-  becomes a transport error, so callers above see `errors.TransportError` only.
-- `encode_request_head`, `read_response_head`: the two heads.
+- `Connection`: one open connection (a `socket_stream.SocketStream`) and the `h11` state machine
+  that frames what crosses it: one request at a time, interim 1xx answers skipped, the body by
+  its framing (length, chunked, until close), reuse only when both sides finished cleanly.
 
-The body that follows a head is `body.py`'s.
+h11 does the parsing (status line, header fields, Content-Length, chunk sizes, trailers), so the
+framing rules are those of the parser under httpcore and uvicorn. Its errors become transport
+errors with a message that names the peer and says what went wrong in words a user can act on.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
-from pycodex.client.transport.errors import (
-    InvalidRequest,
-    NetworkError,
-    ReadTimeout,
-    RemoteProtocolError,
-)
+import h11
+
+from pycodex.client.transport.errors import InvalidRequest, RemoteProtocolError
+from pycodex.client.transport.socket_stream import SocketStream
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_HEAD_BYTES = 64 * 1024
-_LINE_ENDS = (b"\r\n", b"\n")
 _SAFE_IN_TARGET = "!#$%&'()*+,/:;=?@[]~"
+_DRAIN_LIMIT = 64 * 1024
+"""At most this much of an abandoned body is read from what already arrived, to keep the
+connection for the next request."""
 
 
 class Origin(NamedTuple):
@@ -113,192 +114,234 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._fields!r})"
 
 
-class Connection:
-    """One open connection. `peer` names it in messages ("host:port", or "proxy host:port")."""
-
-    def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
-    ) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.peer = peer
-        self.responses = 0
-        """Responses completed on this connection; above 0 it came back from the pool."""
-        self.received = 0
-        """Bytes received since `begin_request`."""
-        self.idle_since = 0.0
-
-    def begin_request(self) -> None:
-        self.received = 0
-
-    def is_reusable(self) -> bool:
-        """Whether a new request may go out on it: open, not at EOF, nothing unread pending."""
-        if self.writer.is_closing() or self.reader.at_eof() or self.reader.exception():
-            return False
-        # Bytes nobody asked for (a server's parting "408 Request Timeout") would be read as
-        # the next response's head. StreamReader has no public way to peek at its buffer.
-        return not getattr(self.reader, "_buffer", b"")
-
-    def close(self) -> None:
-        self.writer.close()
-
-    async def wait_closed(self, timeout_s: float) -> None:
-        """Wait a little for the transport to finish closing; failures no longer matter."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                await self.writer.wait_closed()
-        except (OSError, TimeoutError):
-            pass
-
-    async def write(self, data: bytes, timeout_s: float | None) -> None:
-        try:
-            self.writer.write(data)
-            async with asyncio.timeout(timeout_s):
-                await self.writer.drain()
-        except TimeoutError:
-            raise ReadTimeout(f"{self.peer} accepted no data for {timeout_s:g} s") from None
-        except OSError as err:
-            message = f"connection to {self.peer} broke while sending: {reason(err)}"
-            raise NetworkError(message) from None
-
-    async def read_line(self, timeout_s: float | None) -> bytes:
-        """One line with its ending; at EOF what is left (maybe a partial line, maybe b"")."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                line = await self.reader.readline()
-        except TimeoutError:
-            raise self._read_timeout(timeout_s) from None
-        except ValueError:  # StreamReader's line-length limit
-            raise RemoteProtocolError(f"{self.peer} sent a line longer than 64 KiB") from None
-        except OSError as err:
-            raise self._read_broken(err) from None
-        self.received += len(line)
-        return line
-
-    async def read_some(self, limit: int, timeout_s: float | None) -> bytes:
-        """Up to `limit` bytes as soon as any arrive; b"" at EOF."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                data = await self.reader.read(limit)
-        except TimeoutError:
-            raise self._read_timeout(timeout_s) from None
-        except OSError as err:
-            raise self._read_broken(err) from None
-        self.received += len(data)
-        return data
-
-    def _read_timeout(self, timeout_s: float | None) -> ReadTimeout:
-        return ReadTimeout(f"{self.peer} sent nothing for {timeout_s:g} s")
-
-    def _read_broken(self, err: OSError) -> NetworkError:
-        return NetworkError(f"connection to {self.peer} broke while receiving: {reason(err)}")
-
-
-def reason(err: OSError) -> str:
-    """The readable part of an OS error ("connection refused", not the errno boilerplate)."""
-    if isinstance(err, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(err, ConnectionResetError):
-        return "connection reset by peer"
-    return err.strerror or str(err) or type(err).__name__
-
-
-def encode_request_head(method: str, target: str, fields: Iterable[tuple[str, str]]) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1"]
-    for name, value in fields:
-        if not name or any(ch in name for ch in ":\r\n\0 \t"):
-            raise InvalidRequest(f"{name!r} is not a valid header name")
-        if any(ch in value for ch in "\r\n\0"):
-            raise InvalidRequest(f"the value of header {name!r} contains a line break")
-        lines.append(f"{name}: {value}")
-    lines.append("\r\n")
-    # Latin-1 is HTTP's historical header charset; anything beyond it goes out as UTF-8.
-    text = "\r\n".join(lines)
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
-
-
-class ResponseHead:
+class ResponseHead(NamedTuple):
     """A status line and its header fields."""
 
-    __slots__ = ("headers", "reason", "status", "version")
+    version: str
+    status: int
+    reason: str
+    headers: Headers
 
-    def __init__(self, version: str, status: int, reason: str, headers: Headers) -> None:
-        self.version = version
-        self.status = status
-        self.reason = reason
-        self.headers = headers
+
+def encode_field(name: str, value: str) -> tuple[bytes, bytes]:
+    """One request header field as bytes; a name or value that would break the head is refused."""
+    if not name or any(ch in name for ch in ":\r\n\0 \t"):
+        raise InvalidRequest(f"{name!r} is not a valid header name")
+    if any(ch in value for ch in "\r\n\0"):
+        raise InvalidRequest(f"the value of header {name!r} contains a line break")
+    # Latin-1 is HTTP's historical header charset; anything beyond it goes out as UTF-8.
+    try:
+        return name.encode("ascii"), value.encode("latin-1")
+    except UnicodeEncodeError:
+        return name.encode("utf-8"), value.encode("utf-8")
+
+
+class Connection:
+    """One open connection and its HTTP/1.1 state: `send_request`, `read_head`, `read_body`.
+
+    `responses` counts the responses completed on it (above 0 it came back from the pool);
+    `received` the bytes received since the last request went out.
+    """
+
+    def __init__(self, stream: SocketStream) -> None:
+        self.stream = stream
+        self.responses = 0
+        self.received = 0
+        self.idle_since = 0.0
+        self.body_done = False
+        self._h11 = _new_state()
+        self._length: int | None = None  # the body's Content-Length, when it has one
+        self._chunked = False
+        self._body_received = 0
+        self._in_head = True
+        self._eof_seen = False
+        self._first_line = b""
 
     @property
-    def keep_alive(self) -> bool:
-        """Whether the server lets the connection carry another request (RFC 9112 §9.3)."""
-        tokens = header_tokens(self.headers.get_list("connection"))
-        if self.version == "HTTP/1.0":
-            return "keep-alive" in tokens
-        return "close" not in tokens
+    def peer(self) -> str:
+        return self.stream.peer
+
+    @peer.setter
+    def peer(self, value: str) -> None:
+        self.stream.peer = value
+
+    def restart(self) -> None:
+        """A fresh HTTP state, for the origin at the end of a proxy tunnel."""
+        self._h11 = _new_state()
+
+    # --- the request ------------------------------------------------------------------------
+
+    async def send_request(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[bytes, bytes]],
+        content: bytes | None,
+        timeout_s: float | None,
+    ) -> None:
+        """Send one request; `headers` come from `encode_field`."""
+        state = self._h11
+        try:
+            pieces = [state.send(h11.Request(method=method, target=target, headers=headers))]
+            if content:
+                pieces.append(state.send(h11.Data(data=content)))
+            pieces.append(state.send(h11.EndOfMessage()))
+        except h11.LocalProtocolError as err:
+            raise InvalidRequest(f"cannot send {method} {target[:60]}: {err}") from None
+        self.received = 0
+        self.body_done = False
+        self._in_head = True
+        self._eof_seen = False
+        self._first_line = b""
+        await self.stream.write(b"".join(piece for piece in pieces if piece), timeout_s)
+
+    # --- the response -----------------------------------------------------------------------
+
+    async def read_head(self, timeout_s: float | None) -> ResponseHead:
+        """The final response head; interim 1xx heads (100 Continue, 103 Early Hints) are
+        skipped."""
+        while True:
+            event = self._next_event()
+            if event is h11.NEED_DATA:
+                await self._receive(timeout_s, head=True)
+                continue
+            if type(event) is h11.InformationalResponse:
+                continue
+            if type(event) is h11.Response:
+                return self._head(event)
+            raise RemoteProtocolError(f"{self.peer} sent no response head ({type(event).__name__})")
+
+    async def read_body(self, timeout_s: float | None) -> bytes:
+        """The body bytes that arrived next, as one piece (all that is buffered, waiting for
+        some if none is); b"" once the body is complete (`body_done`)."""
+        pieces: list[bytes] = []
+        while not self.body_done:
+            event = self._next_event()
+            kind = type(event)
+            if kind is h11.Data:
+                pieces.append(event.data)  # type: ignore[union-attr]
+            elif event is h11.NEED_DATA:
+                if pieces:
+                    break
+                await self._receive(timeout_s, head=False)
+            elif kind is h11.EndOfMessage:
+                self.body_done = True
+            else:
+                raise RemoteProtocolError(f"{self.peer} sent {kind.__name__} inside a body")
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._body_received += len(data)
+        return bytes(data)
+
+    def drain_buffered(self) -> None:
+        """Read what is left of the body if it already arrived, without waiting for more.
+
+        A streaming consumer stops at its own end marker (`response.completed`, `[DONE]`),
+        usually just before the body's last few bytes; reading those keeps the connection.
+        """
+        discarded = 0
+        while not self.body_done and discarded <= _DRAIN_LIMIT:
+            try:
+                event = self._next_event()
+            except RemoteProtocolError:
+                return
+            if event is h11.NEED_DATA:
+                data = self.stream.read_nowait() if self.stream.has_unread else b""
+                if not data:
+                    return
+                self._h11.receive_data(data)
+            elif type(event) is h11.Data:
+                discarded += len(event.data)
+            elif type(event) is h11.EndOfMessage:
+                self.body_done = True
+            else:
+                return
+
+    def finish_cycle(self) -> bool:
+        """After a complete response: ready the connection for another request, if both sides
+        allow it (no `Connection: close`, not a body that ended at close, nothing left over)."""
+        state = self._h11
+        if not (self.body_done and state.our_state is h11.DONE and state.their_state is h11.DONE):
+            return False
+        if state.trailing_data[0] or self.stream.has_unread:
+            return False  # bytes nobody asked for, e.g. a server's parting "408"
+        state.start_next_cycle()
+        return True
+
+    @property
+    def has_tunnel_data(self) -> bool:
+        """Bytes received after a CONNECT answer, before the tunnel's TLS handshake."""
+        return bool(self._h11.trailing_data[0]) or self.stream.has_unread
+
+    @property
+    def is_reusable(self) -> bool:
+        """Open, not at EOF, nothing unread pending."""
+        return self.stream.is_open and not self.stream.has_unread
+
+    def close(self) -> None:
+        self.stream.close()
+
+    async def wait_closed(self, timeout_s: float) -> None:
+        await self.stream.wait_closed(timeout_s)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _receive(self, timeout_s: float | None, *, head: bool) -> None:
+        data = await self.stream.read(timeout_s)
+        if head and not self.received:
+            data = data.lstrip(b"\r\n")  # tolerate a stray empty line after a previous body
+            if not data and not self.stream.at_eof:
+                return
+            self._first_line = data[:80]
+        self.received += len(data)
+        self._eof_seen = not data
+        self._h11.receive_data(data)  # b"" tells h11 the server closed the connection
+
+    def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+        try:
+            return self._h11.next_event()
+        except h11.RemoteProtocolError as err:
+            raise self._protocol_error(err) from None
+
+    def _head(self, event: h11.Response) -> ResponseHead:
+        fields = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in
+                  event.headers.raw_items()]  # fmt: skip
+        headers = Headers(fields)
+        self._chunked = "chunked" in headers.get("transfer-encoding", "")
+        length = headers.get("content-length")
+        self._length = int(length) if length and not self._chunked else None
+        self._body_received = 0
+        self._in_head = False
+        version = "HTTP/" + event.http_version.decode("ascii")
+        return ResponseHead(version, event.status_code, event.reason.decode("latin-1"), headers)
+
+    def _protocol_error(self, err: h11.RemoteProtocolError) -> RemoteProtocolError:
+        peer, text = self.peer, str(err)
+        if self._eof_seen:
+            return self._cut_error()
+        if self._in_head and "status line" in text:
+            shown = self._first_line.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
+            return RemoteProtocolError(f"{peer} did not answer with HTTP/1.x: {shown[:60]!r}")
+        if "Content-Length" in text:
+            return RemoteProtocolError(f"{peer} sent an invalid Content-Length ({text})")
+        return RemoteProtocolError(f"{peer} sent a malformed response: {text}")
+
+    def _cut_error(self) -> RemoteProtocolError:
+        peer = self.peer
+        if self._in_head:
+            if not self.received:
+                return RemoteProtocolError(
+                    f"{peer} closed the connection without sending a response"
+                )
+            return RemoteProtocolError(f"{peer} closed the connection in the middle of the headers")
+        if self._chunked:
+            return RemoteProtocolError(
+                f"{peer} closed the connection in the middle of a chunked response body"
+            )
+        return RemoteProtocolError(
+            f"{peer} closed the connection before the response body was complete"
+            f" ({self._body_received} of {self._length} bytes)"
+        )
 
 
-async def read_response_head(conn: Connection, timeout_s: float | None) -> ResponseHead:
-    """The final response head; interim 1xx heads (100 Continue, 103 Early Hints) are skipped."""
-    while True:
-        head = await _read_one_head(conn, timeout_s)
-        if head.status < 100 or head.status >= 200 or head.status == 101:
-            return head
-
-
-async def _read_one_head(conn: Connection, timeout_s: float | None) -> ResponseHead:
-    line = await conn.read_line(timeout_s)
-    if line in _LINE_ENDS:  # tolerate a stray empty line left after a previous body
-        line = await conn.read_line(timeout_s)
-    if not line:
-        raise RemoteProtocolError(f"{conn.peer} closed the connection without sending a response")
-    if not line.endswith(b"\n"):
-        raise _cut_head(conn)
-    version, status, reason_phrase = _parse_status_line(line, conn.peer)
-    fields: list[tuple[str, str]] = []
-    size = len(line)
-    while True:
-        line = await conn.read_line(timeout_s)
-        if not line.endswith(b"\n"):
-            raise _cut_head(conn)
-        if line in _LINE_ENDS:
-            return ResponseHead(version, status, reason_phrase, Headers(fields))
-        size += len(line)
-        if size > MAX_HEAD_BYTES:
-            raise RemoteProtocolError(f"{conn.peer} sent response headers over 64 KiB")
-        _add_field(fields, line.decode("latin-1").rstrip("\r\n"), conn.peer)
-
-
-def _parse_status_line(line: bytes, peer: str) -> tuple[str, int, str]:
-    text = line.decode("latin-1").rstrip("\r\n")
-    parts = text.split(" ", 2)
-    code = parts[1] if len(parts) > 1 else ""
-    if (
-        not parts[0].startswith("HTTP/1.")
-        or len(code) != 3
-        or not (code.isascii() and code.isdigit())
-    ):
-        raise RemoteProtocolError(f"{peer} did not answer with HTTP/1.x: {text[:60]!r}")
-    return parts[0], int(code), parts[2] if len(parts) > 2 else ""
-
-
-def _add_field(fields: list[tuple[str, str]], text: str, peer: str) -> None:
-    if text[:1] in (" ", "\t") and fields:  # obsolete line folding: continues the last value
-        name, value = fields[-1]
-        fields[-1] = (name, f"{value} {text.strip()}")
-        return
-    name, colon, value = text.partition(":")
-    if not colon or not name or name != name.strip():
-        raise RemoteProtocolError(f"{peer} sent a malformed header line: {text[:60]!r}")
-    fields.append((name, value.strip()))
-
-
-def _cut_head(conn: Connection) -> RemoteProtocolError:
-    return RemoteProtocolError(f"{conn.peer} closed the connection in the middle of the headers")
-
-
-def header_tokens(values: list[str]) -> list[str]:
-    """The comma-separated tokens of a list-valued header, lower-cased."""
-    return [part.strip().lower() for value in values for part in value.split(",") if part.strip()]
+def _new_state() -> h11.Connection:
+    return h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)

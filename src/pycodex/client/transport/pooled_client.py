@@ -18,16 +18,10 @@ from types import TracebackType
 from typing import Any, NamedTuple, Self
 
 from pycodex._version import __version__
-from pycodex.client.transport.body import Body, open_body
+from pycodex.client.transport.body import BodyDecoder, body_decoder
 from pycodex.client.transport.connect import TlsSettings, open_connection
-from pycodex.client.transport.errors import NetworkError, RemoteProtocolError, TransportError
-from pycodex.client.transport.http11 import (
-    Connection,
-    ResponseHead,
-    encode_request_head,
-    parse_url,
-    read_response_head,
-)
+from pycodex.client.transport.errors import NetworkError, RemoteProtocolError
+from pycodex.client.transport.http11 import Connection, ResponseHead, encode_field, parse_url
 from pycodex.client.transport.proxy import ProxySettings, Route
 
 DEFAULT_USER_AGENT = f"pycodex/{__version__}"
@@ -35,7 +29,6 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Framing and connection management belong to the transport; a caller's value would break them.
 _TRANSPORT_FIELDS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 _CLOSE_WAIT_S = 1.0
-_DRAIN_READS = 16
 
 
 class Timeouts(NamedTuple):
@@ -44,29 +37,36 @@ class Timeouts(NamedTuple):
     connect: float | None = 30.0
     """Opening a connection: TCP, a proxy tunnel and the TLS handshake together."""
     read: float | None = 60.0
-    """The longest silence while reading, per read (and the longest a send may stall)."""
+    """The longest silence while reading (and the longest a send may stall)."""
 
 
 class Response:
-    """One response. Its body is read with `aiter_bytes()` or `aread()`; `aclose()` gives the
-    connection back (or closes it if the body was not read to the end)."""
+    """One response. Its body is read with `aiter_bytes()` or `aread()`, gzip and deflate
+    codings undone; `aclose()` gives the connection back (or closes it if the body was not read
+    to the end)."""
 
     def __init__(
-        self, url: str, head: ResponseHead, body: Body, release: _Release, keep_alive: bool
+        self,
+        url: str,
+        head: ResponseHead,
+        conn: Connection,
+        release: _Release,
+        read_timeout_s: float | None,
     ) -> None:
         self.url = url
         self.status_code = head.status
         self.reason_phrase = head.reason
         self.http_version = head.version
         self.headers = head.headers
-        self._body = body
+        self._conn = conn
         self._release: _Release | None = release
-        self._keep_alive = keep_alive
+        self._read_timeout_s = read_timeout_s
+        self._decoder: BodyDecoder | None = body_decoder(head.headers, conn.peer)
         self._content: bytes | None = None
         self._streamed = False
         self._closed = False
-        if body.done:  # no body (HEAD, 204, 304): the connection is free at once
-            self._finish(reusable=keep_alive and body.reusable)
+        if conn.body_done:  # no body (HEAD, 204, 304): the connection is free at once
+            self._finish()
 
     @property
     def is_closed(self) -> bool:
@@ -92,7 +92,7 @@ class Response:
         return json.loads(self.content)
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        """The body's bytes as they arrive (no decoding: the transport asks for identity)."""
+        """The body's bytes as they arrive, each piece all that had arrived by then."""
         if self._content is not None:
             if self._content:
                 yield self._content
@@ -102,8 +102,15 @@ class Response:
         if self._closed:
             raise RuntimeError("the response was closed before its body was read")
         self._streamed = True
+        decoder = self._decoder
         while chunk := await self._next_chunk():
+            if decoder is not None:
+                chunk = decoder.decode(chunk)
+                if not chunk:
+                    continue
             yield chunk
+        if decoder is not None and (rest := decoder.flush()):
+            yield rest
 
     async def aread(self) -> bytes:
         if self._content is None:
@@ -112,9 +119,9 @@ class Response:
 
     async def aclose(self) -> None:
         self._closed = True
-        if self._release is not None and self._keep_alive and self._body.reusable:
-            await self._drain_buffered()
-        self._finish(reusable=False)
+        if self._release is not None:
+            self._conn.drain_buffered()
+        self._finish()
 
     async def __aenter__(self) -> Self:
         return self
@@ -129,37 +136,22 @@ class Response:
 
     async def _next_chunk(self) -> bytes:
         if self._release is None:
-            if self._body.done:
+            if self._conn.body_done:
                 return b""
             raise RuntimeError("the response was closed before its body was read")
         try:
-            chunk = await self._body.next_chunk()
+            chunk = await self._conn.read_body(self._read_timeout_s)
         except BaseException:
-            self._finish(reusable=False)
+            self._finish()
             raise
-        if self._body.done:
-            self._finish(reusable=self._keep_alive and self._body.reusable)
+        if self._conn.body_done:
+            self._finish()
         return chunk
 
-    async def _drain_buffered(self) -> None:
-        """Read what is left of the body if it already arrived, without waiting for more.
-
-        A streaming consumer stops at its own end marker (`response.completed`, `[DONE]`),
-        usually just before the body's last few bytes; reading those keeps the connection.
-        """
-        self._body.timeout_s = 0
-        try:
-            for _ in range(_DRAIN_READS):
-                await self._next_chunk()
-                if self._body.done:
-                    return
-        except TransportError:
-            pass
-
-    def _finish(self, reusable: bool) -> None:
+    def _finish(self) -> None:
         release, self._release = self._release, None
         if release is not None:
-            release(reusable and self._body.done)
+            release(self._conn.finish_cycle())
 
     def _charset(self) -> str:
         for param in self.headers.get("content-type", "").split(";")[1:]:
@@ -167,6 +159,12 @@ class Response:
             if name.strip().lower() == "charset" and value.strip():
                 return value.strip().strip('"')
         return "utf-8"
+
+
+def _has_no_body(method: str, head: ResponseHead) -> bool:
+    return (
+        method == "HEAD" or head.status in (204, 304) or head.headers.get("content-length") == "0"
+    )
 
 
 class _Release:
@@ -230,17 +228,19 @@ class HttpClient:
         route = self._proxies.route(origin)
         if route.forward:
             target = f"{origin.scheme}://{origin.host_header}{target}"
-        fields = self._fields(route, headers, method, content)
-        data = encode_request_head(method, target, fields) + (content or b"")
+        fields = [
+            encode_field(name, value)
+            for name, value in self._fields(route, headers, method, content)
+        ]
         fresh = False
         while True:
             conn = await self._acquire(route, timeouts.connect, fresh)
             reused = conn.responses > 0
             try:
-                conn.begin_request()
-                await conn.write(data, timeouts.read)
-                head = await read_response_head(conn, timeouts.read)
-                body = open_body(conn, method, head, timeouts.read)
+                await conn.send_request(method, target, fields, content, timeouts.read)
+                head = await conn.read_head(timeouts.read)
+                if _has_no_body(method, head):
+                    await conn.read_body(timeouts.read)  # ends at once: nothing to wait for
             except (NetworkError, RemoteProtocolError):
                 self._release(route, conn, reusable=False)
                 if reused and not conn.received and not fresh:
@@ -250,7 +250,7 @@ class HttpClient:
             except BaseException:
                 self._release(route, conn, reusable=False)
                 raise
-            return Response(url, head, body, _Release(self, route, conn), head.keep_alive)
+            return Response(url, head, conn, _Release(self, route, conn), timeouts.read)
 
     @asynccontextmanager
     async def stream(
@@ -335,7 +335,7 @@ class HttpClient:
             expired = self._keepalive_expiry is not None and (
                 now - conn.idle_since > self._keepalive_expiry
             )
-            if conn.is_reusable() and not expired:
+            if conn.is_reusable and not expired:
                 self._busy.add(conn)
                 return conn
             conn.close()
@@ -349,7 +349,8 @@ class HttpClient:
     def _release(self, route: Route, conn: Connection, reusable: bool) -> None:
         self._busy.discard(conn)
         conn.responses += 1
-        if reusable and not self._closed and conn.is_reusable():
+        conn.stream.settle()
+        if reusable and not self._closed and conn.is_reusable:
             idle = self._idle.setdefault(route, [])
             if len(idle) < self._max_idle:
                 conn.idle_since = asyncio.get_running_loop().time()
