@@ -1,7 +1,9 @@
 """`commit_changes`: writing planned file changes to disk all-or-nothing.
 
 Every touched path is snapshotted first; if any write or removal fails, the paths already handled
-are put back as they were and directories created on the way are removed again.
+are put back as they were and directories created on the way are removed again. The targets are
+canonical paths (see `roots`), and every operation goes through `nofollow`, so a symlink that
+appears on the way after the paths were checked stops the write instead of redirecting it.
 """
 
 from __future__ import annotations
@@ -10,23 +12,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pycodex._records import dataclass, field
+from pycodex.apply_patch import nofollow
 from pycodex.apply_patch.changes import ChangeKind, FileChange
 from pycodex.apply_patch.errors import PatchApplyError
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """A file as it was before the commit; `data` is None when there was no file."""
-
-    data: bytes | None
-    mode: int | None
 
 
 @dataclass
 class _Journal:
     """What the commit has done so far, in order, so it can be undone."""
 
-    snapshots: dict[Path, _Snapshot] = field(default_factory=dict)
+    snapshots: dict[Path, nofollow.FileState] = field(default_factory=dict)
     handled: list[Path] = field(default_factory=list)
     created_directories: list[Path] = field(default_factory=list)
 
@@ -53,7 +48,7 @@ def commit_changes(changes: Sequence[FileChange]) -> None:
     journal = _Journal()
     for path in final:
         try:
-            journal.snapshots[path] = _snapshot(path)
+            journal.snapshots[path] = nofollow.read_state(path)
         except OSError as error:
             raise PatchApplyError(
                 f"Failed to read {names[path]} before writing it: {error.strerror or error}. "
@@ -83,45 +78,22 @@ def _patch_names(changes: Sequence[FileChange]) -> dict[Path, str]:
     return names
 
 
-def _snapshot(path: Path) -> _Snapshot:
-    if path.is_file():
-        return _Snapshot(path.read_bytes(), path.stat().st_mode)
-    return _Snapshot(None, None)
-
-
 def _put(path: Path, content: str | None, journal: _Journal) -> None:
     if content is None:
-        path.unlink(missing_ok=True)
+        nofollow.remove_file(path)
         return
-    _make_parents(path.parent, journal)
-    path.write_bytes(content.encode("utf-8"))
-
-
-def _make_parents(directory: Path, journal: _Journal) -> None:
-    missing: list[Path] = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for created in reversed(missing):
-        created.mkdir()
-        journal.created_directories.append(created)
+    nofollow.write_file(path, content.encode("utf-8"), journal.created_directories)
 
 
 def _undo(journal: _Journal) -> None:
     """Best effort: restoring one path must not stop the others from being restored."""
     for path in reversed(journal.handled):
-        snapshot = journal.snapshots[path]
         try:
-            if snapshot.data is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(snapshot.data)
-                if snapshot.mode is not None:
-                    path.chmod(snapshot.mode)
+            nofollow.restore_state(path, journal.snapshots[path])
         except OSError:
             continue
     for directory in reversed(journal.created_directories):
         try:
-            directory.rmdir()
+            nofollow.remove_directory(directory)
         except OSError:
             continue
