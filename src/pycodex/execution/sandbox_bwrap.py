@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pycodex._records import dataclass
-from pycodex.execution import seccomp
 from pycodex.execution.sandbox_roots import WritableLayout
 
 _PROBE_TIMEOUT_S = 10.0
@@ -65,6 +64,8 @@ def probe_bwrap(search_path: str | None) -> BwrapProbe:
 
 def _try_sandbox(trial: BwrapProbe) -> str:
     """Run `true` in a sandbox like the ones commands get (seccomp filter included); why not."""
+    from pycodex.execution import seccomp
+
     seccomp_fd = seccomp.program_descriptor(network=False) if seccomp.supported() else None
     prefix = bwrap_prefix(trial, _probe_layout(), Path("/"), network=False, seccomp_fd=seccomp_fd)
     try:

@@ -29,8 +29,6 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import platform
-import struct
 
 from pycodex._records import dataclass
 
@@ -77,13 +75,15 @@ _SECCOMP_MODE_FILTER = 2
 
 def supported() -> bool:
     """Whether a filter can be built for this machine's architecture."""
-    return platform.machine() in _ARCHES
+    return os.uname().machine in _ARCHES
 
 
 @functools.cache
 def program(network: bool) -> bytes:
     """The filter as bwrap's `--seccomp` expects it: packed `struct sock_filter` entries."""
-    arch = _ARCHES[platform.machine()]
+    import struct  # loaded when a command is first confined, not at start-up
+
+    arch = _ARCHES[os.uname().machine]
     return b"".join(struct.pack("HBBI", *instruction) for instruction in _assemble(arch, network))
 
 
