@@ -11,6 +11,7 @@ import pytest
 
 from pycodex import AgentLoop, ContextManager, ToolRegistry
 from pycodex.compaction.history import SUMMARY_TAG, load_prompt
+from pycodex.context.tokens import approx_items_token_count
 from pycodex.protocol import events as ev
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.policies import SandboxPolicy
@@ -103,7 +104,9 @@ async def test_manual_compaction_replaces_history(fake_server: FakeModelServer) 
     ]  # fmt: skip
     (done,) = [e for e in events if isinstance(e, ev.CompactionCompleted)]
     assert done.phase == "manual" and done.items_kept == 5 and done.items_pruned == 0
-    assert done.tokens_after < done.tokens_before or done.tokens_before == 15
+    assert done.tokens_before == 15  # the usage the server reported for the last response
+    # The history it kept: the request after it, less the "third request" sent since.
+    assert done.tokens_after == approx_items_token_count(after["input"][:-1])
 
 
 async def test_auto_compaction_before_the_next_turn(fake_server: FakeModelServer) -> None:
@@ -269,7 +272,7 @@ async def test_remote_stream_cut_falls_back(fake_server: FakeModelServer) -> Non
 
 def test_summary_prompt_is_ours() -> None:
     text = load_prompt("summarize.md")
-    assert "handoff" in text and json.dumps(text)
+    assert "handoff" in text
 
 
 async def test_auto_compaction_never_grows_the_history(fake_server: FakeModelServer) -> None:
