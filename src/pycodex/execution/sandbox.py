@@ -4,8 +4,11 @@ Linux mechanisms, best first, behind this one interface:
 
 - bubblewrap (`sandbox_bwrap`): mount, PID and network namespaces; the whole policy.
 - Landlock (`landlock`, `landlock_exec`): where bwrap is missing or cannot create namespaces.
-  Filesystem writes are confined by a private read-only mount view plus Landlock rules, the
-  network by a seccomp filter on socket(2), stray processes by a subreaper wrapper.
+  Filesystem writes are confined by a private read-only mount view plus Landlock rules, stray
+  processes by a subreaper wrapper.
+
+Both run the command under the same seccomp filter (`seccomp`): no ptrace, no io_uring, and
+with the network off no socket(2) at all, so host Unix sockets are out of reach too.
 
 `read-only` and `workspace-write` never run unconfined: with no working mechanism,
 `prepare_command` raises `SandboxUnavailableError`, whose message is the one line to show the

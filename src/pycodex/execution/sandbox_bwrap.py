@@ -141,7 +141,10 @@ def _first_line(stderr: bytes) -> str:
 
 def describe(probe: BwrapProbe) -> str:
     namespaces = "user, mount, pid" if probe.user_namespace else "mount, pid"
-    return f"bubblewrap at {probe.executable} ({namespaces} and network namespaces)"
+    from pycodex.execution import seccomp
+
+    filtered = ", seccomp filter" if seccomp.supported() else ", no seccomp filter on this machine"
+    return f"bubblewrap at {probe.executable} ({namespaces} and network namespaces{filtered})"
 
 
 def command_for(
