@@ -146,10 +146,11 @@ def _bwrap_command(
 
     probe = _bwrap_probe(os.environ.get("PATH", os.defpath))
     network = policy.has_full_network_access
+    layout = layout_for(policy, cwd)
     seccomp_fd = seccomp.program_descriptor(network) if seccomp.supported() else None
     full_argv = sandbox_bwrap.command_for(
         probe,
-        layout_for(policy, cwd),
+        layout,
         cwd,
         argv,
         network=network,
@@ -228,7 +229,10 @@ def _probe_landlock() -> SandboxStatus:
         return SandboxStatus(None, message[0] if message else "Landlock wrapper failed")
     detail = f"Landlock ABI {abi} with a private mount namespace"
     if abi < _LANDLOCK_SCOPES_ABI:
-        detail += "; signals to processes outside are not blocked (needs Landlock ABI 6)"
+        detail += (
+            "; signals to processes outside, and with the network on abstract Unix sockets of"
+            " the host, are not blocked (needs Landlock ABI 6)"
+        )
     if not filtered:
         detail += "; the network cannot be blocked on this architecture"
     return SandboxStatus("landlock", detail, network_blockable=filtered)

@@ -10,12 +10,12 @@ The policy (`approval_policy`) decides:
 - `untrusted` (legacy): every command except a known-safe read-only one is put to the user.
 
 A command whose words start with an allowed prefix (`PrefixRules`) runs without asking, outside
-the sandbox when it asked for escalation. Rules and the known-safe list only ever match ONE simple
-command (`simple_command`): `ls\ntouch x`, `ls; rm x`, `ls $(rm x)` or `ls > x` never match
-`ls`, and nothing can be remembered for them. Answers: approve once, approve for this session (the
-proposed prefix), approve always (the prefix is persisted), deny, abort (deny and interrupt the
-turn). The engine provides the `Approver` that carries questions to the user; without one
-(library use, `exec`), anything that would be asked is denied.
+the sandbox when it asked for escalation. Rules and the known-safe list only ever match ONE
+simple command (`simple_command`): `ls` + newline + `touch x`, `ls; rm x`, `ls $(rm x)` or
+`ls > x` never match `ls`, and nothing can be remembered for them. Answers: approve once,
+approve for this session (the proposed prefix), approve always (the prefix is persisted), deny,
+abort (deny and interrupt the turn). The engine provides the `Approver` that carries questions
+to the user; without one (library use, `exec`), anything that would be asked is denied.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Rules and the known-safe list only ever match ONE simple command.
 
-`ls\ntouch /x` must not pass for `ls`: a saved rule or the known-safe list would otherwise run the
-second command outside the sandbox (escalation) or without asking (`untrusted`).
+`ls` + newline + `touch /x` must not pass for `ls`: a saved rule or the known-safe list would
+otherwise run the second command outside the sandbox (escalation) or without asking
+(`untrusted`).
 """
 
 from __future__ import annotations
