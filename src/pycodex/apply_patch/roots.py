@@ -23,7 +23,7 @@ from typing import assert_never
 from pycodex._records import dataclass
 from pycodex.apply_patch.errors import PatchApplyError, PathNotWritableError, ProtectedPathError
 from pycodex.apply_patch.parser import AddFile, DeleteFile, Patch, UpdateFile
-from pycodex.execution.sandbox_roots import PROTECTED_NAMES, is_within, protected_paths
+from pycodex.execution.sandbox_roots import PROTECTED_NAMES, protected_paths
 
 
 def resolve_patch_path(cwd: Path, path: str) -> Path:
@@ -75,11 +75,21 @@ def check_targets(targets: PatchTargets, writable_roots: Sequence[Path]) -> None
     roots = [Path(os.path.realpath(root)) for root in writable_roots]
     protected = _protected(roots)
     for (path, _follow), located in targets.located.items():
-        if not is_within(located, roots):
+        if _beneath(located, roots) is None:
             raise PathNotWritableError(path, str(located), [str(root) for root in roots], targets)
-        shield = next((entry for entry in protected if is_within(located, [entry])), None)
+        shield = _beneath(located, protected)
         if shield is not None:
             raise ProtectedPathError(path, str(located), str(shield), targets)
+
+
+def _beneath(path: Path, bases: Sequence[Path]) -> Path | None:
+    """The first of `bases` that is `path` or one of its ancestors."""
+    text = str(path)
+    for base in bases:
+        prefix = str(base)
+        if text == prefix or text.startswith(prefix.rstrip("/") + "/"):
+            return base
+    return None
 
 
 def _protected(roots: Sequence[Path]) -> tuple[Path, ...]:

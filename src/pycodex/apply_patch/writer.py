@@ -21,9 +21,9 @@ from pycodex.apply_patch.errors import PatchApplyError
 class _Journal:
     """What the commit has done so far, in order, so it can be undone."""
 
+    walk: nofollow.DirectoryWalk
     snapshots: dict[Path, nofollow.FileState] = field(default_factory=dict)
     handled: list[Path] = field(default_factory=list)
-    created_directories: list[Path] = field(default_factory=list)
 
 
 def final_contents(changes: Sequence[FileChange]) -> dict[Path, str | None]:
@@ -43,12 +43,16 @@ def final_contents(changes: Sequence[FileChange]) -> dict[Path, str | None]:
 
 def commit_changes(changes: Sequence[FileChange]) -> None:
     """Write `changes` to disk; on failure restore every touched path and raise PatchApplyError."""
+    with nofollow.DirectoryWalk() as walk:
+        _commit(changes, _Journal(walk))
+
+
+def _commit(changes: Sequence[FileChange], journal: _Journal) -> None:
     final = final_contents(changes)
     names = _patch_names(changes)
-    journal = _Journal()
     for path in final:
         try:
-            journal.snapshots[path] = nofollow.read_state(path)
+            journal.snapshots[path] = journal.walk.read_state(path)
         except OSError as error:
             raise PatchApplyError(
                 f"Failed to read {names[path]} before writing it: {error.strerror or error}. "
@@ -58,7 +62,7 @@ def commit_changes(changes: Sequence[FileChange]) -> None:
     for path, content in final.items():
         journal.handled.append(path)
         try:
-            _put(path, content, journal)
+            _put(path, content, journal.walk)
         except OSError as error:
             _undo(journal)
             raise PatchApplyError(
@@ -78,22 +82,23 @@ def _patch_names(changes: Sequence[FileChange]) -> dict[Path, str]:
     return names
 
 
-def _put(path: Path, content: str | None, journal: _Journal) -> None:
+def _put(path: Path, content: str | None, walk: nofollow.DirectoryWalk) -> None:
     if content is None:
-        nofollow.remove_file(path)
+        walk.remove_file(path)
         return
-    nofollow.write_file(path, content.encode("utf-8"), journal.created_directories)
+    walk.write_file(path, content.encode("utf-8"))
 
 
 def _undo(journal: _Journal) -> None:
     """Best effort: restoring one path must not stop the others from being restored."""
+    walk = journal.walk
     for path in reversed(journal.handled):
         try:
-            nofollow.restore_state(path, journal.snapshots[path])
+            walk.restore_state(path, journal.snapshots[path])
         except OSError:
             continue
-    for directory in reversed(journal.created_directories):
+    for directory in reversed(walk.created):
         try:
-            nofollow.remove_directory(directory)
+            walk.remove_directory(directory)
         except OSError:
             continue
