@@ -7,6 +7,7 @@ assistant_reply`.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -44,6 +45,21 @@ def fake_server(request: pytest.FixtureRequest) -> Iterator[FakeModelServer]:
         server.close()
     if request.node.stash.get(_PASSED, False):
         server.assert_done()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_repository_above_the_temp_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests must not depend on where the temporary directories live: a stray `.git` above them
+    (in /tmp, say) would make every test directory look like part of a repository. git and
+    pycodex (exec's repository check, the project-root search) stop at
+    `GIT_CEILING_DIRECTORIES`, which CLI subprocesses inherit."""
+    previous = os.environ.get("GIT_CEILING_DIRECTORIES")
+    os.environ["GIT_CEILING_DIRECTORIES"] = str(tmp_path_factory.getbasetemp())
+    yield
+    if previous is None:
+        del os.environ["GIT_CEILING_DIRECTORIES"]
+    else:
+        os.environ["GIT_CEILING_DIRECTORIES"] = previous
 
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")

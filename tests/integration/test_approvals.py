@@ -181,3 +181,66 @@ def test_rules_are_listed_and_revocable(home: Path, work: Path) -> None:
     )
     missing = run_cli(["rules", "remove", "npm"], codex_home=home, cwd=work)
     assert missing.returncode == 1
+
+
+async def test_a_saved_rule_does_not_cover_a_second_command(
+    fake_server: FakeModelServer, home: Path, work: Path, tmp_path: Path
+) -> None:
+    # `ls` is allowed for good; `ls\ntouch ...` asking for escalation must still be asked.
+    (home / RULES_FILE).parent.mkdir(parents=True)
+    (home / RULES_FILE).write_text('prefix_rule(pattern=["ls"], decision="allow")\n')
+    target = tmp_path / "outside" / "x"
+    target.parent.mkdir()
+    call = command_call(f"ls\ntouch {target}", sandbox_permissions="require_escalated")
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(call))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+    events = await run_turn(home, work, "on-request", ["denied"], sandbox="workspace-write")
+    (request,) = requests_of(events)
+    assert request.escalated and request.proposed_prefix == ()
+    assert not target.exists()
+
+
+async def test_untrusted_asks_for_commands_that_run_others_or_several(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    calls = [
+        command_call("env touch a.txt", "c1"),
+        command_call("ls\ntouch b.txt", "c2"),
+        command_call("ls -la", "c3"),
+    ]
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(*calls))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+    answers: list[ReviewDecision] = ["denied", "denied"]
+    events = await run_turn(home, work, "untrusted", answers, sandbox="workspace-write")
+    assert [r.call_id for r in requests_of(events)] == ["c1", "c2"]
+    assert not (work / "a.txt").exists() and not (work / "b.txt").exists()
+
+
+PROTECTED_PATCH = "*** Begin Patch\n*** Add File: .git/hooks/pre-commit\n+evil\n*** End Patch\n"
+
+
+async def test_patch_into_git_is_rejected_under_never(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    (work / ".git" / "hooks").mkdir(parents=True)
+    call = sse.custom_tool_call("apply_patch", PROTECTED_PATCH, call_id="c1")
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(call))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+    events = await run_turn(home, work, "never", [], sandbox="workspace-write")
+    assert [e for e in events if isinstance(e, ev.PatchApprovalRequest)] == []
+    output = output_of(fake_server, 1)
+    assert "patch rejected: .git/hooks/pre-commit" in output
+    assert "nobody can allow it" in output
+    assert not (work / ".git" / "hooks" / "pre-commit").exists()
+
+
+async def test_patch_into_git_is_put_to_the_user_under_on_request(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    call = sse.custom_tool_call("apply_patch", PROTECTED_PATCH, call_id="c1")
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(call))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+    events = await run_turn(home, work, "on-request", ["denied"], sandbox="workspace-write")
+    (request,) = [e for e in events if isinstance(e, ev.PatchApprovalRequest)]
+    assert "stays read-only" in (request.reason or "")
+    assert not (work / ".git").exists()

@@ -14,8 +14,9 @@ from typing import assert_never
 
 from pycodex.apply_patch.changes import ApplyResult, ChangeKind, FileChange
 from pycodex.apply_patch.errors import PatchApplyError
+from pycodex.apply_patch.nofollow import read_regular_file
 from pycodex.apply_patch.parser import AddFile, DeleteFile, Hunk, Patch, UpdateFile, parse_patch
-from pycodex.apply_patch.roots import check_writable_roots, resolve_patch_path
+from pycodex.apply_patch.roots import PatchTargets, check_targets, resolve_targets
 from pycodex.apply_patch.update import apply_chunks
 from pycodex.apply_patch.writer import commit_changes
 
@@ -46,7 +47,7 @@ class _PlannedFiles:
         if target.is_dir():
             raise PatchApplyError(f"Failed to {verb} {path}: it is a directory, not a file.", path)
         try:
-            data = target.read_bytes()
+            data = read_regular_file(target)
         except FileNotFoundError:
             raise PatchApplyError(
                 f"Failed to {verb} {path}: the file does not exist.", path
@@ -69,43 +70,48 @@ def _key(target: Path) -> Path:
     return Path(os.path.normpath(target))
 
 
-def plan_patch(patch: Patch, cwd: Path) -> list[FileChange]:
-    """Compute every file operation's old and new contents without touching the disk."""
+def plan_patch(patch: Patch, cwd: Path, targets: PatchTargets | None = None) -> list[FileChange]:
+    """Compute every file operation's old and new contents without touching the disk.
+
+    `targets` is where each path lands (`roots.resolve_targets`), resolved here when not given.
+    """
+    base = Path(cwd).absolute()
+    located = targets if targets is not None else resolve_targets(patch, base)
     planned = _PlannedFiles()
     changes: list[FileChange] = []
     for hunk in patch.hunks:
-        change = _plan_hunk(hunk, Path(cwd).absolute(), planned)
+        change = _plan_hunk(hunk, located, planned)
         planned.record(change)
         changes.append(change)
     return changes
 
 
-def _plan_hunk(hunk: Hunk, cwd: Path, planned: _PlannedFiles) -> FileChange:
+def _plan_hunk(hunk: Hunk, located: PatchTargets, planned: _PlannedFiles) -> FileChange:
     match hunk:
         case AddFile(path=path, contents=contents):
-            target = resolve_patch_path(cwd, path)
+            target = located.of(path, True)
             if planned.is_directory(target):
                 raise PatchApplyError(
                     f"Failed to add {path}: a directory already exists at that path.", path
                 )
             return FileChange(ChangeKind.ADD, path, target, None, contents)
         case DeleteFile(path=path):
-            target = resolve_patch_path(cwd, path)
+            target = located.of(path, False)
             old = planned.read(target, path, "delete", strict=False)
             return FileChange(ChangeKind.DELETE, path, target, old, None)
         case UpdateFile():
-            return _plan_update(hunk, cwd, planned)
+            return _plan_update(hunk, located, planned)
         case _:
             assert_never(hunk)
 
 
-def _plan_update(hunk: UpdateFile, cwd: Path, planned: _PlannedFiles) -> FileChange:
-    target = resolve_patch_path(cwd, hunk.path)
+def _plan_update(hunk: UpdateFile, located: PatchTargets, planned: _PlannedFiles) -> FileChange:
+    target = located.of(hunk.path, hunk.move_to is None)
     old = planned.read(target, hunk.path, "update")
     new = apply_chunks(old, hunk.chunks, hunk.path)
     move_target: Path | None = None
     if hunk.move_to is not None:
-        move_target = resolve_patch_path(cwd, hunk.move_to)
+        move_target = located.of(hunk.move_to, True)
         if planned.is_directory(move_target):
             raise PatchApplyError(
                 f"Failed to move {hunk.path} to {hunk.move_to}: a directory exists there.",
@@ -115,18 +121,25 @@ def _plan_update(hunk: UpdateFile, cwd: Path, planned: _PlannedFiles) -> FileCha
 
 
 def apply_patch_text(
-    text: str, cwd: Path, writable_roots: Sequence[Path] | None = None
+    text: str,
+    cwd: Path,
+    writable_roots: Sequence[Path] | None = None,
+    *,
+    targets: PatchTargets | None = None,
 ) -> ApplyResult:
     """Parse `text` and apply it under `cwd`, all or nothing.
 
-    With `writable_roots`, any path resolving outside all of them is refused before a file is
-    read or written. Raises `PatchParseError` or `PatchApplyError`; on success the result's
-    `summary()` is what the model should be told.
+    With `writable_roots`, any path resolving outside all of them, or into a path the sandbox
+    keeps read-only there (`.git`, `.codex`, `.agents`, `.aws`), is refused before a file is read
+    or written. `targets` pins where each path lands (from a `PathNotWritableError` the user
+    then allowed); by default the paths are resolved now. Raises `PatchParseError` or
+    `PatchApplyError`; on success the result's `summary()` is what the model should be told.
     """
     patch = parse_patch(text)
     base = Path(cwd).absolute()
+    located = targets if targets is not None else resolve_targets(patch, base)
     if writable_roots is not None:
-        check_writable_roots(patch, base, writable_roots)
-    changes = plan_patch(patch, base)
+        check_targets(located, writable_roots)
+    changes = plan_patch(patch, base, located)
     commit_changes(changes)
     return ApplyResult.from_changes(changes)

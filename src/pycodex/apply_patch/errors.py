@@ -7,6 +7,7 @@ Hierarchy:
     └── PatchApplyError            the patch is well-formed but cannot be applied (carries the path)
         ├── AmbiguousMatchError    a whitespace-tolerant match found several places for a chunk
         └── PathNotWritableError   a target resolves outside the writable roots
+            └── ProtectedPathError a target is inside `.git`, `.codex`, `.agents` or `.aws`
 
 Constructors only format messages; they never touch the file system.
 """
@@ -14,6 +15,10 @@ Constructors only format messages; they never touch the file system.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pycodex.apply_patch.roots import PatchTargets
 
 
 class PatchError(Exception):
@@ -46,14 +51,41 @@ class AmbiguousMatchError(PatchApplyError):
 
 
 class PathNotWritableError(PatchApplyError):
-    """A path of the patch resolves outside every writable root."""
+    """A path of the patch resolves outside every writable root.
 
-    def __init__(self, path: str, resolved: str, roots: Sequence[str]) -> None:
+    `targets` is the resolution the check was made on (a `roots.PatchTargets`), so a patch the
+    user then allows is written to exactly the places they were shown.
+    """
+
+    def __init__(
+        self, path: str, resolved: str, roots: Sequence[str], targets: PatchTargets | None = None
+    ) -> None:
         listed = ", ".join(roots) if roots else "none"
         super().__init__(
-            f"Refusing to write {path}: it resolves to {resolved}, which is outside the "
-            f"writable roots ({listed}). No files were changed.",
+            f"patch rejected: {path} resolves to {resolved}, which is outside the writable "
+            f"roots ({listed}). No files were changed.",
             path,
         )
         self.resolved = resolved
         self.roots = tuple(roots)
+        self.targets = targets
+
+
+class ProtectedPathError(PathNotWritableError):
+    """A path of the patch is inside `.git`, `.codex`, `.agents` or `.aws` of a writable root
+    (or what one of them points to), which stay read-only as they do for sandboxed commands."""
+
+    def __init__(
+        self, path: str, resolved: str, protected: str, targets: PatchTargets | None = None
+    ) -> None:
+        PatchApplyError.__init__(
+            self,
+            f"patch rejected: {path} resolves to {resolved}, inside {protected}, which stays "
+            "read-only (version-control and agent metadata: .git, .codex, .agents, .aws). No "
+            "files were changed.",
+            path,
+        )
+        self.resolved = resolved
+        self.roots = ()
+        self.protected = protected
+        self.targets = targets

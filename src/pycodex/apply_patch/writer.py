@@ -1,7 +1,9 @@
 """`commit_changes`: writing planned file changes to disk all-or-nothing.
 
 Every touched path is snapshotted first; if any write or removal fails, the paths already handled
-are put back as they were and directories created on the way are removed again.
+are put back as they were and directories created on the way are removed again. The targets are
+canonical paths (see `roots`), and every operation goes through `nofollow`, so a symlink that
+appears on the way after the paths were checked stops the write instead of redirecting it.
 """
 
 from __future__ import annotations
@@ -10,25 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pycodex._records import dataclass, field
+from pycodex.apply_patch import nofollow
 from pycodex.apply_patch.changes import ChangeKind, FileChange
 from pycodex.apply_patch.errors import PatchApplyError
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """A file as it was before the commit; `data` is None when there was no file."""
-
-    data: bytes | None
-    mode: int | None
 
 
 @dataclass
 class _Journal:
     """What the commit has done so far, in order, so it can be undone."""
 
-    snapshots: dict[Path, _Snapshot] = field(default_factory=dict)
+    walk: nofollow.DirectoryWalk
+    snapshots: dict[Path, nofollow.FileState] = field(default_factory=dict)
     handled: list[Path] = field(default_factory=list)
-    created_directories: list[Path] = field(default_factory=list)
 
 
 def final_contents(changes: Sequence[FileChange]) -> dict[Path, str | None]:
@@ -48,12 +43,16 @@ def final_contents(changes: Sequence[FileChange]) -> dict[Path, str | None]:
 
 def commit_changes(changes: Sequence[FileChange]) -> None:
     """Write `changes` to disk; on failure restore every touched path and raise PatchApplyError."""
+    with nofollow.DirectoryWalk() as walk:
+        _commit(changes, _Journal(walk))
+
+
+def _commit(changes: Sequence[FileChange], journal: _Journal) -> None:
     final = final_contents(changes)
     names = _patch_names(changes)
-    journal = _Journal()
     for path in final:
         try:
-            journal.snapshots[path] = _snapshot(path)
+            journal.snapshots[path] = journal.walk.read_state(path)
         except OSError as error:
             raise PatchApplyError(
                 f"Failed to read {names[path]} before writing it: {error.strerror or error}. "
@@ -63,7 +62,7 @@ def commit_changes(changes: Sequence[FileChange]) -> None:
     for path, content in final.items():
         journal.handled.append(path)
         try:
-            _put(path, content, journal)
+            _put(path, content, journal.walk)
         except OSError as error:
             _undo(journal)
             raise PatchApplyError(
@@ -83,45 +82,23 @@ def _patch_names(changes: Sequence[FileChange]) -> dict[Path, str]:
     return names
 
 
-def _snapshot(path: Path) -> _Snapshot:
-    if path.is_file():
-        return _Snapshot(path.read_bytes(), path.stat().st_mode)
-    return _Snapshot(None, None)
-
-
-def _put(path: Path, content: str | None, journal: _Journal) -> None:
+def _put(path: Path, content: str | None, walk: nofollow.DirectoryWalk) -> None:
     if content is None:
-        path.unlink(missing_ok=True)
+        walk.remove_file(path)
         return
-    _make_parents(path.parent, journal)
-    path.write_bytes(content.encode("utf-8"))
-
-
-def _make_parents(directory: Path, journal: _Journal) -> None:
-    missing: list[Path] = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for created in reversed(missing):
-        created.mkdir()
-        journal.created_directories.append(created)
+    walk.write_file(path, content.encode("utf-8"))
 
 
 def _undo(journal: _Journal) -> None:
     """Best effort: restoring one path must not stop the others from being restored."""
+    walk = journal.walk
     for path in reversed(journal.handled):
-        snapshot = journal.snapshots[path]
         try:
-            if snapshot.data is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(snapshot.data)
-                if snapshot.mode is not None:
-                    path.chmod(snapshot.mode)
+            walk.restore_state(path, journal.snapshots[path])
         except OSError:
             continue
-    for directory in reversed(journal.created_directories):
+    for directory in reversed(walk.created):
         try:
-            directory.rmdir()
+            walk.remove_directory(directory)
         except OSError:
             continue

@@ -105,7 +105,9 @@ def _load_schema(path: Path | None) -> dict[str, object] | None:
 def _check_git_repo(args: ExecArgs, cwd: Path) -> None:
     if args.skip_git_repo_check:
         return
-    if any((directory / ".git").exists() for directory in (cwd, *cwd.parents)):
+    from pycodex.context.agents_md import find_project_root
+
+    if find_project_root(cwd, (".git",)) is not None:  # honours GIT_CEILING_DIRECTORIES
         return
     raise UsageError(
         f"{cwd} is not inside a git repository; pass --skip-git-repo-check to run here anyway"

@@ -3,7 +3,8 @@
 Global: `$CODEX_HOME/AGENTS.override.md`, else `$CODEX_HOME/AGENTS.md`.
 Project: every directory from the project root down to the working directory, where the project
 root is the nearest ancestor of the working directory holding one of `project_root_markers`
-(`.git` by default; without a match, only the working directory itself is searched). In each
+(`.git` by default; without a match, only the working directory itself is searched; the search
+stops at `GIT_CEILING_DIRECTORIES`, as git's does). In each
 directory the first existing file of `AGENTS.override.md`, `AGENTS.md` and then
 `project_doc_fallback_filenames` is taken; an empty one contributes nothing, so an empty override
 silences a directory.
@@ -15,7 +16,8 @@ each file labelled with its path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,12 +54,27 @@ class InstructionDiscovery:
     warnings: tuple[str, ...]
 
 
-def find_project_root(cwd: Path, markers: Sequence[str]) -> Path | None:
-    """The nearest ancestor of `cwd` (itself included) that holds one of `markers`."""
+def find_project_root(
+    cwd: Path, markers: Sequence[str], environ: Mapping[str, str] | None = None
+) -> Path | None:
+    """The nearest ancestor of `cwd` (itself included) that holds one of `markers`.
+
+    Like git, the search never goes up into a directory named in `GIT_CEILING_DIRECTORIES`
+    (`environ`, this process's environment by default), nor above one; `cwd` itself is always
+    searched.
+    """
+    ceilings = _ceilings(os.environ if environ is None else environ)
     for directory in (cwd, *cwd.parents):
+        if directory != cwd and Path(os.path.realpath(directory)) in ceilings:
+            return None
         if any((directory / marker).exists() for marker in markers):
             return directory
     return None
+
+
+def _ceilings(environ: Mapping[str, str]) -> frozenset[Path]:
+    entries = environ.get("GIT_CEILING_DIRECTORIES", "").split(":")
+    return frozenset(Path(os.path.realpath(entry)) for entry in entries if entry.startswith("/"))
 
 
 def project_directories(cwd: Path, markers: Sequence[str]) -> list[Path]:

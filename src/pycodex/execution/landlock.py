@@ -1,4 +1,4 @@
-"""Restrictions a process applies to itself: mounts, Landlock, a seccomp filter, no capabilities.
+"""Restrictions a process applies to itself: mounts, Landlock, no capabilities.
 
 The fallback sandbox when bubblewrap cannot run. Everything here acts on the calling process and
 is inherited, irreversibly, by everything it executes; so it runs only in the short-lived
@@ -16,8 +16,6 @@ import ctypes
 import errno
 import functools
 import os
-import platform
-import struct
 from collections.abc import Iterable, Sequence
 
 _SYS_CREATE_RULESET = 444
@@ -31,7 +29,11 @@ _FS_WRITE_FILE = 1 << 1
 _FS_READ_FILE = 1 << 2
 _FS_READ_DIR = 1 << 3
 _FS_TRUNCATE = 1 << 14  # ABI 3; `> file` opens with O_TRUNC and needs it
-_SCOPE_SIGNAL = 1 << 1  # ABI 6: no signals to processes outside the sandbox
+# ABI 6 scopes: no connecting to abstract Unix sockets created outside the sandbox, no signals
+# to processes outside it.
+_SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
+_SCOPE_SIGNAL = 1 << 1
+_SCOPES_ABI = 6
 
 _READ_ONLY = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
 # Device files every program expects to open for writing; rights on a file rule may only be
@@ -47,11 +49,9 @@ _WRITABLE_DEVICES = (
 )
 
 _PR_SET_NO_NEW_PRIVS = 38
-_PR_SET_SECCOMP = 22
 _PR_CAPBSET_DROP = 24
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
-_SECCOMP_MODE_FILTER = 2
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
@@ -118,7 +118,8 @@ def _all_fs_rights(abi: int) -> int:
 def restrict_filesystem(abi: int, writable: Iterable[str]) -> None:
     """Allow reading everywhere and writing only beneath `writable`, for good (Landlock)."""
     handled = _all_fs_rights(abi)
-    attr = _RulesetAttr(handled_access_fs=handled, scoped=_SCOPE_SIGNAL if abi >= 6 else 0)
+    scoped = _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL if abi >= _SCOPES_ABI else 0
+    attr = _RulesetAttr(handled_access_fs=handled, scoped=scoped)
     ruleset = _check(
         _libc().syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.sizeof(attr), 0),
         "landlock_create_ruleset",
@@ -250,52 +251,3 @@ def _mount(source: str | None, target: str, flags: int) -> None:
 def _write(path: str, text: str) -> None:
     with open(path, "w", encoding="ascii") as handle:
         handle.write(text)
-
-
-# Per architecture: audit arch id, socket(2) and io_uring_setup(2) numbers. io_uring is refused
-# too, because it can create sockets without calling socket(2).
-_SECCOMP_ARCHES = {
-    "x86_64": (0xC000003E, 41, 425),
-    "aarch64": (0xC00000B7, 198, 425),
-}
-
-
-def seccomp_supported() -> bool:
-    return platform.machine() in _SECCOMP_ARCHES
-
-
-def deny_network_sockets() -> None:
-    """Install a seccomp filter: socket(2) only for AF_UNIX, no io_uring, no foreign ABIs."""
-    arch, sys_socket, sys_io_uring_setup = _SECCOMP_ARCHES[platform.machine()]
-    program = _socket_filter(arch, sys_socket, sys_io_uring_setup)
-    buffer = ctypes.create_string_buffer(program)
-    prog = struct.pack("HxxxxxxQ", len(program) // 8, ctypes.addressof(buffer))
-    prog_buffer = ctypes.create_string_buffer(prog)
-    _check(_libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
-    _check(
-        _libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, prog_buffer, 0, 0),
-        "prctl(PR_SET_SECCOMP)",
-    )
-
-
-def _socket_filter(arch: int, sys_socket: int, sys_io_uring_setup: int) -> bytes:
-    load, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
-    allow, deny = 0x7FFF0000, 0x00050000 | errno.EPERM
-    af_unix, x32_bit = 1, 0x40000000
-    # seccomp_data: nr at offset 0, arch at 4, args[0] at 16 (low half on little-endian).
-    instructions = [
-        (load, 0, 0, 4),
-        (jeq, 1, 0, arch),
-        (ret, 0, 0, deny),  # a foreign ABI (32-bit calls on a 64-bit kernel) could evade it
-        (load, 0, 0, 0),
-        (jge, 0, 1, x32_bit),
-        (ret, 0, 0, deny),  # x32 system call numbers on x86_64
-        (jeq, 0, 1, sys_io_uring_setup),
-        (ret, 0, 0, deny),
-        (jeq, 0, 3, sys_socket),
-        (load, 0, 0, 16),
-        (jeq, 1, 0, af_unix),
-        (ret, 0, 0, deny),
-        (ret, 0, 0, allow),
-    ]
-    return b"".join(struct.pack("HBBI", *instruction) for instruction in instructions)

@@ -21,7 +21,7 @@ import sys
 from types import FrameType
 
 from pycodex._records import dataclass
-from pycodex.execution import landlock
+from pycodex.execution import landlock, seccomp
 
 SETUP_FAILED_EXIT_CODE = 126
 _COMMAND_NOT_FOUND_EXIT_CODE = 127
@@ -34,8 +34,8 @@ class LandlockPlan:
     writable: tuple[str, ...]
     protected: tuple[str, ...]
     network: bool
-    # Read-only mode: a private, writable scratch tmpfs at /dev/shm that disappears with the
-    # command (TMPDIR points there).
+    # A private, writable tmpfs at /dev/shm that disappears with the command (scratch space in
+    # read-only mode, where TMPDIR points there; shared memory and semaphores in every mode).
     private_tmp: bool = False
 
     def to_json(self) -> str:
@@ -80,8 +80,8 @@ def apply_plan(plan: LandlockPlan) -> None:
     # Mounts first: Landlock forbids mounting once applied, which also pins them in place.
     landlock.build_mount_view(plan.writable, plan.protected, plan.private_tmp)
     landlock.drop_capabilities()
-    if not plan.network:
-        landlock.deny_network_sockets()
+    if seccomp.supported():
+        seccomp.install(plan.network)
     writable = (*plan.writable, landlock.SCRATCH_DIR) if plan.private_tmp else plan.writable
     landlock.restrict_filesystem(abi, writable)
 

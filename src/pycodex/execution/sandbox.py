@@ -4,8 +4,11 @@ Linux mechanisms, best first, behind this one interface:
 
 - bubblewrap (`sandbox_bwrap`): mount, PID and network namespaces; the whole policy.
 - Landlock (`landlock`, `landlock_exec`): where bwrap is missing or cannot create namespaces.
-  Filesystem writes are confined by a private read-only mount view plus Landlock rules, the
-  network by a seccomp filter on socket(2), stray processes by a subreaper wrapper.
+  Filesystem writes are confined by a private read-only mount view plus Landlock rules, stray
+  processes by a subreaper wrapper.
+
+Both run the command under the same seccomp filter (`seccomp`): no ptrace, no io_uring, and
+with the network off no socket(2) at all, so host Unix sockets are out of reach too.
 
 `read-only` and `workspace-write` never run unconfined: with no working mechanism,
 `prepare_command` raises `SandboxUnavailableError`, whose message is the one line to show the
@@ -40,7 +43,7 @@ MECHANISM_OVERRIDE_ENV = "PYCODEX_SANDBOX_MECHANISM"
 SANDBOX_ENV = "CODEX_SANDBOX"
 NETWORK_DISABLED_ENV = "CODEX_SANDBOX_NETWORK_DISABLED"
 _PROBE_TIMEOUT_S = 10.0
-_LANDLOCK_SIGNAL_SCOPE_ABI = 6
+_LANDLOCK_SCOPES_ABI = 6
 INSTALL_HINT = (
     "install bubblewrap (apt-get install bubblewrap) or run with --sandbox danger-full-access"
 )
@@ -66,7 +69,8 @@ class SandboxStatus:
 
     mechanism: Mechanism | None
     detail: str
-    # Set when the mechanism works but cannot enforce all of a policy (Landlock fallback).
+    # False under Landlock where no seccomp filter exists for this architecture: the network,
+    # host Unix sockets and ptrace are then not blocked.
     network_blockable: bool = True
 
     @property
@@ -79,13 +83,20 @@ class PreparedCommand:
     """The command line to execute and what the sandbox adds to its environment.
 
     `enforced` is True only when the policy is really applied by the operating system;
-    `degraded` names any part of the policy the mechanism could not enforce.
+    `degraded` names any part of the policy the mechanism could not enforce. `pass_fds` are
+    descriptors the child must inherit under the same numbers (bwrap reads its seccomp program
+    from one); they belong to the caller, who closes them (`close()`) once the child started.
     """
 
     argv: tuple[str, ...]
     env_overrides: dict[str, str] = field(default_factory=dict)
     enforced: bool = False
     degraded: str | None = None
+    pass_fds: tuple[int, ...] = ()
+
+    def close(self) -> None:
+        for fd in self.pass_fds:
+            os.close(fd)
 
 
 def sandbox_status() -> SandboxStatus:
@@ -118,25 +129,39 @@ def prepare_command(argv: Sequence[str], cwd: Path, policy: SandboxPolicy) -> Pr
     if policy.mode is SandboxMode.READ_ONLY:
         env["TMPDIR"] = sandbox_bwrap.SCRATCH_DIR
     if status.mechanism == "bwrap":
-        return PreparedCommand(_bwrap_argv(argv, cwd, policy), env, enforced=True)
-    degraded = None if network or status.network_blockable else _LANDLOCK_NETWORK_GAP
+        return _bwrap_command(argv, cwd, policy, env)
+    degraded = None if status.network_blockable else _no_filter_gap(network=network)
     return PreparedCommand(_landlock_argv(argv, cwd, policy), env, True, degraded)
 
 
-_LANDLOCK_NETWORK_GAP = "network not blocked: no seccomp socket filter for this architecture"
+def _no_filter_gap(*, network: bool) -> str:
+    blocked = "ptrace" if network else "the network, host Unix sockets and ptrace"
+    return f"{blocked} not blocked: no seccomp filter for this architecture"
 
 
-def _bwrap_argv(argv: Sequence[str], cwd: Path, policy: SandboxPolicy) -> tuple[str, ...]:
+def _bwrap_command(
+    argv: Sequence[str], cwd: Path, policy: SandboxPolicy, env: dict[str, str]
+) -> PreparedCommand:
+    from pycodex.execution import seccomp
+
     probe = _bwrap_probe(os.environ.get("PATH", os.defpath))
-    return sandbox_bwrap.command_for(
+    network = policy.has_full_network_access
+    layout = layout_for(policy, cwd)
+    seccomp_fd = seccomp.program_descriptor(network) if seccomp.supported() else None
+    full_argv = sandbox_bwrap.command_for(
         probe,
-        layout_for(policy, cwd),
+        layout,
         cwd,
         argv,
-        network=policy.has_full_network_access,
+        network=network,
         # Read-only commands still get scratch space (TMPDIR); it vanishes with them.
         private_tmp=policy.mode is SandboxMode.READ_ONLY,
+        seccomp_fd=seccomp_fd,
     )
+    if seccomp_fd is None:
+        # bwrap's namespaces still keep the network out; the filter's other denials are missing.
+        return PreparedCommand(full_argv, env, True, "host Unix sockets and ptrace not blocked")
+    return PreparedCommand(full_argv, env, True, pass_fds=(seccomp_fd,))
 
 
 def _landlock_argv(argv: Sequence[str], cwd: Path, policy: SandboxPolicy) -> tuple[str, ...]:
@@ -147,7 +172,10 @@ def _landlock_argv(argv: Sequence[str], cwd: Path, policy: SandboxPolicy) -> tup
         writable=tuple(str(path) for path in layout.writable),
         protected=tuple(str(path) for path in layout.protected),
         network=policy.has_full_network_access,
-        private_tmp=policy.mode is SandboxMode.READ_ONLY,
+        # Every mode gets a private, writable /dev/shm, as bwrap's fresh /dev gives: POSIX
+        # semaphores and shared memory (Python's multiprocessing) live there. Read-only mode's
+        # TMPDIR points there too.
+        private_tmp=True,
     )
     src = str(Path(__file__).resolve().parents[2])
     bootstrap = _LANDLOCK_BOOTSTRAP.format(src=src)
@@ -183,12 +211,12 @@ def _probe(override: str, search_path: str) -> SandboxStatus:
 
 def _probe_landlock() -> SandboxStatus:
     """Check the kernel's Landlock ABI, then run the real wrapper once, on `true`."""
-    from pycodex.execution import landlock
+    from pycodex.execution import landlock, seccomp
 
     abi, reason = landlock.landlock_abi()
     if not abi:
         return SandboxStatus(None, f"Landlock unavailable: {reason}")
-    seccomp = landlock.seccomp_supported()
+    filtered = seccomp.supported()
     argv = _landlock_argv(["true"], Path("/"), SandboxPolicy.read_only())
     try:
         completed = subprocess.run(
@@ -200,8 +228,11 @@ def _probe_landlock() -> SandboxStatus:
         message = completed.stderr.decode("utf-8", errors="replace").strip().splitlines()
         return SandboxStatus(None, message[0] if message else "Landlock wrapper failed")
     detail = f"Landlock ABI {abi} with a private mount namespace"
-    if abi < _LANDLOCK_SIGNAL_SCOPE_ABI:
-        detail += "; signals to processes outside are not blocked (needs Landlock ABI 6)"
-    if not seccomp:
+    if abi < _LANDLOCK_SCOPES_ABI:
+        detail += (
+            "; signals to processes outside, and with the network on abstract Unix sockets of"
+            " the host, are not blocked (needs Landlock ABI 6)"
+        )
+    if not filtered:
         detail += "; the network cannot be blocked on this architecture"
-    return SandboxStatus("landlock", detail, network_blockable=seccomp)
+    return SandboxStatus("landlock", detail, network_blockable=filtered)

@@ -15,6 +15,7 @@ sandboxed command never has.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -55,18 +56,34 @@ def probe_bwrap(search_path: str | None) -> BwrapProbe:
     failure = ""
     for user_namespace in (True, False):
         trial = BwrapProbe(executable, user_namespace, None)
-        argv = [*bwrap_prefix(trial, _probe_layout(), Path("/"), network=False), "true"]
-        try:
-            completed = subprocess.run(
-                argv, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as err:
-            failure = str(err)
-            continue
-        if completed.returncode == 0:
+        failure = _try_sandbox(trial)
+        if not failure:
             return trial
-        failure = _first_line(completed.stderr) or f"exit status {completed.returncode}"
     return BwrapProbe(executable, False, f"{executable} cannot create a sandbox here: {failure}")
+
+
+def _try_sandbox(trial: BwrapProbe) -> str:
+    """Run `true` in a sandbox like the ones commands get (seccomp filter included); why not."""
+    from pycodex.execution import seccomp
+
+    seccomp_fd = seccomp.program_descriptor(network=False) if seccomp.supported() else None
+    prefix = bwrap_prefix(trial, _probe_layout(), Path("/"), network=False, seccomp_fd=seccomp_fd)
+    try:
+        completed = subprocess.run(
+            [*prefix, "true"],
+            capture_output=True,
+            timeout=_PROBE_TIMEOUT_S,
+            check=False,
+            pass_fds=() if seccomp_fd is None else (seccomp_fd,),
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return str(err)
+    finally:
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)
+    if completed.returncode == 0:
+        return ""
+    return _first_line(completed.stderr) or f"exit status {completed.returncode}"
 
 
 def bwrap_prefix(
@@ -76,14 +93,21 @@ def bwrap_prefix(
     *,
     network: bool,
     private_tmp: bool = False,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
-    """The bwrap command line up to and including `--`; the command's argv follows it."""
+    """The bwrap command line up to and including `--`; the command's argv follows it.
+
+    `seccomp_fd` is a descriptor the child inherits, holding the seccomp program bwrap loads
+    just before it executes the command.
+    """
     assert probe.executable is not None
     argv = [probe.executable, *_BASE_FLAGS]
     if probe.user_namespace:
         argv.append("--unshare-user")
     if not network:
         argv.append("--unshare-net")
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     argv += _filesystem_flags(layout, cwd, private_tmp=private_tmp)
     argv += ["--chdir", str(cwd), "--"]
     return argv
@@ -117,7 +141,10 @@ def _first_line(stderr: bytes) -> str:
 
 def describe(probe: BwrapProbe) -> str:
     namespaces = "user, mount, pid" if probe.user_namespace else "mount, pid"
-    return f"bubblewrap at {probe.executable} ({namespaces} and network namespaces)"
+    from pycodex.execution import seccomp
+
+    filtered = ", seccomp filter" if seccomp.supported() else ", no seccomp filter on this machine"
+    return f"bubblewrap at {probe.executable} ({namespaces} and network namespaces{filtered})"
 
 
 def command_for(
@@ -128,6 +155,9 @@ def command_for(
     *,
     network: bool,
     private_tmp: bool,
+    seccomp_fd: int | None,
 ) -> tuple[str, ...]:
-    prefix = bwrap_prefix(probe, layout, cwd, network=network, private_tmp=private_tmp)
+    prefix = bwrap_prefix(
+        probe, layout, cwd, network=network, private_tmp=private_tmp, seccomp_fd=seccomp_fd
+    )
     return (*prefix, *argv)

@@ -14,10 +14,12 @@ from pathlib import Path
 from pycodex._records import dataclass
 from pycodex.protocol.policies import SandboxMode, SandboxPolicy
 
-# Version-control and agent metadata inside a writable root stay read-only: a command that could
-# rewrite `.git/hooks` or `.git/config` would run code outside the sandbox on the next `git`
-# call, and `.codex` holds configuration the agent itself trusts.
-PROTECTED_NAMES = (".git", ".codex")
+# The one list of names kept read-only inside every writable root, by the sandbox (bubblewrap and
+# Landlock alike) and by apply_patch. A command that could rewrite `.git/hooks` or `.git/config`
+# would run code outside the sandbox on the next `git` call; `.codex` holds configuration and
+# `.agents` skills the agent itself trusts (a planted skill is shown to the next session's
+# model); `.aws` holds cloud credentials and a config whose `credential_process` runs commands.
+PROTECTED_NAMES = (".git", ".codex", ".agents", ".aws")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,8 @@ def layout_for(
 
 
 def protected_paths(roots: Iterable[Path]) -> tuple[Path, ...]:
-    """Existing `.git`/`.codex` entries of each root, plus what a `gitdir:` file points to."""
+    """The existing `PROTECTED_NAMES` entries of each root (and, when one is a symlink, what it
+    resolves to), plus what a `gitdir:` file points to."""
     found: list[Path] = []
     for root in roots:
         for name in PROTECTED_NAMES:

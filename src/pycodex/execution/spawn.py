@@ -164,16 +164,20 @@ async def _launch(
     preexec_fn: Callable[[], object] | None = None,
 ) -> tuple[asyncio.subprocess.Process, bool]:
     prepared = prepare_command(argv, cwd, sandbox)
-    process = await asyncio.create_subprocess_exec(
-        *prepared.argv,
-        cwd=cwd,
-        env={**env, **prepared.env_overrides},
-        stdin=stdin,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=True,
-        preexec_fn=preexec_fn,
-    )
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *prepared.argv,
+            cwd=cwd,
+            env={**env, **prepared.env_overrides},
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            preexec_fn=preexec_fn,
+            pass_fds=prepared.pass_fds,
+        )
+    finally:
+        prepared.close()  # the child holds its own copies
     return process, prepared.enforced
 
 

@@ -9,18 +9,20 @@ The policy (`approval_policy`) decides:
   run again outside.
 - `untrusted` (legacy): every command except a known-safe read-only one is put to the user.
 
-A command whose argv starts with an allowed prefix (`PrefixRules`) runs without asking, outside
-the sandbox when it asked for escalation. Answers: approve once, approve for this session (the
-proposed prefix), approve always (the prefix is persisted), deny, abort (deny and interrupt the
-turn). The engine provides the `Approver` that carries questions to the user; without one
-(library use, `exec`), anything that would be asked is denied.
+A command whose words start with an allowed prefix (`PrefixRules`) runs without asking, outside
+the sandbox when it asked for escalation. Rules and the known-safe list only ever match ONE
+simple command (`simple_command`): `ls` + newline + `touch x`, `ls; rm x`, `ls $(rm x)` or
+`ls > x` never match `ls`, and nothing can be remembered for them. Answers: approve once,
+approve for this session (the proposed prefix), approve always (the prefix is persisted), deny,
+abort (deny and interrupt the turn). The engine provides the `Approver` that carries questions
+to the user; without one (library use, `exec`), anything that would be asked is denied.
 """
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import PurePath
 from typing import Protocol
 
 from pycodex._records import dataclass
@@ -29,15 +31,41 @@ from pycodex.protocol.ops import ReviewDecision
 from pycodex.protocol.policies import AskForApproval, SandboxMode, SandboxPolicy
 from pycodex.tools.base import ToolContext, ToolError
 from pycodex.tools.rules import PrefixRules
+from pycodex.tools.simple_command import SHELLS, SimpleCommand, command_words
 
 ESCALATE = "require_escalated"
-# Read-only programs `untrusted` lets run without asking (with arguments that cannot write).
+# Read-only programs `untrusted` lets run without asking, when their arguments cannot make them
+# write or run something else (`_unsafe_arguments`).
 KNOWN_SAFE = frozenset(
     {"cat", "cd", "echo", "false", "grep", "head", "ls", "nl", "pwd", "rg", "tail", "true",
-     "wc", "which", "whoami", "stat", "file", "tree", "du", "df", "env", "date", "uname"}
+     "wc", "which", "whoami", "stat", "file", "tree", "du", "df", "date", "uname", "git"}
 )  # fmt: skip
 SAFE_GIT = frozenset({"status", "log", "diff", "show", "branch", "rev-parse", "ls-files"})
-_SHELL_OPERATORS = ("&&", "||", ";", "|", ">", "<", "`", "$(")
+# Programs that run (part of) their arguments as another command: never known safe, and a rule
+# proposed for them covers the whole command line, never just the program.
+RUNS_ITS_ARGUMENTS = frozenset(
+    {"env", "xargs", "sudo", "doas", "su", "nohup", "timeout", "nice", "ionice", "stdbuf",
+     "time", "command", "exec", "eval", "builtin", "setsid", "chroot", "unshare", "nsenter",
+     "flock", "watch", "strace", "ltrace", "gdb", "parallel", "script", "busybox", "chrt",
+     "taskset", "numactl", "firejail", "bwrap", "fakeroot", "find", "python", "python3",
+     "perl", "ruby", "node", "php", "lua", "awk", "gawk", "sed", "make", "ssh", "docker"}
+    | SHELLS
+)  # fmt: skip
+# Options that make a known-safe program write, or run another program.
+_UNSAFE_OPTIONS = {
+    # --pre and --hostname-bin run a program; -z/--search-zip run decompressors.
+    "rg": ("--pre", "--hostname-bin", "--search-zip"),
+    "date": ("--set",),
+    "file": ("--compile",),
+    "git": ("--output", "--ext-diff", "--textconv", "--open-files-in-pager"),
+}
+# The same as single letters, alone or in a cluster (`-iz`): rg -z, tree -o FILE (writes its
+# listing there), date -s (sets the clock), file -C (writes a compiled magic file).
+_UNSAFE_LETTERS = {"rg": "z", "tree": "o", "date": "s", "file": "C"}
+_SAFE_GIT_BRANCH_FLAGS = frozenset(
+    {"--list", "-l", "-a", "--all", "-r", "--remotes", "-v", "-vv", "--verbose",
+     "--show-current", "--no-color"}
+)  # fmt: skip
 
 
 class Approver(Protocol):
@@ -53,28 +81,68 @@ class ExecPermission:
     escalated: bool = False
 
 
-def script_argv(argv: Sequence[str]) -> list[str]:
-    """The program argv a `bash -lc 'script'` stands for, when the script is one simple command."""
-    if (
-        len(argv) == 3
-        and argv[1] in ("-c", "-lc")
-        and not any(op in argv[2] for op in _SHELL_OPERATORS)
-    ):
-        try:
-            return shlex.split(argv[2])
-        except ValueError:
-            return list(argv)
-    return list(argv)
-
-
 def is_known_safe(argv: Sequence[str]) -> bool:
-    command = script_argv(argv)
-    if not command:
+    """Whether `argv` is one simple command running a read-only program with arguments that
+    keep it read-only (for `untrusted`, which asks about everything else)."""
+    command = command_words(argv)
+    if command is None or command.globbed:
         return False
-    program = Path(command[0]).name
-    if program == "git":
-        return len(command) > 1 and command[1] in SAFE_GIT
-    return program in KNOWN_SAFE
+    program = command.program
+    if "/" in program and PurePath(program).parent not in _SYSTEM_BINARIES:
+        return False  # a program of the workspace may be called `ls`
+    name = PurePath(program).name
+    if name not in KNOWN_SAFE or _unsafe_arguments(name, command.words[1:]):
+        return False
+    if name == "git":
+        return _safe_git(command.words[1:])
+    return True
+
+
+_SYSTEM_BINARIES = frozenset(PurePath(d) for d in ("/bin", "/usr/bin", "/usr/local/bin"))
+
+
+def _unsafe_arguments(name: str, args: Sequence[str]) -> bool:
+    options = _UNSAFE_OPTIONS.get(name, ())
+    letters = _UNSAFE_LETTERS.get(name, "")
+    for arg in args:
+        if any(arg == option or arg.startswith(option + "=") for option in options):
+            return True
+        cluster = arg[1:] if arg.startswith("-") and not arg.startswith("--") else ""
+        if any(letter in cluster for letter in letters):
+            return True
+    # `date MMDDhhmm` sets the clock (as root).
+    return name == "date" and any(arg.isdigit() for arg in args)
+
+
+def _safe_git(args: Sequence[str]) -> bool:
+    if not args or args[0] not in SAFE_GIT:
+        return False  # options before the subcommand (`-c`, `-C`, ...) included
+    if args[0] == "branch":
+        return all(arg in _SAFE_GIT_BRANCH_FLAGS for arg in args[1:])
+    return True
+
+
+def proposed_prefix(
+    command: SimpleCommand | None, suggested: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The prefix an "always" / "for this session" answer would allow; empty when none may be
+    saved (a script that is not one simple command).
+
+    The model's suggestion is taken when it is a prefix of the command; a program that runs its
+    arguments (`env`, `timeout`, `bash`, `python3 -c`, ...) is only ever allowed with its whole
+    command line, and so is a command whose second word is an option.
+    """
+    if command is None:
+        return ()
+    words = command.words
+    whole = PurePath(words[0]).name in RUNS_ITS_ARGUMENTS or (
+        len(words) > 1 and words[1].startswith("-")
+    )
+    if suggested:
+        wanted = tuple(suggested)
+        if words[: len(wanted)] == wanted and (not whole or wanted == words):
+            return wanted
+    return words if whole else words[:2]
 
 
 async def exec_permission(
@@ -90,8 +158,8 @@ async def exec_permission(
     policy = context.approval_policy
     wants_escalation = sandbox_permissions == ESCALATE
     rules = _rules(context)
-    command = script_argv(argv)
-    if rules is not None and rules.allows(command):
+    command = command_words(argv)
+    if rules is not None and command is not None and rules.allows(command.words):
         return ExecPermission(
             _full() if wants_escalation else context.sandbox_policy, wants_escalation
         )
@@ -108,9 +176,7 @@ async def exec_permission(
     asking = wants_escalation or (policy is AskForApproval.UNTRUSTED and not is_known_safe(argv))
     if not asking:
         return ExecPermission(context.sandbox_policy)
-    proposed = (
-        tuple(prefix_rule) if prefix_rule else tuple(command[:2] if len(command) > 1 else command)
-    )
+    proposed = proposed_prefix(command, prefix_rule)
     await _ask_exec(context, argv, justification, proposed, wants_escalation)
     return ExecPermission(_full() if wants_escalation else context.sandbox_policy, wants_escalation)
 
@@ -121,12 +187,11 @@ async def retry_outside_sandbox(context: ToolContext, argv: Sequence[str], exit_
         return False
     if context.sandbox_policy.mode is SandboxMode.DANGER_FULL_ACCESS:
         return False
-    command = script_argv(argv)
     reason = (
         f"the command failed in the sandbox (exit code {exit_code}); run it without the sandbox?"
     )
     try:
-        await _ask_exec(context, argv, reason, tuple(command[:2]), True)
+        await _ask_exec(context, argv, reason, proposed_prefix(command_words(argv), None), True)
     except ToolError:
         return False
     return True
@@ -149,6 +214,8 @@ async def _ask_exec(
     )
     decision = await _decide(context, request)
     rules = _rules(context)
+    if not proposed:
+        return  # nothing can be remembered: this answer covers this one command
     if decision == "approved_for_session" and rules is not None:
         rules.allow_for_session(proposed)
     elif decision == "approved_always" and rules is not None:
@@ -158,9 +225,10 @@ async def _ask_exec(
 async def patch_permission(
     context: ToolContext, changes: tuple[ev.FileChange, ...], reason: str
 ) -> None:
-    """A patch writes outside the writable roots: ask (or refuse under `never`)."""
+    """A patch writes outside the writable roots or into a protected path: ask (or refuse
+    under `never`)."""
     if context.approval_policy is AskForApproval.NEVER:
-        raise ToolError(f"{reason}; the approval policy is `never`, so nobody can allow it")
+        raise ToolError(f"{reason} The approval policy is `never`, so nobody can allow it.")
     await _decide(context, ev.PatchApprovalRequest(context.call_id, changes, reason))
 
 

@@ -61,16 +61,22 @@ class PrefixRules:
     def load(cls, codex_home: Path) -> PrefixRules:
         return cls(codex_home=codex_home, persisted=load_rules(codex_home))
 
-    def allows(self, argv: Sequence[str]) -> bool:
-        command = tuple(argv)
-        return any(command[: len(rule)] == rule for rule in [*self.persisted, *self.session])
+    def allows(self, words: Sequence[str]) -> bool:
+        """Whether a rule is a prefix of `words`: the words of ONE simple command
+        (`simple_command.command_words`), never a raw shell script."""
+        command = tuple(words)
+        rules = [*self.persisted, *self.session]
+        return any(rule and command[: len(rule)] == rule for rule in rules)
 
     def allow_for_session(self, prefix: Sequence[str]) -> None:
-        self.session.append(tuple(prefix))
+        if prefix:  # an empty prefix would allow everything
+            self.session.append(tuple(prefix))
 
     def allow_always(self, prefix: Sequence[str]) -> None:
         """Persist the rule (appending one line), and use it at once."""
         rule = tuple(prefix)
+        if not rule:
+            return  # an empty prefix would allow everything
         self.persisted.append(rule)
         if self.codex_home is None:
             return

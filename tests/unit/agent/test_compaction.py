@@ -307,7 +307,7 @@ async def test_remote_stream_cut_falls_back(fake_server: FakeModelServer) -> Non
 
 def test_summary_prompt_is_ours() -> None:
     text = load_prompt("summarize.md")
-    assert "handoff" in text and json.dumps(text)
+    assert "handoff" in text
 
 
 async def test_auto_compaction_never_grows_the_history(fake_server: FakeModelServer) -> None:

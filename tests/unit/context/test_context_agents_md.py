@@ -9,6 +9,7 @@ from context_fixtures import FixtureRepo, make_unreadable, write
 
 from pycodex.context.agents_md import (
     discover_instruction_files,
+    find_project_root,
     project_directories,
     render_instructions,
 )
@@ -59,6 +60,18 @@ def test_without_a_root_marker_only_cwd_is_searched(tmp_path: Path) -> None:
     cwd.mkdir(parents=True)
     assert project_directories(cwd, (".git",)) == [cwd]
     assert project_directories(cwd, ()) == [cwd]
+
+
+def test_the_search_stops_at_git_ceiling_directories(tmp_path: Path) -> None:
+    (tmp_path / "outer" / ".git").mkdir(parents=True)
+    cwd = tmp_path / "outer" / "ceiling" / "work"
+    cwd.mkdir(parents=True)
+    assert find_project_root(cwd, (".git",), environ={}) == tmp_path / "outer"
+    ceiling = {"GIT_CEILING_DIRECTORIES": f"/nonexistent:{tmp_path / 'outer' / 'ceiling'}"}
+    assert find_project_root(cwd, (".git",), environ=ceiling) is None
+    # The working directory itself is always searched, even when it is the ceiling.
+    assert find_project_root(tmp_path / "outer", (".git",), environ={
+        "GIT_CEILING_DIRECTORIES": str(tmp_path / "outer")}) == tmp_path / "outer"  # fmt: skip
 
 
 def test_custom_root_markers(fixture_repo: FixtureRepo) -> None:

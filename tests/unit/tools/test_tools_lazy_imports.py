@@ -25,7 +25,9 @@ from pycodex.tools.registry import ToolRegistry, dispatch
 RUN_TIME_ONLY = (
     "pycodex.apply_patch.applier",
     "pycodex.apply_patch.matching",
+    "pycodex.apply_patch.nofollow",
     "pycodex.apply_patch.parser",
+    "pycodex.apply_patch.roots",
     "pycodex.apply_patch.update",
     "pycodex.apply_patch.writer",
     "pycodex.execution.capture",
@@ -34,10 +36,12 @@ RUN_TIME_ONLY = (
     "pycodex.execution.landlock",
     "pycodex.execution.process",
     "pycodex.execution.sandbox",
+    "pycodex.execution.seccomp",
     "pycodex.execution.session",
     "pycodex.execution.spawn",
     "pycodex.execution.unified",
     "pycodex.tools.approvals",
+    "pycodex.tools.simple_command",
     "pycodex.tools.builtin.read_file",
 )
 STDLIB_RUN_TIME_ONLY = ("shlex", "secrets", "difflib", "termios", "pty", "importlib.resources")

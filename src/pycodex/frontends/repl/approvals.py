@@ -31,6 +31,8 @@ def request_text(request: ev.ExecApprovalRequest | ev.PatchApprovalRequest) -> s
         lines.append(
             f"  'always' allows commands starting with: {' '.join(request.proposed_prefix)}"
         )
+    else:
+        lines.append("  not one simple command, so no rule can cover it: any yes allows it once")
     return "\n".join([*lines, PROMPT])
 
 

@@ -1,7 +1,9 @@
 """`apply_patch`: edit files with the patch format, as a freeform tool or a JSON function.
 
-The patch is applied all-or-nothing inside the writable roots of the sandbox policy; a failure
-tells the model which file and chunk did not match.
+The patch is applied all-or-nothing inside the writable roots of the sandbox policy, never into
+the paths the sandbox keeps read-only there (`.git`, `.codex`, `.agents`, `.aws`), and never
+through a symlink that appeared after the check; a failure tells the model which file and chunk
+did not match.
 
 The parser and applier (`pycodex.apply_patch`) and the approval rules are imported when a patch
 is first applied; the specs only need the package's grammar and instructions files.
@@ -59,7 +61,9 @@ async def run_apply_patch(context: ToolContext, patch_text: str) -> ToolOutput:
 async def _apply(
     context: ToolContext, patch_text: str, changes: tuple[ev.FileChange, ...]
 ) -> ApplyResult:
-    """Apply within the writable roots; a path outside them is put to the user first."""
+    """Apply within the writable roots; a path outside them, or inside a protected path
+    (`.git`, `.codex`, `.agents`, `.aws`), is put to the user first. What the user allows is
+    written to the very places the check resolved, not to a fresh resolution."""
     from pycodex.apply_patch import PatchApplyError, PathNotWritableError, apply_patch_text
     from pycodex.tools.approvals import patch_permission
 
@@ -71,7 +75,7 @@ async def _apply(
             await patch_permission(context, changes, str(err))
         except ToolError as refusal:
             raise PatchApplyError(str(refusal), err.path) from None
-        return apply_patch_text(patch_text, context.cwd, None)
+        return apply_patch_text(patch_text, context.cwd, None, targets=err.targets)
 
 
 def _planned_changes(patch_text: str, cwd: Path) -> tuple[ev.FileChange, ...]:
