@@ -1,8 +1,8 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sessions, compaction, serve, peers. With no arguments, all
-of them. `peers` (the comparison with upstream codex and python-codex) only runs with
-PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
+Sections: startup, loop, sse, items, tools, sessions, compaction, serve, peers. With no
+arguments, all of them. `peers` (the comparison with upstream codex and python-codex) only runs
+with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
 """
 
 from __future__ import annotations
@@ -22,7 +22,17 @@ def _sse(table: Table) -> None:
         table.add(f"sse: {name}", f"{value:.3g}", "")
 
 
-SECTIONS = ("startup", "loop", "sse", "tools", "sessions", "compaction", "serve", "peers")
+SECTIONS = (
+    "startup",
+    "loop",
+    "sse",
+    "items",
+    "tools",
+    "sessions",
+    "compaction",
+    "serve",
+    "peers",
+)
 
 
 def main(argv: list[str]) -> int:
@@ -40,6 +50,10 @@ def main(argv: list[str]) -> int:
             loop.run(table)
         elif section == "sse":
             _sse(table)
+        elif section == "items":
+            from bench import items_bench
+
+            items_bench.run(table)
         elif section == "sessions":
             from bench import rollout_bench
 
