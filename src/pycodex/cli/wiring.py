@@ -93,7 +93,7 @@ def build_thread(
         remote_compaction=config.features.get(
             "remote_compaction", config.model_provider_id == "openai"
         ),
-        services=services.as_dict(),
+        services=services,
     )
     if recorded is not None:
         continue_recording(state, recorded)

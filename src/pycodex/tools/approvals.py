@@ -12,8 +12,8 @@ The policy (`approval_policy`) decides:
 A command whose argv starts with an allowed prefix (`PrefixRules`) runs without asking, outside
 the sandbox when it asked for escalation. Answers: approve once, approve for this session (the
 proposed prefix), approve always (the prefix is persisted), deny, abort (deny and interrupt the
-turn). The engine provides the `Approver` that carries questions to the user; without one
-(library use, `exec`), anything that would be asked is denied.
+turn). The engine provides the `Approver` (`ToolServices.approvals`) that carries questions to
+the user; without one (library use, `exec`), anything that would be asked is denied.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 
 from pycodex._records import dataclass
 from pycodex.protocol import events as ev
@@ -38,12 +37,6 @@ KNOWN_SAFE = frozenset(
 )  # fmt: skip
 SAFE_GIT = frozenset({"status", "log", "diff", "show", "branch", "rev-parse", "ls-files"})
 _SHELL_OPERATORS = ("&&", "||", ";", "|", ">", "<", "`", "$(")
-
-
-class Approver(Protocol):
-    async def ask(
-        self, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
-    ) -> ReviewDecision: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +160,7 @@ async def patch_permission(
 async def _decide(
     context: ToolContext, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
 ) -> ReviewDecision:
-    approver = context.services.get("approvals")
+    approver = context.services.approvals
     if approver is None:
         raise ToolError("this needs the user's approval, but no user can answer in this session")
     # "abort" also interrupts the turn; the approver (the engine) takes care of that.
@@ -178,8 +171,7 @@ async def _decide(
 
 
 def _rules(context: ToolContext) -> PrefixRules | None:
-    rules = context.services.get("prefix_rules")
-    return rules if isinstance(rules, PrefixRules) else None
+    return context.services.prefix_rules
 
 
 def _full() -> SandboxPolicy:
