@@ -33,8 +33,6 @@ from collections.abc import Callable
 from types import MemberDescriptorType
 from typing import Any, ClassVar, Literal, dataclass_transform
 
-from pycodex._records import dataclass
-
 set_field = object.__setattr__
 """How code outside `__init__` stores a slot: a `Frozen` object refuses plain assignment."""
 
@@ -63,18 +61,20 @@ def private(*, init: Literal[False] = False) -> Any:
 _PRIVATE = _Private()
 
 
-@dataclass(frozen=True, slots=True)
 class FieldSpec:
-    """One field as its class declared it."""
+    """One field as its class declared it (read-only by convention; built once per class)."""
 
-    name: str
-    annotation: str  # the annotation's source text (the modules use postponed annotations)
-    default: Any  # MISSING when the field is required
-    constant: bool  # the class's `type` discriminator: a class attribute, not a slot
+    __slots__ = ("annotation", "constant", "default", "name", "required")
 
-    @property
-    def required(self) -> bool:
-        return self.default is MISSING and not self.constant
+    def __init__(self, name: str, annotation: str, default: Any, constant: bool) -> None:
+        self.name = name
+        self.annotation = annotation  # the source text (the modules use postponed annotations)
+        self.default = default  # MISSING when the field is required
+        self.constant = constant  # the class's `type` discriminator: a class attribute
+        self.required = default is MISSING and not constant
+
+    def __repr__(self) -> str:
+        return f"FieldSpec({self.name!r}, {self.annotation!r}, default={self.default!r})"
 
 
 class FrozenMeta(type):

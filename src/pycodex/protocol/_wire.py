@@ -116,7 +116,7 @@ class WireObject(Frozen):
         for name in cls._REQUIRED:
             if name not in data:
                 raise ItemValidationError(cls._owner_name(), name, "is required")
-        return cls(**data)  # a `type` key lands in `extra` and is checked by `_keep`
+        return cls(**data)  # `__init__` checks a `type` key against the constant
 
     def _invalid(self, field: str, problem: str) -> ItemValidationError:
         return ItemValidationError(f"{self.type} {self._ROLE}", field, problem)
