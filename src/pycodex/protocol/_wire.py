@@ -219,6 +219,12 @@ def as_type_name(owner: WireObject, field: str, value: Any) -> str:
     raise ItemValidationError(owner._owner_name(), field, problem)
 
 
+def as_object(owner: WireObject, field: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return dict(value)
+    raise owner._invalid(field, f"must be an object, got {json_kind(value)}")
+
+
 def as_optional_object(owner: WireObject, field: str, value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -258,6 +264,7 @@ def as_parts(owner: WireObject, field: str, value: Any, parse: Callable[[Any], _
 CHECKS: dict[str, Check] = {
     "str": as_str,
     "str|None": as_optional_str,
+    "dict[str,Any]": as_object,
     "dict[str,Any]|None": as_optional_object,
     "str|list[dict[str,Any]]": as_output,
     "Any": as_any,

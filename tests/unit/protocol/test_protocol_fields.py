@@ -127,12 +127,18 @@ class NamespacedCall(WireObject):
     namespace: str | None = UNSET
     arguments: str
     parts: list[ContentPart] = UNSET
+    action: dict[str, Any]
     note: ClassVar[str] = "not a field"
 
 
 def test_adding_a_field_is_one_annotated_line() -> None:
-    bare = NamespacedCall(name="f", arguments="{}")
-    assert bare.to_wire() == {"type": "namespaced_call", "name": "f", "arguments": "{}"}
+    bare = NamespacedCall(name="f", arguments="{}", action={})
+    assert bare.to_wire() == {
+        "type": "namespaced_call",
+        "name": "f",
+        "arguments": "{}",
+        "action": {},
+    }
     assert (bare.namespace, bare.parts) == (None, [])
     data = {
         "type": "namespaced_call",
@@ -140,13 +146,23 @@ def test_adding_a_field_is_one_annotated_line() -> None:
         "namespace": "mcp__files",
         "arguments": "{}",
         "parts": [{"type": "input_text", "text": "t"}],
+        "action": {"cmd": ["ls"]},
     }
     full = NamespacedCall._from_wire(data)
     assert full.to_wire() == data and list(full.to_wire()) == list(data)
     assert full.parts == [items.InputText(text="t")]
-    assert NamespacedCall._FIELDS == ("type", "name", "namespace", "arguments", "parts")
+    assert NamespacedCall._FIELDS == (
+        "type",
+        "name",
+        "namespace",
+        "arguments",
+        "parts",
+        "action",
+    )
     with pytest.raises(items.ItemValidationError, match="field 'namespace' must be a string"):
-        NamespacedCall(name="f", arguments="{}", namespace=3)
+        NamespacedCall(name="f", arguments="{}", namespace=3, action={})
+    with pytest.raises(items.ItemValidationError, match="field 'action' must be an object"):
+        NamespacedCall._from_wire({**data, "action": None})
 
 
 def test_a_field_nothing_can_check_is_refused_when_the_class_is_defined() -> None:
