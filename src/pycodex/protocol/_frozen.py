@@ -21,9 +21,10 @@ When the class statement runs, `FrozenMeta` derives the rest from those lines:
 - `_FIELDS` is the field names in wire order (a base class's fields first), `_SPECS` the table;
 - `private()` marks a slot that is not a field (caches, kept unknown fields); `ClassVar`
   annotations are left alone;
-- `__init__` comes from the base class's `_make_init` (unless the class body defines one; a
-  class without fields, such as a base class, keeps the abstract one): `WireObject` checks each
-  value by its annotation, `ExecRecord` stores the values as given;
+- `__init__` comes from the base class's `_make_init`, built when the first object of the class
+  is (unless the class body defines one; a class without fields, such as a base class, keeps the
+  abstract one): `WireObject` checks each value by its annotation, `ExecRecord` stores the
+  values as given;
 - `inspect.signature(cls)` (and so `help()`) shows the keyword parameters, built when asked for.
 """
 
@@ -96,8 +97,7 @@ class FrozenMeta(type):
         namespace["__slots__"] = (*namespace.get("__slots__", ()), *slots)
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
         if specs and "__init__" not in namespace:
-            make_init: Callable[[], Callable[..., None]] = getattr(cls, "_make_init")  # noqa: B009
-            type.__setattr__(cls, "__init__", make_init())
+            type.__setattr__(cls, "__init__", _built_on_first_use(cls))
         return cls
 
     @property
@@ -126,25 +126,25 @@ def _own_specs(
     class_name: str, annotations: dict[str, Any], namespace: dict[str, Any]
 ) -> tuple[list[FieldSpec], list[str]]:
     """The fields a class body declares, and its new slots; defaults leave the namespace (a slot
-    cannot share its name with a class attribute)."""
+    cannot share its name with a class attribute). Runs for every wire class at import: lean."""
     own: list[FieldSpec] = []
     slots: list[str] = []
     for name, annotation in annotations.items():
-        text = _annotation_text(annotation)
-        if text.startswith("ClassVar"):
+        if annotation.__class__ is not str:
+            annotation = _annotation_text(annotation)
+        if annotation.startswith("ClassVar"):
             continue
-        value = namespace.get(name, MISSING)
+        value = namespace.pop(name, MISSING)
         if value is _PRIVATE:
-            del namespace[name]
             slots.append(name)
-            continue
-        constant = name == "type" and value is not MISSING
-        if not constant:
-            if value is not MISSING:
+        elif name == "type" and value is not MISSING:
+            namespace[name] = value  # the constant stays a class attribute
+            own.append(FieldSpec(name, annotation, value, True))
+        else:
+            if value.__class__.__hash__ is None:
                 _refuse_mutable(class_name, name, value)
-                del namespace[name]
             slots.append(name)
-        own.append(FieldSpec(name, text, value, constant))
+            own.append(FieldSpec(name, annotation, value, False))
     return own, slots
 
 
@@ -158,18 +158,36 @@ def _annotation_text(annotation: Any) -> str:
 
 
 def _refuse_mutable(class_name: str, name: str, value: Any) -> None:
-    if value.__class__.__hash__ is None:
-        kind = type(value).__name__
-        raise ValueError(
-            f"{class_name}.{name}: a mutable default ({kind}) would be shared by every instance"
-        )
+    kind = type(value).__name__
+    raise ValueError(
+        f"{class_name}.{name}: a mutable default ({kind}) would be shared by every instance"
+    )
 
 
 def _merged(inherited: tuple[FieldSpec, ...], own: list[FieldSpec]) -> tuple[FieldSpec, ...]:
     """Inherited fields first; a redeclared field keeps its inherited place."""
+    if not inherited:
+        return tuple(own)
     mine = {spec.name: spec for spec in own}
     merged = [mine.pop(spec.name, spec) for spec in inherited]
     return (*merged, *mine.values())
+
+
+def _built_on_first_use(cls: type) -> Callable[..., None]:
+    """An `__init__` that builds the class's real one (`_make_init`), installs it and runs it.
+
+    A `pycodex exec` defines every wire class but builds objects of only a few; building each
+    `__init__` when first needed keeps the rest off the start-up path.
+    """
+
+    def __init__(self: Any, /, **values: Any) -> None:
+        make_init: Callable[[], Callable[..., None]] = getattr(cls, "_make_init")  # noqa: B009
+        init = make_init()
+        type.__setattr__(cls, "__init__", init)
+        init(self, **values)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:

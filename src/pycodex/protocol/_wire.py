@@ -71,6 +71,15 @@ class WireObject(Frozen):
     _ROLE: ClassVar[str] = "item"
     _EXTRA_PARAMETER = "extra"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every declaration is checked now, so a field no check fits fails the import; the
+        # checks themselves are put together with `__init__`, on first use.
+        for spec in cls._SPECS:
+            if not spec.constant:
+                _field_check(cls, spec, resolve=False)
+        cls._REQUIRED = tuple(spec.name for spec in cls._SPECS if spec.required)
+
     @classmethod
     def _make_init(cls) -> Callable[..., None]:
         return _make_wire_init(cls)
@@ -144,7 +153,6 @@ def _make_wire_init(cls: type[WireObject]) -> Callable[..., None]:
         if not spec.constant
         for check, empty_list in [_field_check(cls, spec)]
     )
-    type.__setattr__(cls, "_REQUIRED", tuple(spec.name for spec in cls._SPECS if spec.required))
     set_extra, set_omitted = slot_setter(cls, "_extra"), slot_setter(cls, "_omitted")
 
     def __init__(self: WireObject, /, **values: Any) -> None:
@@ -269,13 +277,16 @@ CHECKS: dict[str, Check] = {
     "str|list[dict[str,Any]]": as_output,
     "Any": as_any,
 }
-# `list[X]` and `list[X] | None`, X a WireObject class or a union of them defined above the field.
+# `list[X]` and `list[X] | None`, X a WireObject class or a union of them in the class's module.
 _PART_LIST = re.compile(r"list\[(\w+)\](\|None)?")
 
 
-def _field_check(cls: type[WireObject], spec: FieldSpec) -> tuple[Check, bool]:
+def _field_check(
+    cls: type[WireObject], spec: FieldSpec, *, resolve: bool = True
+) -> tuple[Check, bool]:
     """The check of one field from its annotation, and whether it holds [] (not None) when left
-    out. Raises TypeError for a declaration no check fits."""
+    out. Raises TypeError for a declaration no check fits. Without `resolve`, only the
+    declaration is checked (the part classes a list names may not exist yet)."""
     where = f"{cls.__qualname__}.{spec.name}"
     text = spec.annotation.replace(" ", "")
     optional = spec.default is not MISSING
@@ -294,6 +305,8 @@ def _field_check(cls: type[WireObject], spec: FieldSpec) -> tuple[Check, bool]:
     if match is None:
         known = ", ".join([*CHECKS, "list[Part]", "list[Part] | None"])
         raise TypeError(f"{where}: no wire check for {spec.annotation!r} (known: {known})")
+    if not resolve:
+        return as_any, False
     parse = wire_parser(_resolve(cls, match.group(1), where))
     if match.group(2):
         return _nullable_parts(parse), False
@@ -304,7 +317,7 @@ def _resolve(cls: type, name: str, where: str) -> Any:
     target = vars(sys.modules[cls.__module__]).get(name)
     members = target.__args__ if isinstance(target, UnionType) else (target,)
     if not all(isinstance(member, type) and issubclass(member, WireObject) for member in members):
-        raise TypeError(f"{where}: {name!r} is not a WireObject class or union defined above it")
+        raise TypeError(f"{where}: {name!r} is not a WireObject class or union of its module")
     return target
 
 

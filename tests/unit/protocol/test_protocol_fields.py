@@ -184,11 +184,30 @@ def test_a_field_nothing_can_check_is_refused_when_the_class_is_defined() -> Non
             type: Literal["not_nullable"] = "not_nullable"
             name: str = UNSET
 
-    with pytest.raises(TypeError, match=r"Forward\.parts: 'LaterPart' is not a WireObject"):
 
-        class Forward(WireObject):
-            type: Literal["forward"] = "forward"
-            parts: list[LaterPart]  # noqa: F821  # the point: not defined above
+class EarlyItem(WireObject):
+    """Names a part class defined further down: the name is looked up when first needed."""
+
+    type: Literal["early"] = "early"
+    parts: list[LaterPart]
+
+
+class LaterPart(WireObject):
+    _ROLE = "part"
+    type: Literal["later"] = "later"
+    text: str
+
+
+def test_part_classes_may_be_defined_after_the_field_naming_them() -> None:
+    item = EarlyItem._from_wire({"type": "early", "parts": [{"type": "later", "text": "t"}]})
+    assert item.parts == [LaterPart(text="t")]
+
+    class Dangling(WireObject):
+        type: Literal["dangling"] = "dangling"
+        parts: list[NowhereToBeFound]  # type: ignore[name-defined]  # noqa: F821  # the point
+
+    with pytest.raises(TypeError, match=r"Dangling\.parts: 'NowhereToBeFound' is not a WireObj"):
+        Dangling(parts=[])
 
 
 def test_mutable_defaults_are_refused_like_dataclasses_refuse_them() -> None:
