@@ -186,13 +186,13 @@ def _check_default_order(cls: type, record_fields: tuple[dataclasses.Field[Any],
     for spec in record_fields:
         if not spec.init:
             continue
-        has_default = _has_default(spec)
-        if seen_default and not has_default:
+        if spec.default is not _MISSING or spec.default_factory is not _MISSING:
+            seen_default = True
+        elif seen_default:
             raise TypeError(
                 f"{cls.__qualname__}: field {spec.name!r} without a default follows a field "
                 "with one"
             )
-        seen_default = seen_default or has_default
 
 
 def _slot_setters(
