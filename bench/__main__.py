@@ -2,7 +2,8 @@
 
 Sections: startup, loop, sse, items, tools, sessions, compaction, serve, peers. With no
 arguments, all of them. `peers` (the comparison with upstream codex and python-codex) only runs
-with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
+with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row. `instructions` (valgrind
+instruction counts of start-up and the loop, a few minutes) runs only when named.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SECTIONS = (
     "serve",
     "peers",
 )
+ON_REQUEST = ("instructions",)
 
 
 def main(argv: list[str]) -> int:
@@ -50,6 +52,10 @@ def main(argv: list[str]) -> int:
             loop.run(table)
         elif section == "sse":
             _sse(table)
+        elif section == "instructions":
+            from bench import instructions_bench
+
+            instructions_bench.run(table)
         elif section == "items":
             from bench import items_bench
 
@@ -75,7 +81,7 @@ def main(argv: list[str]) -> int:
 
             peers.run(table)
         else:
-            print(f"unknown section {section!r}; choose from {', '.join(SECTIONS)}")
+            print(f"unknown section {section!r}; choose from {', '.join(SECTIONS + ON_REQUEST)}")
             return 2
     print(f"pycodex benchmarks, {date.today()}, {platform.machine()}, {platform.python_version()}")
     print(table.render())

@@ -12,7 +12,6 @@ is left out of `to_wire()` too, and the object holds None (an empty list for a `
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType, UnionType
@@ -277,8 +276,6 @@ CHECKS: dict[str, Check] = {
     "str|list[dict[str,Any]]": as_output,
     "Any": as_any,
 }
-# `list[X]` and `list[X] | None`, X a WireObject class or a union of them in the class's module.
-_PART_LIST = re.compile(r"list\[(\w+)\](\|None)?")
 
 
 def _field_check(
@@ -301,16 +298,29 @@ def _field_check(
         if optional and not text.endswith("|None") and text != "Any":
             raise TypeError(f"{where}: an optional field holds None when left out; allow None")
         return check, False
-    match = _PART_LIST.fullmatch(text)
-    if match is None:
+    part, nullable = _part_list(text)
+    if not part:
         known = ", ".join([*CHECKS, "list[Part]", "list[Part] | None"])
         raise TypeError(f"{where}: no wire check for {spec.annotation!r} (known: {known})")
     if not resolve:
         return as_any, False
-    parse = wire_parser(_resolve(cls, match.group(1), where))
-    if match.group(2):
+    parse = wire_parser(_resolve(cls, part, where))
+    if nullable:
         return _nullable_parts(parse), False
     return _parts(parse), optional
+
+
+def _part_list(text: str) -> tuple[str, bool]:
+    """`list[X]` -> ("X", False), `list[X]|None` -> ("X", True), anything else -> ("", False).
+
+    X names a WireObject class, or a union of them, of the class's module.
+    """
+    nullable = text.endswith("|None")
+    inner = text.removesuffix("|None")
+    if not (inner.startswith("list[") and inner.endswith("]")):
+        return "", False
+    name = inner[5:-1]
+    return (name, nullable) if name.isidentifier() else ("", False)
 
 
 def _resolve(cls: type, name: str, where: str) -> Any:
