@@ -15,8 +15,9 @@ given as a ratio to a baseline measured in the same run on the same data:
 - import: what `python -X importtime` reports for `pycodex.protocol.items` and
   `pycodex.protocol.exec_events` (cumulative µs, median of `IMPORT_RUNS` fresh processes).
 
-To compare two trees, run this section with each on `PYTHONPATH` (e.g. a `git archive` of the
-base commit) in turn, several times alternately: `PYTHONPATH=/tmp/base/src bench/run items`.
+With `PYCODEX_BENCH_BASE_SRC=/path/to/src` (e.g. a `git archive` of the base commit), the four
+workloads also run in fresh processes with this tree and with that one on `PYTHONPATH`, taking
+turns `AB_ROUNDS` times; the best time of each tree gives the ratio.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.common import Table
@@ -37,6 +39,7 @@ from bench.common import Table
 LOOPS = 2000
 REPEATS = 7
 IMPORT_RUNS = 9
+AB_ROUNDS = 8
 
 SERVER_ITEMS: list[dict[str, Any]] = [
     {
@@ -167,3 +170,34 @@ def run(table: Table) -> None:
         f"{_import_micros():.0f} µs",
         f"-X importtime cumulative, median of {IMPORT_RUNS}",
     )
+    base_src = os.environ.get("PYCODEX_BENCH_BASE_SRC")
+    if base_src:
+        _compare_with(base_src, table)
+
+
+def _print_best() -> None:
+    """Child process of the A/B: the best seconds per call of each workload, as JSON."""
+    print(json.dumps({name: _best(work) for name, (work, _base) in _workloads().items()}))
+
+
+def _compare_with(base_src: str, table: Table) -> None:
+    root = str(Path(__file__).resolve().parents[1])
+    code = f"import sys; sys.path.insert(0, {root!r}); from bench import items_bench; "
+    code += "items_bench._print_best()"
+    trees = {"this": None, "base": base_src}
+    best: dict[str, dict[str, float]] = {"this": {}, "base": {}}
+    for round_index in range(AB_ROUNDS):
+        order = list(trees.items()) if round_index % 2 else list(trees.items())[::-1]
+        for tree, path in order:
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            if path is not None:
+                env["PYTHONPATH"] = path
+            proc = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+            )
+            for name, seconds in json.loads(proc.stdout).items():
+                best[tree][name] = min(best[tree].get(name, seconds), seconds)
+    ratios = ", ".join(
+        f"{name} {best['this'][name] / best['base'][name]:.2f}x" for name in best["this"]
+    )
+    table.add("items: this tree / base tree", ratios, f"best of {AB_ROUNDS} processes each")
