@@ -7,7 +7,7 @@ same tools. Nothing here prints or reads the terminal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pycodex._records import dataclass
 from pycodex.agent.engine import Engine
@@ -27,6 +27,9 @@ from pycodex.protocol import events as ev
 from pycodex.sessions.ids import new_thread_id
 from pycodex.tools.builtin import build_default_tools
 from pycodex.tools.rules import PrefixRules
+
+if TYPE_CHECKING:
+    from pycodex.tools.builtin.user_input import UserInputProvider
 
 
 @dataclass
@@ -52,7 +55,7 @@ def build_thread(
     *,
     originator: str,
     source: str,
-    user_input: Any = None,
+    user_input: UserInputProvider | None = None,
     recorded: RecordedThread | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> BuiltThread:
