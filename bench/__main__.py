@@ -1,8 +1,10 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sandbox, sessions, compaction, serve, subagents, peers. With no
-arguments, all of them. `peers` (the comparison with upstream codex and python-codex) only runs with
-PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
+Sections: startup, loop, sse, items, tools, sandbox, sessions, compaction, serve, subagents,
+peers. With no arguments, all of them. `peers` (the comparison with upstream codex and
+python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
+`instructions` (valgrind instruction counts of start-up and the loop, a few minutes) runs only
+when named.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ def _sse(table: Table) -> None:
 
 
 SECTIONS = (
-    "startup", "loop", "sse", "tools", "sandbox", "sessions", "compaction", "serve", "subagents",
-    "peers",
+    "startup", "loop", "sse", "items", "tools", "sandbox", "sessions", "compaction", "serve",
+    "subagents", "peers",
 )  # fmt: skip
+ON_REQUEST = ("instructions",)
 
 
 def main(argv: list[str]) -> int:
@@ -45,6 +48,14 @@ def main(argv: list[str]) -> int:
             loop.run(table)
         elif section == "sse":
             _sse(table)
+        elif section == "instructions":
+            from bench import instructions_bench
+
+            instructions_bench.run(table)
+        elif section == "items":
+            from bench import items_bench
+
+            items_bench.run(table)
         elif section == "sessions":
             from bench import rollout_bench
 
@@ -74,7 +85,7 @@ def main(argv: list[str]) -> int:
 
             peers.run(table)
         else:
-            print(f"unknown section {section!r}; choose from {', '.join(SECTIONS)}")
+            print(f"unknown section {section!r}; choose from {', '.join(SECTIONS + ON_REQUEST)}")
             return 2
     print(f"pycodex benchmarks, {date.today()}, {platform.machine()}, {platform.python_version()}")
     print(table.render())

@@ -13,6 +13,13 @@ Supported: `frozen`, `eq`, `repr`, `slots`, `kw_only` (class-wide), `__post_init
 `ClassVar` annotations (skipped), inheritance from other classes made here. Not supported (and
 refused loudly): `order`, `unsafe_hash`, `InitVar`, per-field `kw_only`.
 
+The rules are the standard decorator's: a mutable default (a list, dict, set or any unhashable
+value) is refused with `ValueError` (use `default_factory`), a field without a default after one
+with a default is refused with `TypeError` (unless the class is `kw_only`), and an `init=False`
+field without a default is left unset by `__init__` (`__post_init__` usually sets it). Each class
+has a `__signature__`, built on first use, so `inspect.signature()`, `help()` and IDEs show the
+parameters of `__init__` (the generic `__init__` itself takes `*args, **kwargs`).
+
 The classes carry the same `__dataclass_fields__` table as real dataclasses, so
 `dataclasses.fields()`, `asdict()`, `replace()` and `is_dataclass()` work on them. Mypy sees them
 as dataclasses too (`typing.dataclass_transform`) but, not knowing that table is there, rejects
@@ -95,6 +102,8 @@ def _build(
     own = _own_fields(cls)
     all_fields.update((f.name, f) for f in own)
     record_fields = tuple(all_fields.values())
+    if not kw_only:
+        _check_default_order(cls, record_fields)
     namespace = dict(cls.__dict__)
     namespace.pop("__dict__", None)
     namespace.pop("__weakref__", None)
@@ -106,6 +115,7 @@ def _build(
             del namespace[own_field.name]
     namespace[_FIELDS_ATTR] = all_fields
     namespace["__match_args__"] = tuple(f.name for f in record_fields if f.init)
+    namespace["__signature__"] = _KW_ONLY_SIGNATURE if kw_only else _SIGNATURE
     if with_repr and "__repr__" not in cls.__dict__:
         namespace["__repr__"] = _make_repr(tuple(f.name for f in record_fields if f.repr))
     if eq and "__eq__" not in cls.__dict__:
@@ -156,12 +166,33 @@ def _own_fields(cls: type) -> list[dataclasses.Field[Any]]:
         )
         if spec.kw_only is True:
             raise TypeError(f"{cls.__qualname__}.{name}: per-field kw_only is not supported")
+        if spec.default is not _MISSING and spec.default.__class__.__hash__ is None:
+            kind = type(spec.default).__name__
+            raise ValueError(
+                f"{cls.__qualname__}.{name}: a mutable default ({kind}) would be shared by every "
+                "instance; use default_factory"
+            )
         # What `dataclasses` itself records, so its fields()/asdict()/replace() accept records.
         spec.name = name
         spec.type = annotation
         spec._field_type = _FIELD  # type: ignore[attr-defined]
         found.append(spec)
     return found
+
+
+def _check_default_order(cls: type, record_fields: tuple[dataclasses.Field[Any], ...]) -> None:
+    """Positional parameters with defaults must come last, as in any `def`."""
+    seen_default = False
+    for spec in record_fields:
+        if not spec.init:
+            continue
+        if spec.default is not _MISSING or spec.default_factory is not _MISSING:
+            seen_default = True
+        elif seen_default:
+            raise TypeError(
+                f"{cls.__qualname__}: field {spec.name!r} without a default follows a field "
+                "with one"
+            )
 
 
 def _slot_setters(
@@ -183,20 +214,23 @@ def _make_init(
     cls: type, record_fields: tuple[dataclasses.Field[Any], ...], kw_only: bool
 ) -> Callable[..., None]:
     qualname = cls.__qualname__
-    names = tuple(f.name for f in record_fields)
+    # The fields `__init__` assigns: all but the `init=False` ones without a default, which stay
+    # unset (as with the standard decorator) until `__post_init__` or a later call sets them.
+    assigned = tuple(f for f in record_fields if f.init or _has_default(f))
+    names = tuple(f.name for f in assigned)
     params = tuple(f.name for f in record_fields if f.init)
     param_set = frozenset(params)
     positional = () if kw_only else params
-    total = len(record_fields)
+    total = len(names)
     # (name, default, factory, init) per field; a MISSING default and no factory = required.
     plan = tuple(
         (f.name, f.default, None if f.default_factory is _MISSING else f.default_factory, f.init)
-        for f in record_fields
+        for f in assigned
     )
     post_init = getattr(cls, "__post_init__", None) is not None
     setters = _slot_setters(cls, names)
     # Every argument given, none defaulted: the common case takes a shortcut past the checks.
-    shortcut = len(params) == total
+    shortcut = len(params) == len(record_fields)
     complete_positional = len(positional) == total
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -258,6 +292,10 @@ def _make_init(
     return __init__
 
 
+def _has_default(spec: dataclasses.Field[Any]) -> bool:
+    return spec.default is not _MISSING or spec.default_factory is not _MISSING
+
+
 def _make_repr(names: tuple[str, ...]) -> Callable[[Any], str]:
     def __repr__(self: Any) -> str:
         inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
@@ -295,7 +333,9 @@ def _make_hash(names: tuple[str, ...]) -> Callable[[Any], int]:
 
 def _make_getstate(names: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
     def __getstate__(self: Any) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in names}
+        state = {name: getattr(self, name, _MISSING) for name in names}
+        # An `init=False` field that was never set stays unset in the copy.
+        return {name: value for name, value in state.items() if value is not _MISSING}
 
     return __getstate__
 
@@ -311,3 +351,54 @@ def _frozen_setattr(self: Any, name: str, value: Any) -> None:
 
 def _frozen_delattr(self: Any, name: str) -> None:
     raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+class _Signature:
+    """`cls.__signature__`: the parameters `__init__` takes, as `inspect.signature` reports them.
+
+    Built when asked for (by `inspect`, `help()`, an IDE), so defining a class imports nothing.
+    Parameters are the `init` fields in order, with their annotations and defaults; a field with
+    a `default_factory` shows `<factory>`, as the standard decorator's signatures do.
+    """
+
+    __slots__ = ("_kw_only",)
+
+    def __init__(self, kw_only: bool) -> None:
+        self._kw_only = kw_only
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        if instance is not None:
+            raise AttributeError("__signature__")  # instances are not callable
+        import inspect
+
+        kind = (
+            inspect.Parameter.KEYWORD_ONLY
+            if self._kw_only
+            else inspect.Parameter.POSITIONAL_OR_KEYWORD
+        )
+        parameters = [
+            inspect.Parameter(spec.name, kind, default=_shown_default(spec), annotation=spec.type)
+            for spec in getattr(owner, _FIELDS_ATTR).values()
+            if spec.init
+        ]
+        return inspect.Signature(parameters, return_annotation=None)
+
+
+def _shown_default(spec: dataclasses.Field[Any]) -> Any:
+    import inspect
+
+    if spec.default_factory is not _MISSING:
+        return _FACTORY
+    return inspect.Parameter.empty if spec.default is _MISSING else spec.default
+
+
+class _FactoryDefault:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY = _FactoryDefault()
+_SIGNATURE = _Signature(kw_only=False)
+_KW_ONLY_SIGNATURE = _Signature(kw_only=True)

@@ -200,3 +200,122 @@ def test_records_without_fields() -> None:
     assert Marker() == Marker()
     assert hash(Marker()) == hash(Marker())
     assert repr(Marker()) == "Marker()"
+
+
+def test_mutable_defaults_are_refused_like_the_standard_decorator_does() -> None:
+    for default in ([], {}, set()):
+        namespace = {"__annotations__": {"items": "object"}, "items": default}
+        with pytest.raises(
+            ValueError, match=r"Shared\.items: a mutable default .* default_factory"
+        ):
+            dataclass(type("Shared", (), dict(namespace)))
+        with pytest.raises(ValueError, match="use default_factory"):
+            dataclasses.dataclass(type("Shared", (), dict(namespace)))
+    with pytest.raises(ValueError, match=r"Wrapped\.items: a mutable default \(list\)"):
+
+        @dataclass(frozen=True, slots=True)
+        class Wrapped:
+            items: list[int] = field(default=[])
+
+
+def test_a_field_without_default_after_one_with_default_is_refused() -> None:
+    with pytest.raises(TypeError, match="field 'second' without a default follows a field"):
+
+        @dataclass
+        class Misordered:
+            first: int = 0
+            second: int  # type: ignore[misc]
+
+    @dataclass(kw_only=True)
+    class KeywordOnly:
+        first: int = 0
+        second: int
+
+    @dataclass
+    class Skipped:
+        first: int = 0
+        second: int = field(init=False)
+
+    assert KeywordOnly(second=2).first == 0
+    assert Skipped().first == 0
+
+
+# The same classes through the standard decorator: what records must look like to `inspect`.
+@dataclasses.dataclass(frozen=True)
+class StdPoint:
+    x: int
+    y: int = 0
+    tags: list[str] = dataclasses.field(default_factory=list)
+    kind: ClassVar[str] = "point"
+
+
+@dataclasses.dataclass(kw_only=True)
+class StdOptions:
+    verbose: bool = False
+    level: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class StdNormalised:
+    text: str
+    length: int = dataclasses.field(default=0, init=False)
+
+
+def test_signatures_are_those_of_the_standard_decorator() -> None:
+    import inspect
+    import pydoc
+
+    for ours, stdlib in ((Point, StdPoint), (Options, StdOptions), (Normalised, StdNormalised)):
+        assert str(inspect.signature(ours)) == str(inspect.signature(stdlib))
+    assert (
+        str(inspect.signature(Point))
+        == "(x: 'int', y: 'int' = 0, tags: 'list[str]' = <factory>) -> None"
+    )
+    assert (
+        str(inspect.signature(Options)) == "(*, verbose: 'bool' = False, level: 'int' = 1) -> None"
+    )
+    assert list(inspect.signature(Child).parameters) == ["a", "b", "c"]
+    assert "Point(x: 'int', y: 'int' = 0, tags: 'list[str]' = <factory>)" in pydoc.render_doc(Point)
+    with pytest.raises(AttributeError):
+        Point(1).__signature__  # type: ignore[attr-defined]  # noqa: B018
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    text: str
+    words: tuple[str, ...] = field(init=False)
+    cached: dict[str, int] = field(init=False, default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.text:
+            object.__setattr__(self, "words", tuple(self.text.split()))
+
+
+@dataclass
+class Lazy:
+    name: str
+    size: int = field(init=False)
+
+
+def test_init_false_fields_without_a_default_stay_unset_until_set() -> None:
+    derived = Derived("a b")
+    assert derived.words == ("a", "b") and derived.cached == {}
+    assert [f.name for f in fields(Derived)] == ["text", "words", "cached"]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'words'"):
+        Derived("a", words=("b",))  # type: ignore[call-arg]
+    empty = Derived("")
+    with pytest.raises(AttributeError):
+        empty.words  # noqa: B018
+    assert pickle.loads(pickle.dumps(empty)).text == ""
+    assert copy.deepcopy(derived) == derived
+    lazy = Lazy("x")
+    assert not hasattr(lazy, "size") and vars(lazy) == {"name": "x"}
+    lazy.size = 3
+    assert lazy.size == 3
+    assert not hasattr(StdLazy("x"), "size")  # the standard decorator does the same
+
+
+@dataclasses.dataclass
+class StdLazy:
+    name: str
+    size: int = dataclasses.field(init=False)

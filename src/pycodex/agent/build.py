@@ -8,7 +8,7 @@ same tools. Nothing here prints or reads the terminal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pycodex._records import dataclass
 from pycodex.agent.engine import Engine
@@ -31,6 +31,7 @@ from pycodex.tools.builtin import build_default_tools
 from pycodex.tools.rules import PrefixRules
 
 if TYPE_CHECKING:
+    from pycodex.tools.builtin.user_input import UserInputProvider
     from pycodex.tools.namespaces import ToolNamespace
 
 # Adds a thread's own tool namespaces (the sub-agent tools), once its state exists.
@@ -60,7 +61,7 @@ def build_thread(
     *,
     originator: str,
     source: str,
-    user_input: Any = None,
+    user_input: UserInputProvider | None = None,
     recorded: RecordedThread | None = None,
     on_warning: Callable[[str], None] | None = None,
     identity: ThreadIdentity | None = None,
@@ -107,7 +108,7 @@ def build_thread(
         remote_compaction=config.features.get(
             "remote_compaction", config.model_provider_id == "openai"
         ),
-        services=services.as_dict(),
+        services=services,
     )
     if recorded is not None:
         continue_recording(state, recorded)

@@ -48,7 +48,8 @@ class Engine:
         self._on_shutdown = on_shutdown
         self._settings_changes: list[SettingsChange] = []
         self.approvals = ApprovalBroker(self.emit, lambda: self.submit(Interrupt()))
-        state.services.setdefault("approvals", self.approvals)
+        if state.services.approvals is None:
+            state.services.approvals = self.approvals
 
     def submit(self, op: Op) -> None:
         self._ops.put_nowait(op)

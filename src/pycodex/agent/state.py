@@ -16,6 +16,7 @@ from pycodex.protocol.policies import ShellEnvironmentPolicy
 from pycodex.protocol.usage import TokenUsage
 from pycodex.sessions.ids import new_random_id
 from pycodex.tools.registry import ToolRegistry
+from pycodex.tools.services import ToolServices
 
 Emit = Callable[[EngineEvent], None]
 
@@ -57,7 +58,7 @@ class ThreadState:
     # Budget for each tool output kept in history (head and tail survive); None keeps it whole.
     tool_output_token_limit: int | None = None
     recorder: Recorder | None = None
-    services: dict[str, Any] = field(default_factory=dict)
+    services: ToolServices = field(default_factory=ToolServices)
     total_usage: TokenUsage = field(default_factory=TokenUsage)
     # How full the context is: the last response's total tokens (reset by compaction).
     context_tokens: int = 0

@@ -213,9 +213,9 @@ class ThreadManager:
                 return []
             if state.identity.depth >= config.agents.max_depth:
                 return []
-            from pycodex.tools.collab import SERVICE_NAME, multi_agent_namespace
+            from pycodex.tools.collab import multi_agent_namespace
 
-            state.services[SERVICE_NAME] = ThreadControl(self, state)
+            state.services.agent_control = ThreadControl(self, state)
             roles = {name: role.description for name, role in config.agents.roles.items()}
             return [multi_agent_namespace(roles)]
 

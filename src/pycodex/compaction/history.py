@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pycodex.context.tokens import approx_token_count
 from pycodex.execution.truncate import truncate_middle
+from pycodex.protocol.context_markers import COMPACTION_SUMMARY_TAG, is_injected_context
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -26,15 +27,8 @@ from pycodex.protocol.items import (
     UnknownItem,
 )
 
-SUMMARY_TAG = "<compaction_summary>"
+SUMMARY_TAG = COMPACTION_SUMMARY_TAG  # summary_prefix.md starts with it
 USER_MESSAGE_BUDGET_TOKENS = 20_000
-# Text parts starting with these are context pycodex injected, not something the user typed.
-INJECTED_PREFIXES = (
-    "<environment_context>",
-    "# AGENTS.md instructions for ",
-    "<user_instructions>",
-    SUMMARY_TAG,
-)
 
 
 def load_prompt(name: str) -> str:
@@ -42,10 +36,11 @@ def load_prompt(name: str) -> str:
 
 
 def is_real_user_message(item: ResponseItem) -> bool:
+    """A user message the user wrote: none of its text parts is injected context."""
     if not isinstance(item, Message) or item.role != "user":
         return False
     texts = [part.text for part in item.content if isinstance(part, InputText)]
-    return not any(text.startswith(INJECTED_PREFIXES) for text in texts)
+    return not any(is_injected_context(text) for text in texts)
 
 
 def recent_user_messages(

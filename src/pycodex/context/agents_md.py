@@ -28,13 +28,14 @@ from pycodex.context.prompt_files import (
     read_text_lenient,
     xml_attribute,
 )
+from pycodex.protocol.context_markers import AGENTS_MD_PREFIX
 
 if TYPE_CHECKING:
     from pycodex.config import Config
 
 OVERRIDE_FILENAME = "AGENTS.override.md"
 DEFAULT_FILENAME = "AGENTS.md"
-HEADER_PREFIX = "# AGENTS.md instructions for "
+HEADER_PREFIX = AGENTS_MD_PREFIX
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from pycodex._records import dataclass
 from pycodex.context.prompt_files import xml_text
+from pycodex.protocol.context_markers import ENVIRONMENT_CONTEXT_TAG
 from pycodex.protocol.items import InputText, Message
 from pycodex.protocol.policies import AskForApproval, SandboxMode, SandboxPolicy
 
-ENVIRONMENT_TAG = "<environment_context>"
+ENVIRONMENT_TAG = ENVIRONMENT_CONTEXT_TAG
 DEFAULT_SHELL = "bash"
 
 

@@ -2,16 +2,22 @@
 
 `items` declares the Responses API item classes on top of this; see its docstring for the
 guarantees (unknown types and fields kept, `to_wire()` leaving out what was not given).
+
+A `WireObject` field is checked by its annotation (`CHECKS` and the part lists below); an
+annotation without a check is refused when the class is defined, so a new field either gets a
+check or fails every test at import. A field with the default `UNSET` is optional: left out, it
+is left out of `to_wire()` too, and the object holds None (an empty list for a `list[...]`).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
-from typing import Any, ClassVar, Self, TypeVar
+from types import MappingProxyType, UnionType
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
-from pycodex.protocol._frozen import Frozen, set_field
+from pycodex.protocol._frozen import MISSING, FieldSpec, Frozen, private, set_field, slot_setter
 
 
 class ItemValidationError(ValueError):
@@ -41,24 +47,41 @@ class _Unset:
         return "<unset>"
 
 
-# The default of optional constructor arguments: "not given" (left out of `to_wire()`), as opposed
-# to an explicit None (sent as null). Typed Any so it fits every annotation.
+# The default of optional fields: "not given" (left out of `to_wire()`), as opposed to an explicit
+# None (sent as null). Typed Any so it fits every annotation.
 UNSET: Any = _Unset()
+
+Check = Callable[["WireObject", str, Any], Any]
 
 
 class WireObject(Frozen):
     """Base of items and content parts: `type` first, fields in wire order, unknown fields kept."""
 
-    __slots__ = ("_extra", "_json", "_omitted")
-    type: str
-    _extra: dict[str, Any]
-    _json: str
-    _omitted: tuple[str, ...]
+    if TYPE_CHECKING:
+        # Every subclass declares it: a constant (`type: Literal["message"] = "message"`), or a
+        # field for the classes that keep types this version does not model.
+        type: str
+    _extra: dict[str, Any] = private()
+    _json: str = private()
+    _omitted: tuple[str, ...] = private()
     _REQUIRED: ClassVar[tuple[str, ...]] = ()
+    # What the object is, in error messages: "<type> <role>", or the role alone for a class
+    # whose `type` is a field.
     _ROLE: ClassVar[str] = "item"
+    _EXTRA_PARAMETER = "extra"
 
-    def __init__(self, /, **fields: Any) -> None:
-        raise TypeError("WireObject is abstract; create one of its subclasses")
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every declaration is checked now, so a field no check fits fails the import; the
+        # checks themselves are put together with `__init__`, on first use.
+        for spec in cls._SPECS:
+            if not spec.constant:
+                _field_check(cls, spec, resolve=False)
+        cls._REQUIRED = tuple(spec.name for spec in cls._SPECS if spec.required)
+
+    @classmethod
+    def _make_init(cls) -> Callable[..., None]:
+        return _make_wire_init(cls)
 
     @property
     def extra(self) -> Mapping[str, Any]:
@@ -92,20 +115,16 @@ class WireObject(Frozen):
             return text
 
     @classmethod
+    def _owner_name(cls) -> str:
+        kind = getattr(cls, "type", None)  # a slot descriptor when `type` is a field
+        return f"{kind} {cls._ROLE}" if isinstance(kind, str) else cls._ROLE
+
+    @classmethod
     def _from_wire(cls, data: dict[str, Any]) -> Self:
         for name in cls._REQUIRED:
             if name not in data:
-                raise ItemValidationError(f"{cls.type} {cls._ROLE}", name, "is required")
-        return cls(**data)  # a `type` key lands in `extra` and is checked by `_keep`
-
-    def _keep(self, extra: dict[str, Any], omitted: tuple[str, ...] = ()) -> None:
-        """End of `__init__`: keep the unknown fields and the names of optional fields not given."""
-        if "type" in extra:
-            kind = extra.pop("type")
-            if kind != self.type:
-                raise self._invalid("type", f"must be {self.type!r}, got {kind!r}")
-        set_field(self, "_extra", extra)
-        set_field(self, "_omitted", omitted)
+                raise ItemValidationError(cls._owner_name(), name, "is required")
+        return cls(**data)  # `__init__` checks a `type` key against the constant
 
     def _invalid(self, field: str, problem: str) -> ItemValidationError:
         return ItemValidationError(f"{self.type} {self._ROLE}", field, problem)
@@ -115,6 +134,53 @@ class WireObject(Frozen):
 
     def _repr_fields(self) -> list[tuple[str, Any]]:
         return [*super()._repr_fields(), *self._extra.items()]
+
+
+def _make_wire_init(cls: type[WireObject]) -> Callable[..., None]:
+    """An `__init__` that checks each field by its annotation, then keeps the unknown ones."""
+    qualname = cls.__qualname__
+    # (name, check, slot setter, what the field holds when left out) per stored field; a str
+    # field's check is None: the common case, tested inline.
+    plan = tuple(
+        (
+            spec.name,
+            None if check is as_str else check,
+            slot_setter(cls, spec.name),
+            _REQUIRED if spec.required else _EMPTY_LIST if empty_list else None,
+        )
+        for spec in cls._SPECS
+        if not spec.constant
+        for check, empty_list in [_field_check(cls, spec)]
+    )
+    set_extra, set_omitted = slot_setter(cls, "_extra"), slot_setter(cls, "_omitted")
+
+    def __init__(self: WireObject, /, **values: Any) -> None:
+        omitted: tuple[str, ...] = ()
+        for name, check, setter, absent in plan:
+            value = values.pop(name, UNSET)
+            if value is UNSET:
+                if absent is _REQUIRED:
+                    raise TypeError(f"{qualname}() missing required keyword argument: {name!r}")
+                setter(self, [] if absent is _EMPTY_LIST else None)
+                omitted += (name,)
+            elif check is None:
+                setter(self, value if value.__class__ is str else as_str(self, name, value))
+            else:
+                setter(self, check(self, name, value))
+        if values and "type" in values:
+            kind = values.pop("type")
+            if kind != self.type:
+                raise self._invalid("type", f"must be {self.type!r}, got {kind!r}")
+        set_extra(self, values)
+        set_omitted(self, omitted)
+
+    __init__.__qualname__ = f"{qualname}.__init__"
+    return __init__
+
+
+# What a field holds when left out (besides None).
+_REQUIRED = object()
+_EMPTY_LIST = object()
 
 
 # --- field checks ----------------------------------------------------------------------------
@@ -141,10 +207,6 @@ def json_kind(value: Any) -> str:
     return type(value).__name__
 
 
-def not_given(**optional: Any) -> tuple[str, ...]:
-    return tuple(name for name, value in optional.items() if value is UNSET)
-
-
 def as_str(owner: WireObject, field: str, value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -152,25 +214,45 @@ def as_str(owner: WireObject, field: str, value: Any) -> str:
 
 
 def as_optional_str(owner: WireObject, field: str, value: Any) -> str | None:
-    if value is UNSET:
-        return None
     if value is None or isinstance(value, str):
         return value
     raise owner._invalid(field, f"must be a string or null, got {json_kind(value)}")
 
 
-def as_type_name(owner: str, value: Any) -> str:
+def as_type_name(owner: WireObject, field: str, value: Any) -> str:
     if isinstance(value, str):
         return value
-    raise ItemValidationError(owner, "type", f"must be a string, got {json_kind(value)}")
+    problem = f"must be a string, got {json_kind(value)}"
+    raise ItemValidationError(owner._owner_name(), field, problem)
+
+
+def as_object(owner: WireObject, field: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return dict(value)
+    raise owner._invalid(field, f"must be an object, got {json_kind(value)}")
 
 
 def as_optional_object(owner: WireObject, field: str, value: Any) -> dict[str, Any] | None:
-    if value is UNSET or value is None:
+    if value is None:
         return None
     if isinstance(value, dict):
         return dict(value)
     raise owner._invalid(field, f"must be an object or null, got {json_kind(value)}")
+
+
+def as_output(owner: WireObject, field: str, value: Any) -> str | list[dict[str, Any]]:
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, _SEQUENCES):
+        raise owner._invalid(field, f"must be a string or a list, got {json_kind(value)}")
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise owner._invalid(f"{field}[{index}]", f"must be an object, got {json_kind(entry)}")
+    return [dict(entry) for entry in value]
+
+
+def as_any(owner: WireObject, field: str, value: Any) -> Any:
+    return value
 
 
 def as_parts(owner: WireObject, field: str, value: Any, parse: Callable[[Any], _T]) -> list[_T]:
@@ -181,7 +263,7 @@ def as_parts(owner: WireObject, field: str, value: Any, parse: Callable[[Any], _
         try:
             parts.append(parse(entry))
         except ItemValidationError as err:
-            raise err.inside(f"{owner.type} {owner._ROLE}", f"{field}[{index}]") from None
+            raise err.inside(owner._owner_name(), f"{field}[{index}]") from None
     return parts
 
 
@@ -194,15 +276,120 @@ def as_object_list(owner: WireObject, field: str, value: Any) -> list[dict[str, 
     return [dict(entry) for entry in value]
 
 
-def as_output(owner: WireObject, value: Any) -> str | list[dict[str, Any]]:
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, _SEQUENCES):
-        raise owner._invalid("output", f"must be a string or a list, got {json_kind(value)}")
-    for index, entry in enumerate(value):
-        if not isinstance(entry, dict):
-            raise owner._invalid(f"output[{index}]", f"must be an object, got {json_kind(entry)}")
-    return [dict(entry) for entry in value]
+# Annotation source text (spaces removed) -> the check of a field so annotated.
+CHECKS: dict[str, Check] = {
+    "str": as_str,
+    "str|None": as_optional_str,
+    "dict[str,Any]": as_object,
+    "dict[str,Any]|None": as_optional_object,
+    "str|list[dict[str,Any]]": as_output,
+    "list[dict[str,Any]]": as_object_list,
+    "Any": as_any,
+}
+
+
+def _field_check(
+    cls: type[WireObject], spec: FieldSpec, *, resolve: bool = True
+) -> tuple[Check, bool]:
+    """The check of one field from its annotation, and whether it holds [] (not None) when left
+    out. Raises TypeError for a declaration no check fits. Without `resolve`, only the
+    declaration is checked (the part classes a list names may not exist yet)."""
+    where = f"{cls.__qualname__}.{spec.name}"
+    text = spec.annotation.replace(" ", "")
+    optional = spec.default is not MISSING
+    if optional and spec.default is not UNSET:
+        raise TypeError(f"{where}: an optional wire field's default is UNSET (left off the wire)")
+    if spec.name == "type":
+        if text != "str" or optional:
+            raise TypeError(f"{where}: `type` is a constant with a value, or a required str")
+        return as_type_name, False
+    check = CHECKS.get(text)
+    if check is not None and text.startswith("list["):
+        return check, optional  # like a list of parts: [] when left out
+    if check is not None:
+        if optional and not text.endswith("|None") and text != "Any":
+            raise TypeError(f"{where}: an optional field holds None when left out; allow None")
+        return check, False
+    part, nullable = _part_list(text)
+    if not part:
+        known = ", ".join([*CHECKS, "list[Part]", "list[Part] | None"])
+        raise TypeError(f"{where}: no wire check for {spec.annotation!r} (known: {known})")
+    if not resolve:
+        return as_any, False
+    parse = wire_parser(_resolve(cls, part, where))
+    if nullable:
+        return _nullable_parts(parse), False
+    return _parts(parse), optional
+
+
+def _part_list(text: str) -> tuple[str, bool]:
+    """`list[X]` -> ("X", False), `list[X]|None` -> ("X", True), anything else -> ("", False).
+
+    X names a WireObject class, or a union of them, of the class's module.
+    """
+    nullable = text.endswith("|None")
+    inner = text.removesuffix("|None")
+    if not (inner.startswith("list[") and inner.endswith("]")):
+        return "", False
+    name = inner[5:-1]
+    return (name, nullable) if name.isidentifier() else ("", False)
+
+
+def _resolve(cls: type, name: str, where: str) -> Any:
+    target = vars(sys.modules[cls.__module__]).get(name)
+    members = target.__args__ if isinstance(target, UnionType) else (target,)
+    if not all(isinstance(member, type) and issubclass(member, WireObject) for member in members):
+        raise TypeError(f"{where}: {name!r} is not a WireObject class or union of its module")
+    return target
+
+
+def _parts(parse: Callable[[Any], Any]) -> Check:
+    def check(owner: WireObject, field: str, value: Any) -> list[Any]:
+        return as_parts(owner, field, value, parse)
+
+    return check
+
+
+def _nullable_parts(parse: Callable[[Any], Any]) -> Check:
+    def check(owner: WireObject, field: str, value: Any) -> list[Any] | None:
+        return None if value is None else as_parts(owner, field, value, parse)
+
+    return check
+
+
+def wire_parser(target: type[WireObject] | UnionType) -> Callable[[Any], Any]:
+    """A parser of one JSON object (or an object of `target` already) into `target`.
+
+    `target` is a class, or a union of classes told apart by their `type` constant; the member
+    whose `type` is a field (if any) takes every type the others do not.
+    """
+    members: tuple[type[WireObject], ...] = (
+        target.__args__ if isinstance(target, UnionType) else (target,)
+    )
+    by_type = {m.type: m._from_wire for m in members if isinstance(getattr(m, "type", None), str)}
+    catch_all = next((m for m in members if not isinstance(getattr(m, "type", None), str)), None)
+    if catch_all is None and len(members) == 1:
+        catch_all = members[0]
+    owner = (catch_all or members[0])._owner_name()
+    fallback = catch_all._from_wire if catch_all is not None else None
+
+    def parse(data: Any) -> Any:
+        # A dict first: the usual input, and `isinstance` against classes with a metaclass is
+        # slower than against plain classes when it fails.
+        if data.__class__ is not dict:
+            if isinstance(data, members):
+                return data
+            if not isinstance(data, dict):
+                raise ItemValidationError(owner, "", f"must be an object, got {json_kind(data)}")
+        kind = data.get("type")
+        build = by_type.get(kind) if isinstance(kind, str) else None
+        if build is None:
+            if fallback is None:
+                raise ItemValidationError(owner, "type", f"is not one of {sorted(by_type)}")
+            build = fallback
+        return build(data)
+
+    return parse
 
 
 def plain(value: Any) -> Any:

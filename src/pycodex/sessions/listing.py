@@ -4,7 +4,8 @@ All functions here do blocking file I/O; async callers run them with `asyncio.to
 
 `list_sessions` walks `sessions/YYYY/MM/DD` newest first and reads only the head of each file: the
 session_meta and the first real user message. A message is real unless it is context the agent
-injected (text starting with `<environment_context>`, `<user_instructions>` or `# AGENTS.md`).
+injected (`protocol.context_markers`: the environment context, AGENTS.md instructions, a
+compaction summary...).
 Sessions without session_meta or without a real user message are hidden, like upstream's picker.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pycodex._records import dataclass
+from pycodex.protocol.context_markers import is_injected_context
 from pycodex.sessions.errors import SessionNotFoundError
 from pycodex.sessions.paths import parse_rollout_file_name, parse_timestamp, sessions_root
 
@@ -28,7 +30,6 @@ HEAD_MAX_RECORDS = 64
 HEAD_MAX_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_SCAN = 10_000
 
-_INJECTED_PREFIXES = ("<environment_context>", "<user_instructions>", "# AGENTS.md")
 _ID_QUERY = re.compile(r"^[0-9a-f-]+$")
 
 
@@ -180,8 +181,7 @@ def _real_user_text(record_type: Any, payload: dict[str, Any]) -> str | None:
 
 
 def _is_real(text: str) -> bool:
-    stripped = text.lstrip()
-    return bool(stripped) and not stripped.startswith(_INJECTED_PREFIXES)
+    return bool(text.strip()) and not is_injected_context(text)
 
 
 def _started_at(meta: dict[str, Any], parsed_name: tuple[datetime, str] | None) -> datetime:

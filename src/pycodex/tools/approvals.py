@@ -14,8 +14,9 @@ the sandbox when it asked for escalation. Rules and the known-safe list only eve
 simple command (`simple_command`): `ls` + newline + `touch x`, `ls; rm x`, `ls $(rm x)` or
 `ls > x` never match `ls`, and nothing can be remembered for them. Answers: approve once,
 approve for this session (the proposed prefix), approve always (the prefix is persisted), deny,
-abort (deny and interrupt the turn). The engine provides the `Approver` that carries questions
-to the user; without one (library use, `exec`), anything that would be asked is denied.
+abort (deny and interrupt the turn). The engine provides the `Approver`
+(`ToolServices.approvals`) that carries questions to the user; without one (library use,
+`exec`), anything that would be asked is denied.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from pathlib import PurePath
-from typing import Protocol
 
 from pycodex._records import dataclass
 from pycodex.protocol import events as ev
@@ -66,12 +66,6 @@ _SAFE_GIT_BRANCH_FLAGS = frozenset(
     {"--list", "-l", "-a", "--all", "-r", "--remotes", "-v", "-vv", "--verbose",
      "--show-current", "--no-color"}
 )  # fmt: skip
-
-
-class Approver(Protocol):
-    async def ask(
-        self, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
-    ) -> ReviewDecision: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +229,7 @@ async def patch_permission(
 async def _decide(
     context: ToolContext, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
 ) -> ReviewDecision:
-    approver = context.services.get("approvals")
+    approver = context.services.approvals
     if approver is None:
         raise ToolError("this needs the user's approval, but no user can answer in this session")
     # "abort" also interrupts the turn; the approver (the engine) takes care of that.
@@ -246,8 +240,7 @@ async def _decide(
 
 
 def _rules(context: ToolContext) -> PrefixRules | None:
-    rules = context.services.get("prefix_rules")
-    return rules if isinstance(rules, PrefixRules) else None
+    return context.services.prefix_rules
 
 
 def _full() -> SandboxPolicy:

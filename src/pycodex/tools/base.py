@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from pycodex._records import dataclass, field
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.policies import AskForApproval, SandboxPolicy, ShellEnvironmentPolicy
+from pycodex.tools.services import ToolServices
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -50,8 +51,8 @@ class ToolContext:
     approval_policy: AskForApproval = AskForApproval.NEVER
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     emit: Callable[[EngineEvent], None] = lambda _event: None
-    # Long-lived helpers owned by the engine (the process manager, approvals, ...), by name.
-    services: dict[str, Any] = field(default_factory=dict)
+    # Long-lived helpers of the thread (approvals, prefix rules, the user, the process manager).
+    services: ToolServices = field(default_factory=ToolServices)
 
 
 class BaseTool(Generic[ArgsT]):

@@ -1,4 +1,4 @@
-"""A thread built by `cli/wiring.py` always finishes shutting down, even when its session file
+"""A thread built by `agent/build.py` always finishes shutting down, even when its session file
 cannot take the last records (found only when the recorder is closed)."""
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from pycodex.agent.rollout import RecordedThread, fork_thread
+from pycodex.compaction.history import compacted_history
+from pycodex.protocol.items import Message, parse_item, user_message
 from pycodex.sessions import (
     RolloutRecorder,
     SessionNotFoundError,
@@ -175,3 +178,24 @@ async def test_find_session_reports_missing_and_ambiguous_in_one_line(tmp_path: 
             find_session(tmp_path, query)
         assert "\n" not in str(missing.value)
         assert missing.value.candidates == ()
+
+
+async def test_a_compacted_history_is_titled_by_the_user_not_the_summary(tmp_path: Path) -> None:
+    # A fork (or a copy) of a compacted thread starts with the compacted history: the context,
+    # the recent user messages (here none: the thread had only injected context), then the
+    # summary, which the picker must not mistake for what the user typed.
+    context = [parse_item(message("user", "<environment_context>\n</environment_context>"))]
+    history = [*context, parse_item(message("assistant", "Found it."))]
+    compacted = compacted_history(context, history, "The user asked why the build fails.")
+    assert [item.role for item in compacted if isinstance(item, Message)] == ["user", "user"]
+    recorded = RecordedThread(
+        path=tmp_path / "original.jsonl",
+        thread_id=new_thread_id(),
+        session_id="",
+        history=[*compacted, user_message("now add a test for it")],
+        base_instructions=None,
+    )
+    _thread_id, path = await fork_thread(tmp_path, Path("/repo"), recorded)
+    [summary] = list_sessions(tmp_path)
+    assert summary.path == path
+    assert summary.first_user_message == "now add a test for it"

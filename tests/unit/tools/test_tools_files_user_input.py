@@ -18,6 +18,7 @@ from pycodex.tools.builtin.user_input import (
     UserInputQuestion,
 )
 from pycodex.tools.registry import ToolRegistry, dispatch
+from pycodex.tools.services import ToolServices
 
 QUESTIONS = [
     {
@@ -49,7 +50,7 @@ class ScriptedUser:
         return {question.id: question.options[0].label for question in questions}
 
 
-async def ask(services: dict[str, Any], arguments: dict[str, Any]) -> ToolOutput:
+async def ask(services: ToolServices, arguments: dict[str, Any]) -> ToolOutput:
     context = ToolContext(
         call_id="call-1",
         turn_id="turn-1",
@@ -65,7 +66,7 @@ async def ask(services: dict[str, Any], arguments: dict[str, Any]) -> ToolOutput
 
 
 async def test_without_a_user_the_model_is_told_to_carry_on() -> None:
-    output = await ask({}, {"questions": QUESTIONS})
+    output = await ask(ToolServices(), {"questions": QUESTIONS})
     assert output == ToolOutput(UNAVAILABLE_MESSAGE, success=False)
     assert output.text == (
         "request_user_input is unavailable: no user is attached to this session "
@@ -76,16 +77,17 @@ async def test_without_a_user_the_model_is_told_to_carry_on() -> None:
 async def test_answers_come_back_as_json() -> None:
     user = ScriptedUser()
     provider: UserInputProvider = user
-    output = await ask({"user_input": provider}, {"questions": QUESTIONS})
+    output = await ask(ToolServices(user_input=provider), {"questions": QUESTIONS})
     assert output == ToolOutput('{"answers": {"db": "Postgres", "tests": "Yes"}}')
     assert [asdict(question) for question in user.asked] == QUESTIONS
 
 
 async def test_bad_questions_are_refused_before_asking() -> None:
     user = ScriptedUser()
-    repeated = await ask({"user_input": user}, {"questions": [QUESTIONS[0], QUESTIONS[0]]})
+    services = ToolServices(user_input=user)
+    repeated = await ask(services, {"questions": [QUESTIONS[0], QUESTIONS[0]]})
     assert repeated == ToolOutput("question ids must be unique; repeated: db", success=False)
-    empty = await ask({"user_input": user}, {"questions": []})
+    empty = await ask(services, {"questions": []})
     assert empty == ToolOutput(
         "invalid arguments for request_user_input: questions: expected at least 1 item, got 0",
         success=False,

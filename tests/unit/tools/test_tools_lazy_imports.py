@@ -16,10 +16,10 @@ from pycodex.execution.unified import ProcessManager
 from pycodex.protocol.items import FunctionCall
 from pycodex.protocol.policies import SandboxPolicy
 from pycodex.tools.base import ToolContext
-from pycodex.tools.builtin import ToolServices
 from pycodex.tools.builtin.apply_patch_tool import ApplyPatchFreeformTool, ApplyPatchFunctionTool
 from pycodex.tools.builtin.unified_exec import ExecCommandTool, UnifiedExecState
 from pycodex.tools.registry import ToolRegistry, dispatch
+from pycodex.tools.services import ToolServices
 
 # Loaded only when a tool runs: package prefixes, and stdlib modules nothing else at start-up needs.
 RUN_TIME_ONLY = (
@@ -60,7 +60,6 @@ for features in variants:
     registry, services = build_default_tools(Config(codex_home=home, cwd=home, features=features))
     registry.specs()
     services.prefix_rules = PrefixRules.load(home)
-    services.as_dict()
 print(json.dumps(sorted(sys.modules)))
 """
 

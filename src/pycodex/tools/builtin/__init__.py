@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pycodex._records import dataclass, field
 from pycodex.tools.base import BaseTool
 from pycodex.tools.builtin.apply_patch_tool import ApplyPatchFreeformTool, ApplyPatchFunctionTool
 from pycodex.tools.builtin.plan import UpdatePlanTool
@@ -25,39 +24,20 @@ from pycodex.tools.builtin.user_input import RequestUserInputTool
 from pycodex.tools.builtin.view_image import ViewImageTool
 from pycodex.tools.registry import ToolRegistry
 from pycodex.tools.rules import PrefixRules
+from pycodex.tools.services import ToolServices
 
 if TYPE_CHECKING:
     from pycodex.config import Config
     from pycodex.context.model_catalog import ModelInfo
 
 
-@dataclass
-class ToolServices:
-    """Long-lived helpers the tools share; shut down with the engine."""
-
-    unified_exec: UnifiedExecState = field(default_factory=UnifiedExecState)
-    user_input: Any = None
-    prefix_rules: PrefixRules = field(default_factory=PrefixRules)
-
-    def as_dict(self) -> dict[str, Any]:
-        services: dict[str, Any] = {
-            "unified_exec": self.unified_exec,
-            "prefix_rules": self.prefix_rules,
-        }
-        if self.user_input is not None:
-            services["user_input"] = self.user_input
-        return services
-
-    async def shutdown(self) -> None:
-        await self.unified_exec.shutdown()
-
-
 def build_default_tools(
     config: Config, model: ModelInfo | None = None
 ) -> tuple[ToolRegistry, ToolServices]:
-    services = ToolServices()
+    """The tools a session exposes, and their services (the caller adds the user, the rules)."""
+    unified_exec = UnifiedExecState()
     features = config.features
-    tools = _shell_tools(features, model, services)
+    tools = _shell_tools(features, model, unified_exec)
     apply_patch = model.apply_patch if model is not None else "freeform"
     if features.get("apply_patch_freeform") is False and apply_patch == "freeform":
         apply_patch = "function"
@@ -73,7 +53,8 @@ def build_default_tools(
     search = web_search_spec(config, model)
     if search is not None:
         registry.register_hosted(search)
-    return registry, services
+    # Session-only prefix rules until the caller loads the persisted ones.
+    return registry, ToolServices(prefix_rules=PrefixRules(), unified_exec=unified_exec)
 
 
 def web_search_spec(config: Config, model: ModelInfo | None) -> dict[str, Any] | None:
@@ -97,7 +78,7 @@ def web_search_spec(config: Config, model: ModelInfo | None) -> dict[str, Any] |
 
 
 def _shell_tools(
-    features: dict[str, bool], model: ModelInfo | None, services: ToolServices
+    features: dict[str, bool], model: ModelInfo | None, unified_exec: UnifiedExecState
 ) -> list[BaseTool[Any]]:
     choice = model.shell_tool if model is not None else "exec_command"
     if features.get("shell_tool") is True:
@@ -110,7 +91,7 @@ def _shell_tools(
         return [ShellTool()]
     if choice == "shell_command":
         return [ShellCommandTool()]
-    return [ExecCommandTool(services.unified_exec), WriteStdinTool(services.unified_exec)]
+    return [ExecCommandTool(unified_exec), WriteStdinTool(unified_exec)]
 
 
 def _optional_tools(features: dict[str, bool], *, view_image: bool) -> list[BaseTool[Any]]:

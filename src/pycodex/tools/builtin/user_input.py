@@ -1,9 +1,9 @@
 """The `request_user_input` tool: ask the user short multiple-choice questions mid-turn.
 
-The asking itself belongs to whichever frontend has a user: it registers a `UserInputProvider`
-under the `user_input` service. Without one (non-interactive `exec`), the tool answers with a
-failed output telling the model to carry on with its own judgement, so a turn never waits on a
-user who is not there.
+The asking itself belongs to whichever frontend has a user: it provides a `UserInputProvider`
+as the `user_input` service (`ToolServices.user_input`). Without one (non-interactive `exec`),
+the tool answers with a failed output telling the model to carry on with its own judgement, so a
+turn never waits on a user who is not there.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any, Protocol
 from pycodex._records import dataclass
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 
-SERVICE_NAME = "user_input"
 UNAVAILABLE_MESSAGE = (
     "request_user_input is unavailable: no user is attached to this session (non-interactive "
     "mode); proceed with your best judgement and state your assumptions."
@@ -112,7 +111,7 @@ class RequestUserInputTool(BaseTool[RequestUserInputArgs]):
     read_only = True
 
     async def run(self, context: ToolContext, args: RequestUserInputArgs) -> ToolOutput:
-        provider: UserInputProvider | None = context.services.get(SERVICE_NAME)
+        provider = context.services.user_input
         if provider is None:
             return ToolOutput(UNAVAILABLE_MESSAGE, success=False)
         ids = [question.id for question in args.questions]

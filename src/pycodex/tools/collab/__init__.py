@@ -5,7 +5,6 @@ Importing this package loads only the tool descriptions; the thread manager that
 """
 
 from pycodex.tools.collab.control import (
-    SERVICE_NAME,
     THREAD_LIMIT_MESSAGE,
     AgentControl,
     AgentControlError,
@@ -17,7 +16,6 @@ from pycodex.tools.collab.tools import NAMESPACE, multi_agent_namespace
 
 __all__ = [
     "NAMESPACE",
-    "SERVICE_NAME",
     "THREAD_LIMIT_MESSAGE",
     "AgentControl",
     "AgentControlError",

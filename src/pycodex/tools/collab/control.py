@@ -1,7 +1,7 @@
 """What the sub-agent tools ask of the thread manager, seen from the calling thread.
 
 The tools live in L2 and the manager in L3, so the tools only know this protocol; the manager
-hands each thread an implementation bound to that thread (`services["agent_control"]`).
+hands each thread an implementation bound to that thread (`ToolServices.agent_control`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Protocol
 from pycodex._records import dataclass, field
 from pycodex.protocol.agents import AgentStatus
 
-SERVICE_NAME = "agent_control"
 THREAD_LIMIT_MESSAGE = "collab spawn failed: agent thread limit reached"
 
 

@@ -15,7 +15,6 @@ from pycodex.protocol.agents import AgentStatus
 from pycodex.tools.base import BaseTool, ToolContext, ToolError, ToolOutput
 from pycodex.tools.collab import schemas
 from pycodex.tools.collab.control import (
-    SERVICE_NAME,
     AgentControl,
     AgentControlError,
     SpawnRequest,
@@ -48,10 +47,10 @@ def _json(value: Any) -> str:
 
 
 def _control(context: ToolContext) -> AgentControl:
-    control = context.services.get(SERVICE_NAME)
+    control = context.services.agent_control
     if control is None:
         raise ToolError("sub-agents are not available in this session")
-    return control  # type: ignore[no-any-return]
+    return control
 
 
 def _message(args: dict[str, Any]) -> str:
