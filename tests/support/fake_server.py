@@ -14,6 +14,15 @@ Scripts form one FIFO queue per (method, path); the query string is not part of 
 kept in `RecordedRequest.path`. A request with no script left gets HTTP 599 with a JSON error
 body, and is listed in `errors`; `assert_done()` fails on those and on unconsumed scripts.
 
+Many clients at once (a batch of CLI runs) cannot rely on arrival order. For them:
+- `marker="[task-7]"`: the script only answers requests whose body contains that text (the
+  marker is put in the prompt, which every request of a thread carries); each marker has its own
+  FIFO queue. A body matching two markers is an error.
+- `repeat=True`: a standing script, never used up, that answers once its (marker's) queue is
+  empty; it is not reported by `assert_done()`.
+- `latency_s`: wait that long before the response head (a model that answers after 200 ms).
+`peak_concurrent_requests` is the most requests the server was answering at one time.
+
 Streams use chunked transfer encoding, flushed one event at a time. Ways a stream can go wrong:
 - `cut_after=N`: N events, then a clean end of body and a closed connection. The client sees an
   ordinary end of stream that lacks the terminal event (a "stream disconnected" case).
@@ -29,7 +38,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -48,9 +57,23 @@ class _Script:
     path: str
     kind: str
     reply: Reply | Callable[[RecordedRequest], Reply]
+    marker: str | None = None
+    repeat: bool = False
 
     def __str__(self) -> str:
-        return f"#{self.number} {self.method} {self.path} ({self.kind})"
+        marker = f" for {self.marker!r}" if self.marker is not None else ""
+        return f"#{self.number} {self.method} {self.path} ({self.kind}){marker}"
+
+
+@dataclass
+class _Queue:
+    """The scripts of one (method, path, marker): used-up ones first, then the standing one."""
+
+    scripts: deque[_Script]
+    standing: _Script | None = None
+
+    def take(self) -> _Script | None:
+        return self.scripts.popleft() if self.scripts else self.standing
 
 
 class FakeModelServer:
@@ -59,7 +82,8 @@ class FakeModelServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self._host = host
         self._lock = threading.Condition()
-        self._scripts: dict[tuple[str, str], deque[_Script]] = {}
+        # (method, path) -> marker (None: requests matching no marker) -> queue
+        self._scripts: dict[tuple[str, str], dict[str | None, _Queue]] = {}
         self._script_count = 0
         self._requests: list[RecordedRequest] = []
         self._errors: list[str] = []
@@ -142,6 +166,9 @@ class FakeModelServer:
         headers: Mapping[str, str] | None = None,
         status: int = 200,
         method: str = "POST",
+        marker: str | None = None,
+        repeat: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         """Serve a Responses stream: `event: <type>\\ndata: <json>\\n\\n` per event.
 
@@ -151,6 +178,7 @@ class FakeModelServer:
         self.expect_stream(
             path, frames, delay_s=delay_s, cut_after=cut_after, stall_after=stall_after,
             abrupt=abrupt, headers=headers, status=status, method=method, kind="sse",
+            marker=marker, repeat=repeat, latency_s=latency_s,
         )  # fmt: skip
 
     def expect_chat_stream(
@@ -190,6 +218,9 @@ class FakeModelServer:
         status: int = 200,
         method: str = "POST",
         kind: str = "stream",
+        marker: str | None = None,
+        repeat: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         """Serve raw `frames` as an event stream; the other `expect_*` stream helpers end here."""
         if cut_after is not None and stall_after is not None:
@@ -202,9 +233,9 @@ class FakeModelServer:
         reply_headers = {"content-type": "text/event-stream", **_lower(headers)}
         reply = Reply(
             status=status, headers=reply_headers, frames=tuple(frames), delay_s=delay_s,
-            cut_after=cut_after, stall_after=stall_after, abrupt=abrupt,
+            cut_after=cut_after, stall_after=stall_after, abrupt=abrupt, latency_s=latency_s,
         )  # fmt: skip
-        self._add(method, path, kind, reply)
+        self._add(method, path, kind, reply, marker=marker, repeat=repeat)
 
     def expect_error(
         self,
@@ -213,9 +244,13 @@ class FakeModelServer:
         body: Mapping[str, Any] | str,
         headers: Mapping[str, str] | None = None,
         method: str = "POST",
+        marker: str | None = None,
+        repeat: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         """Answer with an HTTP error: 429 with `retry-after`, 500, 400 with `{"error": {...}}`..."""
-        self._add(method, path, f"error {status}", _fixed_reply(status, body, headers))
+        reply = replace(_fixed_reply(status, body, headers), latency_s=latency_s)
+        self._add(method, path, f"error {status}", reply, marker=marker, repeat=repeat)
 
     def expect_json(
         self,
@@ -233,24 +268,46 @@ class FakeModelServer:
         path: str,
         make_events: Callable[[RecordedRequest], Sequence[Mapping[str, Any]]],
         method: str = "POST",
+        marker: str | None = None,
+        repeat: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         """Serve a Responses stream computed from the request (e.g. usage sized to the body)."""
 
         def reply(request: RecordedRequest) -> Reply:
             frames = tuple(encode_sse_event(e) for e in make_events(request))
-            return Reply(status=200, headers={"content-type": "text/event-stream"}, frames=frames)
+            return Reply(
+                status=200, headers={"content-type": "text/event-stream"}, frames=frames,
+                latency_s=latency_s,
+            )  # fmt: skip
 
-        self._add(method, path, "computed sse", reply)
+        self._add(method, path, "computed sse", reply, marker=marker, repeat=repeat)
 
     def _add(
-        self, method: str, path: str, kind: str, reply: Reply | Callable[[RecordedRequest], Reply]
+        self,
+        method: str,
+        path: str,
+        kind: str,
+        reply: Reply | Callable[[RecordedRequest], Reply],
+        *,
+        marker: str | None = None,
+        repeat: bool = False,
     ) -> None:
         if not path.startswith("/"):
             raise ValueError(f"script paths are absolute, like '/v1/responses', not {path!r}")
+        if marker is not None and not marker:
+            raise ValueError("a marker must be a non-empty string")
         with self._lock:
             self._script_count += 1
-            script = _Script(self._script_count, method.upper(), path, kind, reply)
-            self._scripts.setdefault((script.method, path), deque()).append(script)
+            script = _Script(self._script_count, method.upper(), path, kind, reply, marker, repeat)
+            queues = self._scripts.setdefault((script.method, path), {})
+            queue = queues.setdefault(marker, _Queue(deque()))
+            if not repeat:
+                queue.scripts.append(script)
+            elif queue.standing is not None:
+                raise ValueError(f"a standing script already answers {script}")
+            else:
+                queue.standing = script
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -272,10 +329,27 @@ class FakeModelServer:
             return list(self._unexpected)
 
     def pending_scripts(self) -> list[str]:
-        """Scripts not consumed yet, in the order they were added."""
+        """Scripts not consumed yet, in the order they were added (standing ones never count)."""
         with self._lock:
-            left = [script for queue in self._scripts.values() for script in queue]
+            left = [
+                script
+                for queues in self._scripts.values()
+                for queue in queues.values()
+                for script in queue.scripts
+            ]
         return [str(script) for script in sorted(left, key=lambda s: s.number)]
+
+    @property
+    def peak_concurrent_requests(self) -> int:
+        """The most requests this server was answering at the same time so far."""
+        if self._http is None:
+            raise RuntimeError("FakeModelServer not started")
+        return self._http.peak_in_flight
+
+    def requests_with(self, marker: str) -> list[RecordedRequest]:
+        """The requests so far whose body contains `marker`."""
+        needle = marker.encode()
+        return [request for request in self.requests if needle in request.body_bytes]
 
     def wait_for_requests(self, count: int, timeout_s: float = 10.0) -> list[RecordedRequest]:
         """Block until at least `count` requests have arrived; AssertionError on timeout."""
@@ -299,13 +373,21 @@ class FakeModelServer:
         with self._lock:
             self._requests.append(request)
             self._lock.notify_all()
-            queue = self._scripts.get((request.method, request.path_without_query))
-            if queue:
-                reply = queue.popleft().reply
-                return reply(request) if callable(reply) else reply
-            self._unexpected.append(request)
-            line = f"unexpected request {request} (no script left for it)"
-            self._errors.append(line)
+            queues = self._scripts.get((request.method, request.path_without_query), {})
+            markers = [m for m in queues if m is not None and m.encode() in request.body_bytes]
+            script: _Script | None = None
+            if len(markers) > 1:
+                line = f"request {request} matches several markers: {sorted(markers)}"
+            else:
+                queue = queues.get(markers[0] if markers else None)
+                script = queue.take() if queue is not None else None
+                line = f"unexpected request {request} (no script left for it)"
+            if script is None:
+                self._unexpected.append(request)
+                self._errors.append(line)
+        if script is not None:
+            reply = script.reply
+            return reply(request) if callable(reply) else reply
         body = {"error": {"message": line, "type": "fake_server", "code": "unexpected_request"}}
         return _fixed_reply(UNEXPECTED_STATUS, body, None)
 

@@ -19,6 +19,7 @@ commands:
   resume       continue a recorded session interactively (`pycodex resume --last`)
   exec         run the agent non-interactively (`pycodex exec --help`)
   exec resume  continue a recorded session (`pycodex exec resume --last "next step"`)
+  batch        run many exec tasks from a JSONL file, locally or on Ray (`pycodex batch --help`)
   sessions     list recorded sessions of this directory (--all for every directory)
   fork         copy a recorded session into a new thread
   apply-patch  apply a patch read from stdin to the current directory
@@ -48,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = run_exec_command(rest)
         _Exit.fast = True
         return code
+    if command == "batch":
+        from pycodex.cli.batch_command import run_batch_command
+
+        return run_batch_command(rest)
     if command in ("sessions", "fork"):
         from pycodex.cli import sessions_command
 
