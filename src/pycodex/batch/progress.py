@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from pycodex.batch.request_gate import GateStats
+from pycodex.batch.results import BatchResult
 from pycodex.batch.scheduler import BatchProgress
 
 if TYPE_CHECKING:
@@ -83,6 +84,21 @@ class ProgressDisplay:
         self.stream = stream
         self.live = live
         self.interval_s = interval_s
+        self._bar: Progress | None = None
+
+    def finished(self, result: BatchResult) -> None:
+        """One line per finished task in a log; on a terminal, only the tasks that went wrong
+        (the bar counts the rest)."""
+        if self.live and result.status == "completed":
+            return
+        line = f"{result.id}: {result.status.replace('_', ' ')} ({result.duration_s:.1f}s)"
+        if result.error and result.status != "cancelled":
+            line += f": {result.error}"
+        if self.live and self._bar is not None:
+            self._bar.console.print(line, markup=False)
+            return
+        self.stream.write(f"[batch] {line}\n")
+        self.stream.flush()
 
     async def run(self) -> None:
         if self.live:
@@ -108,6 +124,7 @@ class ProgressDisplay:
             auto_refresh=False,
         )
         task = bar.add_task("batch", total=self.progress.total, line="")
+        self._bar = bar
         with bar:
             try:
                 while True:
@@ -115,6 +132,7 @@ class ProgressDisplay:
                     await asyncio.sleep(0.25)
             finally:
                 self._refresh(bar, task)
+                self._bar = None
 
     def _refresh(self, bar: Progress, task: TaskID) -> None:
         line = status_line(self.progress)

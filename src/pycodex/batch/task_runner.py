@@ -131,7 +131,7 @@ def _result(job: TaskJob, status: Status, started: float, **fields: object) -> B
     return BatchResult(
         id=job.task.id,
         status=status,
-        duration_s=time.monotonic() - started,
+        duration_s=round(time.monotonic() - started, 3),
         attempts=job.attempt,
         metadata=job.task.metadata,
         **fields,  # type: ignore[arg-type]

@@ -9,8 +9,9 @@
   sees, so the copy need not be a repository and a repository's own history is left alone.
 - neither: a copy of the batch's `-C` directory when one was given, else an empty directory.
 
-The diff is `git diff --binary` from the starting point to the copy's final state, new files
-included (files the copy's `.gitignore` ignores are not). Everything here blocks; the task
+The diff is git's binary-safe patch from the starting point to the copy's final state, new
+files included (files the copy's `.gitignore` ignores are not). An empty directory costs no git
+process unless something was written in it. Everything here blocks; the task
 runner calls it on a worker thread.
 """
 
@@ -63,25 +64,32 @@ def prepare(
 ) -> WorkingCopy:
     """Make the task's working copy under `task_dir` (which must exist)."""
     work = task_dir / "work"
+    baseline = task_dir / "baseline.git"
     if task.repo is not None:
         return _clone(task.repo, task.ref, work, work_root)
     source = task.cwd if task.cwd is not None else default_dir
     if source is None:
         work.mkdir()
-    else:
-        _copy_tree(source, work, work_root)
-    return _baseline(work, task_dir / "baseline.git")
+        return WorkingCopy(work, baseline, EMPTY_TREE)  # its git directory is made if needed
+    _copy_tree(source, work, work_root)
+    _git(["init", "--quiet", "--bare", str(baseline)], what="record the baseline")
+    copy = WorkingCopy(work, baseline, EMPTY_TREE)
+    return WorkingCopy(work, baseline, _record(copy, "record the baseline"))
 
 
 def diff(copy: WorkingCopy) -> str:
     """The patch from the baseline to the copy as it is now (empty text when nothing changed)."""
+    if copy.base == EMPTY_TREE and not copy.git_dir.exists():
+        if not any(copy.path.iterdir()):
+            return ""  # an empty directory that stayed empty: no git at all
+        _git(["init", "--quiet", "--bare", str(copy.git_dir)], what="record the changes")
     git = _git_args(copy)
     _git([*git, "add", "--all", "--", "."], what="record the changes")
-    tree = _git([*git, "write-tree"], what="record the changes").strip()
     return _git(
-        [*git, "diff", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", copy.base, tree],
+        [*git, "diff-index", "--cached", "--patch", "--binary", "--no-color", "--no-ext-diff",
+         "--no-textconv", copy.base, "--"],
         what="compute the diff",
-    )
+    )  # fmt: skip
 
 
 def remove(task_dir: Path) -> None:
@@ -92,13 +100,11 @@ def _git_args(copy: WorkingCopy) -> list[str]:
     return ["--git-dir", str(copy.git_dir), "--work-tree", str(copy.path)]
 
 
-def _baseline(work: Path, git_dir: Path) -> WorkingCopy:
-    copy = WorkingCopy(work, git_dir, EMPTY_TREE)
-    _git(["init", "--quiet", "--bare", str(git_dir)], what="record the baseline")
+def _record(copy: WorkingCopy, what: str) -> str:
+    """Stage the whole copy; return the tree it makes."""
     git = _git_args(copy)
-    _git([*git, "add", "--all", "--", "."], what="record the baseline")
-    tree = _git([*git, "write-tree"], what="record the baseline").strip()
-    return WorkingCopy(work, git_dir, tree)
+    _git([*git, "add", "--all", "--", "."], what=what)
+    return _git([*git, "write-tree"], what=what).strip()
 
 
 def _clone(repo: str, ref: str | None, work: Path, work_root: Path) -> WorkingCopy:

@@ -36,6 +36,8 @@ batch options:
   --timeout-s S               time limit of each exec run (a task's timeout_s beats it)
   --direct                    exec talks to the model server itself (no request cap or
                               shared back-off on 429)
+  --forward-env NAME          give every task this variable's value from here (for Ray
+                              workers, whose environment is the cluster's)
   --progress-interval S       seconds between progress lines when not on a terminal (10)
 
 exec options (every task, unless the task line says otherwise): -m MODEL, -p PROFILE,
@@ -61,6 +63,7 @@ def _batch_parser() -> _Parser:
     p.add_argument("--timeout-s", type=float)
     p.add_argument("--direct", action="store_true")
     p.add_argument("--progress-interval", type=float, default=10.0)
+    p.add_argument("--forward-env", action="append", default=[], metavar="NAME")
     return p
 
 
@@ -115,7 +118,7 @@ def _setup(ns: argparse.Namespace, args: ExecArgs, tasks_path: Path) -> Any:
     except TaskFileError as err:
         raise _InputError(str(err)) from None
     settings = _settings(ns)
-    options = _exec_options(args)
+    options = _exec_options(args, _forwarded(ns.forward_env))
     executor = _executor(ns)
     try:
         ledger = Ledger.open(ns.output)
@@ -160,7 +163,14 @@ def _flag_message(message: str) -> str:
     return message.replace("(not direct)", "(drop --direct)")
 
 
-def _exec_options(args: ExecArgs) -> Any:
+def _forwarded(names: list[str]) -> dict[str, str]:
+    missing = [name for name in names if name not in os.environ]
+    if missing:
+        raise _InputError(f"--forward-env: {missing[0]} is not set here")
+    return {name: os.environ[name] for name in names}
+
+
+def _exec_options(args: ExecArgs, env: dict[str, str]) -> Any:
     from pycodex.batch.options import ExecOptions
     from pycodex.batch.toml_values import toml_value
     from pycodex.cli.local_provider import local_overrides
@@ -195,6 +205,7 @@ def _exec_options(args: ExecArgs) -> Any:
         output_schema=schema,
         images=images,
         extra_args=tuple(extra),
+        env=env,
     )
 
 
@@ -250,11 +261,11 @@ async def _main(setup: _Setup) -> int:
     )
     shown = asyncio.create_task(display.run())
     try:
-        async for _ in run_batch(
+        async for result in run_batch(
             setup.tasks, setup.executor, options=setup.options, settings=setup.settings,
             ledger=setup.ledger, control=control, progress=progress,
         ):  # fmt: skip
-            pass
+            display.finished(result)
     finally:
         shown.cancel()
         await asyncio.gather(shown, return_exceptions=True)
