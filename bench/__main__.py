@@ -1,7 +1,7 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sessions, compaction, serve, peers. With no arguments, all
-of them. `peers` (the comparison with upstream codex and python-codex) only runs with
+Sections: startup, loop, sse, tools, sessions, compaction, serve, batch, peers. With no
+arguments, all of them. `peers` (the comparison with upstream codex and python-codex) only runs with
 PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
 """
 
@@ -22,7 +22,9 @@ def _sse(table: Table) -> None:
         table.add(f"sse: {name}", f"{value:.3g}", "")
 
 
-SECTIONS = ("startup", "loop", "sse", "tools", "sessions", "compaction", "serve", "peers")
+SECTIONS = (
+    "startup", "loop", "sse", "tools", "sessions", "compaction", "serve", "batch", "peers",
+)  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
@@ -56,6 +58,10 @@ def main(argv: list[str]) -> int:
             from bench import tools_bench
 
             tools_bench.run(table)
+        elif section == "batch":
+            from bench import batch_bench
+
+            batch_bench.run(table)
         elif section == "peers":
             from bench import peers
 

@@ -23,6 +23,12 @@ from support.fake_server import FakeModelServer
 PATH = "/v1/responses"
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Working copies go under $XDG_CACHE_HOME; keep them in the test's directory."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 def options(home: Path) -> ExecOptions:
     return ExecOptions(env={"CODEX_HOME": str(home), "FAKE_API_KEY": API_KEY})
 
@@ -56,6 +62,7 @@ def test_closing_a_run_cancels_what_is_still_running(
     batch = run(tasks, LocalExecutor(2), exec_options=options(home), settings=settings,
                 results=results)  # fmt: skip
     first = next(batch)
+    fake_server.wait_for_requests(2, timeout_s=60)  # the stuck task is waiting on the model
     batch.close()
     assert (first.id, first.status) == ("quick", "completed")
     written = read_results(results)

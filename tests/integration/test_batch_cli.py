@@ -21,6 +21,12 @@ from support.fake_server import FakeModelServer
 BATCH = [sys.executable, "-m", "pycodex", "batch"]
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Working copies go under $XDG_CACHE_HOME; keep them in the test's directory."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 def read_lines(path: Path) -> list[dict[str, Any]]:
     """Every whole line of a results file (a line cut off by a kill is not one)."""
     data = path.read_bytes() if path.exists() else b""

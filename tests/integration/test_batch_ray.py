@@ -26,13 +26,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[Any]:
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     ray = pytest.importorskip("ray", reason="the ray extra is not installed")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning")
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
+    with pytest.MonkeyPatch.context() as patch:
+        # The workers start now and keep this environment: their working copies go here.
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("ray-cache")))
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 logging_level="warning")  # fmt: skip
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
 
 
 def run_scenario(executor: Any, root: Path) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
@@ -47,8 +46,20 @@ class Executor(Protocol):
 
 
 def work_directory(settings: BatchSettings, batch_key: str) -> Path:
-    parent = settings.work_root or Path(tempfile.gettempdir())
-    return parent / f"pycodex-batch-{batch_key}"
+    """Where this batch makes working copies on this machine.
+
+    Not under /tmp: a task in the `workspace-write` sandbox may write /tmp, and so could reach
+    other tasks' copies and the baselines their diffs start from. The default is the user's
+    cache directory (`$XDG_CACHE_HOME/pycodex/batch`, else `~/.cache/pycodex/batch`).
+    """
+    parent = settings.work_root or default_work_parent()
+    return parent / f"batch-{batch_key}"
+
+
+def default_work_parent() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME")
+    base = Path(cache) if cache and os.path.isabs(cache) else Path.home() / ".cache"
+    return base / "pycodex" / "batch"
 
 
 class LocalExecutor:

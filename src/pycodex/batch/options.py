@@ -89,8 +89,9 @@ class BatchSettings:
     model requests in flight at once over the whole batch (None: no cap). `direct`: exec
     processes talk to the model server themselves, without the batch's request proxy (no cap,
     no shared back-off on 429). `cancel_grace_s`: how long a cancelled or timed-out exec has to
-    end its turn after SIGINT before it is killed. `work_root`: where working copies are made
-    (default: a directory under the system's temporary directory).
+    end its turn after SIGINT before it is killed. `work_root`: the directory under which the
+    batch makes its working copies (default: the user's cache directory, see
+    `executors.work_directory`).
     """
 
     retries: int = 0

@@ -10,6 +10,7 @@ ends (a cancelled attempt may not have released them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,9 @@ async def _run(
     finally:
         if proxy is not None:
             await proxy.aclose()
+        for directory in (work_root / "tasks", work_root):
+            with contextlib.suppress(OSError):  # in use by another task here, or a repo cache
+                directory.rmdir()
 
 
 def owner_of(job: TaskJob) -> str:

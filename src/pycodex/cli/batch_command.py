@@ -38,6 +38,8 @@ batch options:
                               shared back-off on 429)
   --forward-env NAME          give every task this variable's value from here (for Ray
                               workers, whose environment is the cluster's)
+  --work-root DIR             where working copies are made (default ~/.cache/pycodex/batch;
+                              not /tmp, which sandboxed tasks may write)
   --progress-interval S       seconds between progress lines when not on a terminal (10)
 
 exec options (every task, unless the task line says otherwise): -m MODEL, -p PROFILE,
@@ -64,6 +66,7 @@ def _batch_parser() -> _Parser:
     p.add_argument("--direct", action="store_true")
     p.add_argument("--progress-interval", type=float, default=10.0)
     p.add_argument("--forward-env", action="append", default=[], metavar="NAME")
+    p.add_argument("--work-root", type=Path)
     return p
 
 
@@ -152,6 +155,7 @@ def _settings(ns: argparse.Namespace) -> Any:
             timeout_s=ns.timeout_s,
             max_concurrent_requests=ns.max_concurrent_requests,
             direct=ns.direct,
+            work_root=Path(os.path.abspath(ns.work_root)) if ns.work_root else None,
         )
     except ValueError as err:
         raise _InputError(_flag_message(str(err))) from None

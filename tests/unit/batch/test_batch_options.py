@@ -9,6 +9,7 @@ import pytest
 
 from pycodex._records import fields
 from pycodex.batch.exec_stream import ExecTranscript
+from pycodex.batch.executors import work_directory
 from pycodex.batch.ledger import Ledger
 from pycodex.batch.options import BatchSettings, ExecOptions, exec_arguments
 from pycodex.batch.results import BatchResult
@@ -115,3 +116,15 @@ def test_plan_skips_finished_tasks_and_reruns_the_rest(tmp_path: Path) -> None:
         ]  # fmt: skip
     finally:
         ledger.close()
+
+
+def test_working_copies_are_not_made_under_tmp(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A task in the workspace-write sandbox may write /tmp: its neighbours' copies must not be
+    # there.
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    default = work_directory(BatchSettings(), "k")
+    assert default == Path.home() / ".cache" / "pycodex" / "batch" / "batch-k"
+    monkeypatch.setenv("XDG_CACHE_HOME", "/var/cache/me")
+    assert work_directory(BatchSettings(), "k") == Path("/var/cache/me/pycodex/batch/batch-k")
+    chosen = BatchSettings(work_root=Path("/data/scratch"))
+    assert work_directory(chosen, "k") == Path("/data/scratch/batch-k")
