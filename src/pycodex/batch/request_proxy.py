@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,8 +108,6 @@ class RequestProxy:
         return self._routes[key]
 
     def _resolve(self, key: _RouteKey, options: ExecOptions) -> list[str]:
-        import os
-
         from pycodex.config import ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 
         model, profile, overrides = key

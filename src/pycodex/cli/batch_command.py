@@ -15,9 +15,17 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
+from pycodex._records import dataclass
 from pycodex.cli.exec_args import ExecArgs, UsageError, parse_exec_args
+
+if TYPE_CHECKING:
+    from pycodex.batch.executors import Executor
+    from pycodex.batch.ledger import Ledger
+    from pycodex.batch.options import BatchSettings, ExecOptions
+    from pycodex.batch.scheduler import BatchControl, BatchProgress
+    from pycodex.batch.tasks import BatchTask
 
 USAGE = """\
 usage: pycodex batch TASKS.jsonl -o RESULTS.jsonl [--workers N] [--ray [ADDRESS]] [--retries K]
@@ -112,7 +120,7 @@ def _with_prompt(args: ExecArgs, prompt: str) -> ExecArgs:
     return replace(args, prompt=prompt)
 
 
-def _setup(ns: argparse.Namespace, args: ExecArgs, tasks_path: Path) -> Any:
+def _setup(ns: argparse.Namespace, args: ExecArgs, tasks_path: Path) -> _Setup:
     from pycodex.batch.ledger import Ledger, LedgerError
     from pycodex.batch.tasks import TaskFileError, load_tasks
 
@@ -130,19 +138,17 @@ def _setup(ns: argparse.Namespace, args: ExecArgs, tasks_path: Path) -> Any:
     return _Setup(tasks, executor, options, settings, ledger, ns.progress_interval)
 
 
+@dataclass(frozen=True)
 class _Setup:
-    def __init__(
-        self, tasks: Any, executor: Any, options: Any, settings: Any, ledger: Any, interval: float
-    ) -> None:
-        self.tasks = tasks
-        self.executor = executor
-        self.options = options
-        self.settings = settings
-        self.ledger = ledger
-        self.interval = interval
+    tasks: list[BatchTask]
+    executor: Executor
+    options: ExecOptions
+    settings: BatchSettings
+    ledger: Ledger
+    interval: float
 
 
-def _settings(ns: argparse.Namespace) -> Any:
+def _settings(ns: argparse.Namespace) -> BatchSettings:
     from pycodex.batch.options import BatchSettings
 
     if ns.workers is not None and ns.workers < 1:
@@ -174,7 +180,7 @@ def _forwarded(names: list[str]) -> dict[str, str]:
     return {name: os.environ[name] for name in names}
 
 
-def _exec_options(args: ExecArgs, env: dict[str, str]) -> Any:
+def _exec_options(args: ExecArgs, env: dict[str, str]) -> ExecOptions:
     from pycodex.batch.options import ExecOptions
     from pycodex.batch.toml_values import toml_value
     from pycodex.cli.local_provider import local_overrides
@@ -228,7 +234,7 @@ def _check_schema(path: Path) -> None:
         raise _InputError(f"--output-schema: {path} must contain a JSON object")
 
 
-def _executor(ns: argparse.Namespace) -> Any:
+def _executor(ns: argparse.Namespace) -> Executor:
     if ns.ray is None:
         from pycodex.batch.executors import LocalExecutor
 
@@ -280,7 +286,7 @@ async def _main(setup: _Setup) -> int:
     return _exit_code(setup, control)
 
 
-def _handle_signals(control: Any, progress: Any) -> None:
+def _handle_signals(control: BatchControl, progress: BatchProgress) -> None:
     loop = asyncio.get_running_loop()
 
     def interrupt() -> None:
@@ -303,7 +309,7 @@ def _handle_signals(control: Any, progress: Any) -> None:
     loop.add_signal_handler(signal.SIGTERM, terminate)
 
 
-def _exit_code(setup: _Setup, control: Any) -> int:
+def _exit_code(setup: _Setup, control: BatchControl) -> int:
     results = setup.ledger.latest
     done = [results.get(task.key) for task in setup.tasks]
     if all(result is not None and result.status == "completed" for result in done):

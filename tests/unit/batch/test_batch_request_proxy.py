@@ -32,7 +32,7 @@ async def http() -> AsyncIterator[HttpClient]:
         yield client
 
 
-async def proxy_for(server: FakeModelServer, gate: LocalRequestGate, **kw: Any) -> RequestProxy:
+async def started(gate: LocalRequestGate, **kw: Any) -> RequestProxy:
     proxy = RequestProxy(gate, **kw)
     await proxy.start()
     return proxy
@@ -51,7 +51,7 @@ async def test_a_stream_passes_through_with_its_headers(
 ) -> None:
     script = sse.assistant_reply("through the proxy")
     fake_server.expect_sse(PATH, script, headers={"x-request-id": "req-9"})
-    proxy = await proxy_for(fake_server, LocalRequestGate())
+    proxy = await started(LocalRequestGate())
     try:
         url = proxy.prefix(fake_server.base_url) + "/responses?api-version=1"
         status, events = await post(http, url, headers={"authorization": "Bearer sk-x"})
@@ -70,7 +70,7 @@ async def test_the_cap_holds_over_concurrent_requests(
 ) -> None:
     fake_server.expect_sse(PATH, sse.assistant_reply("ok"), repeat=True, latency_s=0.2)
     gate = LocalRequestGate(2)
-    proxy = await proxy_for(fake_server, gate)
+    proxy = await started(gate)
     try:
         url = proxy.prefix(fake_server.base_url) + "/responses"
         answers = await asyncio.gather(*(post(http, url) for _ in range(6)))
@@ -88,7 +88,7 @@ async def test_a_429_pauses_everybody_and_the_proxy_sends_again(
                              headers={"retry-after": "0.4"})  # fmt: skip
     fake_server.expect_sse(PATH, sse.assistant_reply("ok"), repeat=True)
     gate = LocalRequestGate()
-    proxy = await proxy_for(fake_server, gate)
+    proxy = await started(gate)
     try:
         url = proxy.prefix(fake_server.base_url) + "/responses"
         first = asyncio.create_task(post(http, url))
@@ -115,7 +115,7 @@ async def test_quota_errors_and_the_last_429_go_to_the_client(
     )
     fake_server.expect_error(PATH, 429, {"error": {"message": "still busy"}},
                              headers={"retry-after": "0"})  # fmt: skip
-    proxy = await proxy_for(fake_server, LocalRequestGate(), rate_limit_retries=1)
+    proxy = await started(LocalRequestGate(), rate_limit_retries=1)
     try:
         url = proxy.prefix(fake_server.base_url) + "/responses"
         assert await post(http, url) == (429, [quota])
@@ -130,7 +130,7 @@ async def test_hanging_up_gives_the_slot_back(
     fake_server.expect_sse(PATH, sse.assistant_reply("never ends"), stall_after=1)
     fake_server.expect_sse(PATH, sse.assistant_reply("next"))
     gate = LocalRequestGate(1)
-    proxy = await proxy_for(fake_server, gate)
+    proxy = await started(gate)
     try:
         url = proxy.prefix(fake_server.base_url) + "/responses"
         async with http.stream("POST", url, content=b"{}") as response:
