@@ -132,13 +132,15 @@ class RequestProxy:
         self._connections.add(task)
         try:
             await self._serve(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, TransportError):
+            writer.close()
+            await writer.wait_closed()
+        except (ConnectionError, OSError, asyncio.IncompleteReadError, TransportError):
             pass  # either side went away; a cut upstream shows as a cut stream downstream
+        except asyncio.CancelledError:
+            pass  # `aclose` ends the connections it finds; the task ends quietly
         finally:
             self._connections.discard(task)
             writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One request per connection (`connection: close`): while a request is forwarded the

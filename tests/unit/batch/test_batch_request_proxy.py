@@ -32,6 +32,18 @@ async def http() -> AsyncIterator[HttpClient]:
         yield client
 
 
+class ObservedGate(LocalRequestGate):
+    """The real gate, telling the test when it has taken a 429."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limited = asyncio.Event()
+
+    async def rate_limited(self, retry_after_s: float | None) -> None:
+        await super().rate_limited(retry_after_s)
+        self.limited.set()
+
+
 async def started(gate: LocalRequestGate, **kw: Any) -> RequestProxy:
     proxy = RequestProxy(gate, **kw)
     await proxy.start()
@@ -87,12 +99,12 @@ async def test_a_429_pauses_everybody_and_the_proxy_sends_again(
     fake_server.expect_error(PATH, 429, {"error": {"message": "slow down"}},
                              headers={"retry-after": "0.4"})  # fmt: skip
     fake_server.expect_sse(PATH, sse.assistant_reply("ok"), repeat=True)
-    gate = LocalRequestGate()
+    gate = ObservedGate()
     proxy = await started(gate)
     try:
         url = proxy.prefix(fake_server.base_url) + "/responses"
         first = asyncio.create_task(post(http, url))
-        await asyncio.to_thread(fake_server.wait_for_requests, 1)
+        await gate.limited.wait()
         limited_at = time.monotonic()
         later = await asyncio.gather(*(post(http, url) for _ in range(2)))
         waited = time.monotonic() - limited_at
@@ -100,7 +112,7 @@ async def test_a_429_pauses_everybody_and_the_proxy_sends_again(
     finally:
         await proxy.aclose()
     assert [status for status, _ in later] == [200, 200]
-    assert waited >= 0.3  # held by the pause the 429 started (a lower bound: load only adds)
+    assert waited >= 0.35  # held by the pause the 429 started (a lower bound: load only adds)
     assert len(fake_server.requests) == 4
     assert (gate.stats.rate_limited, gate.stats.requests) == (1, 4)
 
