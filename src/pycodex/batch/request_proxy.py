@@ -18,7 +18,6 @@ server that cannot be reached is answered with 502, which exec retries like any 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 from collections.abc import Mapping
