@@ -4,6 +4,7 @@ midway and resumed, Ctrl-C, and bad input."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -118,11 +119,43 @@ def test_first_ctrl_c_lets_running_tasks_finish_and_second_cancels(
         batch.kill()
         batch.wait()
         batch.stderr.close()
+    fake_server.wait_until_idle()  # the cancelled exec is gone: it hung up on the stalled stream
     by_id = {line["id"]: line for line in read_lines(results)}
     assert set(by_id) == {"slow", "stuck"}  # the others never started
     assert (by_id["slow"]["status"], by_id["slow"]["final_message"]) == ("completed", "slow answer")
     assert (by_id["stuck"]["status"], by_id["stuck"]["error"]) == ("cancelled", "cancelled")
     assert len(fake_server.requests) == 2
+
+
+def test_batch_wide_timeout_and_request_cap(
+    fake_server: FakeModelServer, home: Path, tmp_path: Path
+) -> None:
+    names = ["a", "b", "c", "d"]
+    for name in names:
+        fake_server.expect_sse("/v1/responses", sse.assistant_reply(f"{name} done"),
+                               marker=marker(name), latency_s=0.3)  # fmt: skip
+    # Standing: under load, exec may not even have asked the model within the second.
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("x"), stall_after=1,
+                           marker=marker("stuck"), repeat=True)  # fmt: skip
+    tasks = tmp_path / "tasks.jsonl"
+    lines = [{"id": "stuck", "prompt": marker("stuck")}]  # held to the batch's --timeout-s 1
+    lines += [{"id": n, "prompt": marker(n), "timeout_s": 120} for n in names]  # their own
+    tasks.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    results = tmp_path / "results.jsonl"
+    done = subprocess.run(
+        [*BATCH, str(tasks), "-o", str(results), "--workers", "5", "--timeout-s", "1",
+         "--max-concurrent-requests", "2"],
+        env=cli_env(home), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    by_id = {line["id"]: line for line in read_lines(results)}
+    assert by_id["stuck"]["status"] == "timed_out"
+    assert by_id["stuck"]["error"] == "timed out after 1 s"
+    assert [by_id[n]["final_message"] for n in names] == [f"{n} done" for n in names]
+    # Never more than the cap (how many overlap below it depends on exec start-up times).
+    assert 1 <= fake_server.peak_concurrent_requests <= 2
+    assert re.search(r"model requests: [45] · most at once: [12] ·", done.stderr), done.stderr
+    assert "[batch] stuck: timed out" in done.stderr
 
 
 def _next_line_with(process: subprocess.Popen[str], text: str) -> str:

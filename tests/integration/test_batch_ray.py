@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from pycodex.batch import BatchSettings, ExecOptions, LocalExecutor, RayExecutor, run
+from pycodex.batch import (
+    BatchSettings,
+    ExecOptions,
+    LocalExecutor,
+    RayExecutor,
+    read_results,
+    run,
+)
 from support import sse_builders as sse
 from support.batch_scenario import TASK_IDS, comparable, write_scenario
 from support.cli import API_KEY, cli_env, write_config
@@ -97,3 +104,17 @@ def test_the_command_line_joins_a_running_cluster(
     ]
     assert "model requests: 3 · most at once: 1" in done.stderr
     assert fake_server.peak_concurrent_requests == 1
+
+
+def test_cancelling_a_ray_attempt_stops_its_exec(
+    ray_cluster: Any, fake_server: FakeModelServer, home: Path, tmp_path: Path
+) -> None:
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("x"), stall_after=1)
+    options = ExecOptions(env={"CODEX_HOME": str(home), "FAKE_API_KEY": API_KEY})
+    batch = run([{"id": "stuck", "prompt": "wait"}], RayExecutor(), exec_options=options,
+                results=tmp_path / "results.jsonl")  # fmt: skip
+    with batch:
+        fake_server.wait_for_requests(1, timeout_s=120)
+    fake_server.wait_until_idle(timeout_s=60)  # the worker killed exec: it hung up
+    written = read_results(tmp_path / "results.jsonl")
+    assert (written["stuck"].status, written["stuck"].error) == ("cancelled", "cancelled")

@@ -91,6 +91,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self._handler_threads: list[threading.Thread] = []
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.idle = threading.Condition(self._connections_lock)
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -133,6 +134,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             self.in_flight += change
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self.idle.notify_all()
 
     def drop_connections(self) -> None:
         """Wake every handler blocked on a socket (idle keep-alive, stalled stream)."""

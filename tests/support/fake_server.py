@@ -21,7 +21,8 @@ Many clients at once (a batch of CLI runs) cannot rely on arrival order. For the
 - `repeat=True`: a standing script, never used up, that answers once its (marker's) queue is
   empty; it is not reported by `assert_done()`.
 - `latency_s`: wait that long before the response head (a model that answers after 200 ms).
-`peak_concurrent_requests` is the most requests the server was answering at one time.
+`peak_concurrent_requests` is the most requests the server was answering at one time;
+`wait_until_idle()` waits until it answers none (a stalled stream's client has hung up).
 
 Streams use chunked transfer encoding, flushed one event at a time. Ways a stream can go wrong:
 - `cut_after=N`: N events, then a clean end of body and a closed connection. The client sees an
@@ -345,6 +346,16 @@ class FakeModelServer:
         if self._http is None:
             raise RuntimeError("FakeModelServer not started")
         return self._http.peak_in_flight
+
+    def wait_until_idle(self, timeout_s: float = 10.0) -> None:
+        """Block until no request is being answered (a stalled stream ends when its client
+        hangs up); AssertionError on timeout."""
+        http = self._http
+        if http is None:
+            raise RuntimeError("FakeModelServer not started")
+        with http.idle:
+            if not http.idle.wait_for(lambda: http.in_flight == 0, timeout_s):
+                raise AssertionError(f"{http.in_flight} requests still open after {timeout_s}s")
 
     def requests_with(self, marker: str) -> list[RecordedRequest]:
         """The requests so far whose body contains `marker`."""

@@ -72,11 +72,13 @@ def run(
     settings: BatchSettings | None = None,
     results: str | Path | None = None,
 ) -> BatchRun:
-    """Run the batch on its own event loop (a background thread); iterate to get results.
+    """Start the batch on its own event loop (a background thread); iterate to get results.
 
     Bad tasks and an unusable results file are reported here, before anything starts."""
     task_list = as_tasks(tasks)
-    return BatchRun(task_list, executor, exec_options, settings, _open(results))
+    batch = BatchRun(task_list, executor, exec_options, settings, _open(results))
+    batch.start()
+    return batch
 
 
 def as_tasks(tasks: Iterable[TaskLike]) -> list[BatchTask]:
@@ -93,7 +95,8 @@ def as_tasks(tasks: Iterable[TaskLike]) -> list[BatchTask]:
 class BatchRun(Iterator[BatchResult]):
     """A batch running in a background thread. Iterating blocks for the next result; `stop()`
     lets running tasks finish and starts no more; `close()` (or leaving a `with` block)
-    cancels what is still running and waits for its results to be written."""
+    cancels what is still running and waits for its results to be written. Read it from one
+    thread."""
 
     def __init__(
         self,
@@ -115,12 +118,17 @@ class BatchRun(Iterator[BatchResult]):
     def __iter__(self) -> BatchRun:
         return self
 
-    def __next__(self) -> BatchResult:
-        if self._finished:
-            raise StopIteration
+    def start(self) -> None:
+        """Start the batch (`run` does); results wait in a queue until they are read."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._main, name="pycodex-batch", daemon=True)
             self._thread.start()
+
+    def __next__(self) -> BatchResult:
+        if self._finished:
+            raise StopIteration
+        self.start()
+        assert self._thread is not None
         kind, value = self._queue.get()
         if kind == "result":
             return value  # type: ignore[no-any-return]

@@ -158,17 +158,19 @@ class ProgressDisplay:
         console = self._console()
         console.print(table)
         elapsed = time.monotonic() - p.started_at
-        console.print(
+        lines = [
             f"{format_duration(elapsed)} · {rate(p):.2f} tasks/s · {format_count(p.tokens)} "
             f"tokens · {p.retried} retries"
-        )
+        ]
         if gate is not None:
-            console.print(
+            lines.append(
                 f"model requests: {gate.requests} · most at once: {gate.peak_in_flight} · "
                 f"rate limited {gate.rate_limited} times, paused {gate.paused_s:.1f}s"
             )
         if results is not None:
-            console.print(f"results: {results}")
+            lines.append(f"results: {results}")
+        for line in lines:  # whole lines, whatever the width: logs are searched
+            console.print(line, soft_wrap=True, markup=False)
 
     def _console(self) -> Console:
         from rich.console import Console
