@@ -4,6 +4,7 @@ midway and resumed, Ctrl-C, and bad input."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -127,10 +128,12 @@ def test_first_ctrl_c_lets_running_tasks_finish_and_second_cancels(
     assert len(fake_server.requests) == 2
 
 
-def test_batch_wide_timeout_and_request_cap(
+def test_batch_wide_timeout_request_cap_and_429(
     fake_server: FakeModelServer, home: Path, tmp_path: Path
 ) -> None:
     names = ["a", "b", "c", "d"]
+    fake_server.expect_error("/v1/responses", 429, {"error": {"message": "slow down"}},
+                             headers={"retry-after": "0.2"}, marker=marker("a"))  # fmt: skip
     for name in names:
         fake_server.expect_sse("/v1/responses", sse.assistant_reply(f"{name} done"),
                                marker=marker(name), latency_s=0.3)  # fmt: skip
@@ -154,8 +157,49 @@ def test_batch_wide_timeout_and_request_cap(
     assert [by_id[n]["final_message"] for n in names] == [f"{n} done" for n in names]
     # Never more than the cap (how many overlap below it depends on exec start-up times).
     assert 1 <= fake_server.peak_concurrent_requests <= 2
-    assert re.search(r"model requests: [45] · most at once: [12] ·", done.stderr), done.stderr
+    summary = r"model requests: [56] · most at once: [12] · rate limited 1 times, paused 0\.\ds"
+    assert re.search(summary, done.stderr), done.stderr  # the 429 was the proxy's, not exec's
     assert "[batch] stuck: timed out" in done.stderr
+
+
+def test_a_progress_bar_on_a_terminal_and_lines_in_a_log(
+    fake_server: FakeModelServer, home: Path, tmp_path: Path
+) -> None:
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"), repeat=True, latency_s=1.0)
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"id": "one", "prompt": "a"}\n')
+    args = [*BATCH, str(tasks), "--progress-interval", "0.2"]
+    logged = subprocess.run([*args, "-o", str(tmp_path / "log.jsonl")], env=cli_env(home),
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert logged.returncode == 0, logged.stderr
+    assert re.search(r"^\[batch\] 0/1 done \(0 completed\) · 1 running · ", logged.stderr, re.M)
+    assert "[batch] one: completed (" in logged.stderr
+    assert logged.stdout == ""
+
+    import pty
+
+    leader, follower = pty.openpty()
+    shown = subprocess.Popen([*args, "-o", str(tmp_path / "tty.jsonl")], env=cli_env(home),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=follower)  # fmt: skip
+    os.close(follower)
+    screen = _read_until_closed(leader)
+    assert shown.wait(timeout=60) == 0
+    assert "batch" in screen and "1/1 done (1 completed)" in screen  # the live bar's line
+    assert "[batch]" not in screen  # no log lines on a terminal
+    assert "completed" in screen and "results:" in screen  # the summary table
+
+
+def _read_until_closed(fd: int) -> str:
+    chunks = []
+    try:
+        while data := os.read(fd, 65536):
+            chunks.append(data)
+    except OSError:  # EIO: the other side of the terminal closed
+        pass
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
 
 
 def _next_line_with(process: subprocess.Popen[str], text: str) -> str:
