@@ -122,7 +122,7 @@ async def run_batch(
                     pending.append(TaskJob(job.task, job.attempt + 1))
                     progress.retried += 1
                     continue
-                _record(result, ledger, progress)
+                await _record(result, ledger, progress)
                 yield result
     finally:
         progress.stopping = True
@@ -130,7 +130,7 @@ async def run_batch(
             control.request_cancel()
             for result in await asyncio.gather(*running):
                 progress.running -= 1
-                _record(result, ledger, progress)
+                await _record(result, ledger, progress)
         await executor.close()
         if ledger is not None:
             ledger.compact()
@@ -176,9 +176,11 @@ def _retry(
     )
 
 
-def _record(result: BatchResult, ledger: Ledger | None, progress: BatchProgress) -> None:
+async def _record(result: BatchResult, ledger: Ledger | None, progress: BatchProgress) -> None:
     if ledger is not None:
-        ledger.append(result)
+        # Off the event loop: an fsync can take a while, and the loop streams other tasks' model
+        # answers (the request proxy). Awaited, so results are written one at a time, in order.
+        await asyncio.to_thread(ledger.append, result)
     progress.count(result)
 
 
