@@ -8,6 +8,7 @@ with PYCODEX_SLOW_TESTS=1, as CI does.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         # The workers start now and keep this environment: their working copies go here.
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("ray-cache")))
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                 logging_level="warning")  # fmt: skip
+                 logging_level=logging.WARNING)  # fmt: skip
         try:
             yield ray
         finally:
