@@ -2,7 +2,8 @@
 
 Opening it takes an exclusive lock (one batch per results file), reads every line, and cuts off
 a truncated last line (a batch killed mid-write; nothing else can leave one, as each result is
-written with a single `write` and only then followed by the next). Each finished task is
+written whole before the next); a last line that is whole but lacks its newline (an editor's
+doing) gets one. Each finished task is
 appended as one line and `fsync`ed before the batch moves on, so a killed batch loses only the
 tasks it was running.
 
@@ -17,7 +18,6 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 from pycodex.batch.results import BatchResult, ResultLineError
@@ -71,9 +71,6 @@ class Ledger:
     def superseded(self) -> int:
         """Lines for ids that have a later line."""
         return self._count - len(self._lines)
-
-    def results(self) -> Mapping[str, BatchResult]:
-        return self.latest
 
     def append(self, result: BatchResult) -> None:
         """Write one result line and force it to disk."""

@@ -105,6 +105,8 @@ async def run_batch(
     pending = deque(plan(tasks, ledger, settings.retries))
     progress.total, progress.earlier = len(pending), len(tasks) - len(pending)
     if not pending:
+        if ledger is not None:
+            ledger.compact()  # a killed run may have left a task's older line behind
         return
     slots = await executor.start(ExecutorSetup(options, settings, _batch_key(ledger)))
     running: dict[asyncio.Task[BatchResult], TaskJob] = {}
@@ -116,6 +118,7 @@ async def run_batch(
                 progress.running += 1
             if not running:
                 break
+            written = []
             for result, job in await _next_finished(running, control):
                 progress.running -= 1
                 if _retry(result, job, settings, control):
@@ -123,6 +126,8 @@ async def run_batch(
                     progress.retried += 1
                     continue
                 await _record(result, ledger, progress)
+                written.append(result)
+            for result in written:  # all written first: the consumer may stop at any yield
                 yield result
     finally:
         progress.stopping = True
