@@ -165,7 +165,7 @@ def test_batch_wide_timeout_request_cap_and_429(
 def test_a_progress_bar_on_a_terminal_and_lines_in_a_log(
     fake_server: FakeModelServer, home: Path, tmp_path: Path
 ) -> None:
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"), repeat=True, latency_s=1.0)
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("ok"), repeat=True, latency_s=0.5)
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text('{"id": "one", "prompt": "a"}\n')
     args = [*BATCH, str(tasks), "--progress-interval", "0.2"]
