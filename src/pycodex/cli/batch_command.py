@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -182,13 +183,11 @@ def _forwarded(names: list[str]) -> dict[str, str]:
 def _exec_options(args: ExecArgs, env: dict[str, str]) -> ExecOptions:
     from pycodex.batch.options import ExecOptions
     from pycodex.batch.toml_values import toml_value
-
-    # exec's own check, so both say the same about a bad schema file (a UsageError, exit 2).
-    from pycodex.cli.exec_command import _load_schema as check_output_schema
     from pycodex.cli.local_provider import local_overrides
 
     schema = _absolute(args.output_schema)
-    check_output_schema(schema)
+    if schema is not None:
+        _check_schema(schema)
     images = tuple(Path(os.path.abspath(p)) for p in args.images)
     for image in images:
         if not image.is_file():
@@ -222,6 +221,17 @@ def _exec_options(args: ExecArgs, env: dict[str, str]) -> ExecOptions:
 
 def _absolute(path: Path | None) -> Path | None:
     return Path(os.path.abspath(path)) if path is not None else None
+
+
+def _check_schema(path: Path) -> None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise _InputError(f"--output-schema: cannot read {path}: {err.strerror}") from None
+    except ValueError as err:
+        raise _InputError(f"--output-schema: {path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise _InputError(f"--output-schema: {path} must contain a JSON object")
 
 
 def _executor(ns: argparse.Namespace) -> Executor:
