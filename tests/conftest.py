@@ -23,6 +23,18 @@ if _TESTS_DIR not in sys.path:
 from support.fake_server import FakeModelServer  # noqa: E402
 
 _PASSED = pytest.StashKey[bool]()
+SLOW_TESTS_ENV = "PYCODEX_SLOW_TESTS"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `slow` (real peers such as a Ray cluster) run when PYCODEX_SLOW_TESTS=1,
+    as in CI (`.ci/run`); the default suite stays fast."""
+    if os.environ.get(SLOW_TESTS_ENV) == "1":
+        return
+    skip = pytest.mark.skip(reason=f"slow: set {SLOW_TESTS_ENV}=1 to run it")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -49,7 +49,8 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    """What to send back: a fixed `body`, or `frames` streamed one write each."""
+    """What to send back: a fixed `body`, or `frames` streamed one write each, after waiting
+    `latency_s` (the model's time to first byte)."""
 
     status: int
     headers: Mapping[str, str]
@@ -59,6 +60,7 @@ class Reply:
     cut_after: int | None = None
     stall_after: int | None = None
     abrupt: bool = False
+    latency_s: float = 0.0
 
 
 Router = Callable[[RecordedRequest], Reply]
@@ -96,6 +98,9 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self._handler_threads: list[threading.Thread] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.idle = threading.Condition(self._connections_lock)
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -133,6 +138,12 @@ class FakeHTTPServer(ThreadingHTTPServer):
     def unregister(self, connection: socket.socket) -> None:
         with self._connections_lock:
             self._connections.discard(connection)
+
+    def count_in_flight(self, change: int) -> None:
+        with self._connections_lock:
+            self.in_flight += change
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self.idle.notify_all()
 
     def drop_connections(self) -> None:
         """Wake every handler blocked on a socket (idle keep-alive, stalled stream)."""
@@ -192,11 +203,18 @@ class _Handler(BaseHTTPRequestHandler):
             headers=self._lowercase_headers(),
             body_bytes=self._read_body(),
         )
-        reply = self.fake.route(request)
-        if reply.frames is None:
-            self._send_fixed(reply)
-        else:
-            self._send_stream(reply, reply.frames)
+        self.fake.count_in_flight(+1)
+        try:
+            reply = self.fake.route(request)
+            if reply.latency_s and self.fake.closing.wait(reply.latency_s):
+                self.close_connection = True
+                return  # the server is closing: hang up without answering
+            if reply.frames is None:
+                self._send_fixed(reply)
+            else:
+                self._send_stream(reply, reply.frames)
+        finally:
+            self.fake.count_in_flight(-1)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -16,8 +16,19 @@ kept in `RecordedRequest.path`. A script may also carry `when=`, a predicate on 
 and only when none does, the first script without a predicate. That routes interleaved requests
 by content, e.g. a parent thread's and its sub-agents' (the child's task marker is in its input):
 
-    server.expect_sse("/v1/responses", child_reply, when=body_contains("CHILD-TASK")) A request with no script left gets HTTP 599 with a JSON error
-body, and is listed in `errors`; `assert_done()` fails on those and on unconsumed scripts.
+    server.expect_sse("/v1/responses", child_reply, when=body_contains("CHILD-TASK"))
+
+A request with no script left gets HTTP 599 with a JSON error body, and is listed in `errors`; `assert_done()` fails on those and on unconsumed scripts.
+
+Many clients at once (a batch of CLI runs) cannot rely on arrival order. For them:
+- `marker="[task-7]"`: the script only answers requests whose body contains that text (the
+  marker is put in the prompt, which every request of a thread carries); each marker has its own
+  FIFO queue. A body matching two markers is an error.
+- `repeat=True`: a standing script, never used up, that answers once its (marker's) queue is
+  empty; it is not reported by `assert_done()`.
+- `latency_s`: wait that long before the response head (a model that answers after 200 ms).
+`peak_concurrent_requests` is the most requests the server was answering at one time;
+`wait_until_idle()` waits until it answers none (a stalled stream's client has hung up).
 
 Streams use chunked transfer encoding, flushed one event at a time. Ways a stream can go wrong:
 - `cut_after=N`: N events, then a clean end of body and a closed connection. The client sees an
@@ -39,7 +50,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -98,10 +109,32 @@ class _Script:
     kind: str
     reply: Reply | Callable[[RecordedRequest], Reply]
     when: Predicate | None = None
+    marker: str | None = None
+    repeat: bool = False
 
     def __str__(self) -> str:
         where = f" when {getattr(self.when, '__name__', 'predicate')}" if self.when else ""
-        return f"#{self.number} {self.method} {self.path} ({self.kind}){where}"
+        marker = f" for {self.marker!r}" if self.marker is not None else ""
+        return f"#{self.number} {self.method} {self.path} ({self.kind}){where}{marker}"
+
+
+@dataclass
+class _Queue:
+    """The scripts of one (method, path, marker): used-up ones first, then the standing one."""
+
+    scripts: deque[_Script]
+    standing: _Script | None = None
+
+    def take(self, request: RecordedRequest) -> _Script | None:
+        """The first script whose predicate accepts the request, else the first without one,
+        else the standing script."""
+        script = next((s for s in self.scripts if s.when is not None and s.when(request)), None)
+        if script is None:
+            script = next((s for s in self.scripts if s.when is None), None)
+        if script is not None:
+            self.scripts.remove(script)
+            return script
+        return self.standing
 
 
 class FakeModelServer:
@@ -114,7 +147,8 @@ class FakeModelServer:
         self._nodelay = nodelay
         self._backlog = backlog
         self._lock = threading.Condition()
-        self._scripts: dict[tuple[str, str], deque[_Script]] = {}
+        # (method, path) -> marker (None: requests matching no marker) -> queue
+        self._scripts: dict[tuple[str, str], dict[str | None, _Queue]] = {}
         self._script_count = 0
         self._requests: list[RecordedRequest] = []
         self._errors: list[str] = []
@@ -204,6 +238,9 @@ class FakeModelServer:
         status: int = 200,
         method: str = "POST",
         when: Predicate | None = None,
+        marker: str | None = None,
+        repeat: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         """Serve a Responses stream: `event: <type>\\ndata: <json>\\n\\n` per event.
 
@@ -213,6 +250,7 @@ class FakeModelServer:
         self.expect_stream(
             path, frames, delay_s=delay_s, cut_after=cut_after, stall_after=stall_after,
             abrupt=abrupt, headers=headers, status=status, method=method, kind="sse", when=when,
+            marker=marker, repeat=repeat, latency_s=latency_s,
         )  # fmt: skip
 
     def expect_chat_stream(
@@ -254,6 +292,9 @@ class FakeModelServer:
         method: str = "POST",
         kind: str = "stream",
         when: Predicate | None = None,
+        marker: str | None = None,
+        repeat: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         """Serve raw `frames` as an event stream; the other `expect_*` stream helpers end here."""
         if cut_after is not None and stall_after is not None:
@@ -266,9 +307,9 @@ class FakeModelServer:
         reply_headers = {"content-type": "text/event-stream", **_lower(headers)}
         reply = Reply(
             status=status, headers=reply_headers, frames=tuple(frames), delay_s=delay_s,
-            cut_after=cut_after, stall_after=stall_after, abrupt=abrupt,
+            cut_after=cut_after, stall_after=stall_after, abrupt=abrupt, latency_s=latency_s,
         )  # fmt: skip
-        self._add(method, path, kind, reply, when)
+        self._add(method, path, kind, reply, when=when, marker=marker, repeat=repeat)
 
     def expect_error(
         self,
@@ -278,9 +319,15 @@ class FakeModelServer:
         headers: Mapping[str, str] | None = None,
         method: str = "POST",
         when: Predicate | None = None,
+        marker: str | None = None,
+        repeat: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         """Answer with an HTTP error: 429 with `retry-after`, 500, 400 with `{"error": {...}}`..."""
-        self._add(method, path, f"error {status}", _fixed_reply(status, body, headers), when)
+        reply = replace(_fixed_reply(status, body, headers), latency_s=latency_s)
+        self._add(
+            method, path, f"error {status}", reply, when=when, marker=marker, repeat=repeat
+        )
 
     def expect_json(
         self,
@@ -300,6 +347,9 @@ class FakeModelServer:
         method: str = "POST",
         when: Predicate | None = None,
         delay_s: float = 0.0,
+        marker: str | None = None,
+        repeat: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         """Serve a Responses stream computed from the request (e.g. usage sized to the body, or
         a call naming an id the client chose)."""
@@ -307,13 +357,11 @@ class FakeModelServer:
         def reply(request: RecordedRequest) -> Reply:
             frames = tuple(encode_sse_event(e) for e in make_events(request))
             return Reply(
-                status=200,
-                headers={"content-type": "text/event-stream"},
-                frames=frames,
-                delay_s=delay_s,
-            )
+                status=200, headers={"content-type": "text/event-stream"}, frames=frames,
+                delay_s=delay_s, latency_s=latency_s,
+            )  # fmt: skip
 
-        self._add(method, path, "computed sse", reply, when)
+        self._add(method, path, "computed sse", reply, when=when, marker=marker, repeat=repeat)
 
     def expect_chat_stream_from(
         self,
@@ -328,7 +376,7 @@ class FakeModelServer:
             frames = (*(encode_chat_frame(c) for c in make_chunks(request)), CHAT_DONE_FRAME)
             return Reply(status=200, headers={"content-type": "text/event-stream"}, frames=frames)
 
-        self._add("POST", path, "computed chat stream", reply, when)
+        self._add("POST", path, "computed chat stream", reply, when=when)
 
     def _add(
         self,
@@ -336,14 +384,28 @@ class FakeModelServer:
         path: str,
         kind: str,
         reply: Reply | Callable[[RecordedRequest], Reply],
+        *,
         when: Predicate | None = None,
+        marker: str | None = None,
+        repeat: bool = False,
     ) -> None:
         if not path.startswith("/"):
             raise ValueError(f"script paths are absolute, like '/v1/responses', not {path!r}")
+        if marker is not None and not marker:
+            raise ValueError("a marker must be a non-empty string")
         with self._lock:
             self._script_count += 1
-            script = _Script(self._script_count, method.upper(), path, kind, reply, when)
-            self._scripts.setdefault((script.method, path), deque()).append(script)
+            script = _Script(
+                self._script_count, method.upper(), path, kind, reply, when, marker, repeat
+            )
+            queues = self._scripts.setdefault((script.method, path), {})
+            queue = queues.setdefault(marker, _Queue(deque()))
+            if not repeat:
+                queue.scripts.append(script)
+            elif queue.standing is not None:
+                raise ValueError(f"a standing script already answers {script}")
+            else:
+                queue.standing = script
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -365,10 +427,37 @@ class FakeModelServer:
             return list(self._unexpected)
 
     def pending_scripts(self) -> list[str]:
-        """Scripts not consumed yet, in the order they were added."""
+        """Scripts not consumed yet, in the order they were added (standing ones never count)."""
         with self._lock:
-            left = [script for queue in self._scripts.values() for script in queue]
+            left = [
+                script
+                for queues in self._scripts.values()
+                for queue in queues.values()
+                for script in queue.scripts
+            ]
         return [str(script) for script in sorted(left, key=lambda s: s.number)]
+
+    @property
+    def peak_concurrent_requests(self) -> int:
+        """The most requests this server was answering at the same time so far."""
+        if self._http is None:
+            raise RuntimeError("FakeModelServer not started")
+        return self._http.peak_in_flight
+
+    def wait_until_idle(self, timeout_s: float = 10.0) -> None:
+        """Block until no request is being answered (a stalled stream ends when its client
+        hangs up); AssertionError on timeout."""
+        http = self._http
+        if http is None:
+            raise RuntimeError("FakeModelServer not started")
+        with http.idle:
+            if not http.idle.wait_for(lambda: http.in_flight == 0, timeout_s):
+                raise AssertionError(f"{http.in_flight} requests still open after {timeout_s}s")
+
+    def requests_with(self, marker: str) -> list[RecordedRequest]:
+        """The requests so far whose body contains `marker`."""
+        needle = marker.encode()
+        return [request for request in self.requests if needle in request.body_bytes]
 
     def wait_for_requests(self, count: int, timeout_s: float = 10.0) -> list[RecordedRequest]:
         """Block until at least `count` requests have arrived; AssertionError on timeout."""
@@ -392,29 +481,27 @@ class FakeModelServer:
         with self._lock:
             self._requests.append(request)
             self._lock.notify_all()
-            queue = self._scripts.get((request.method, request.path_without_query))
-            script = _pick(queue, request) if queue else None
-            if script is not None:
-                queue.remove(script)  # type: ignore[union-attr]
-                reply = script.reply
-                return reply(request) if callable(reply) else reply
-            self._unexpected.append(request)
-            line = f"unexpected request {request} (no script left for it)"
-            self._errors.append(line)
+            queues = self._scripts.get((request.method, request.path_without_query), {})
+            markers = [m for m in queues if m is not None and m.encode() in request.body_bytes]
+            script: _Script | None = None
+            if len(markers) > 1:
+                line = f"request {request} matches several markers: {sorted(markers)}"
+            else:
+                queue = queues.get(markers[0] if markers else None)
+                script = queue.take(request) if queue is not None else None
+                line = f"unexpected request {request} (no script left for it)"
+            if script is None:
+                self._unexpected.append(request)
+                self._errors.append(line)
+        if script is not None:
+            reply = script.reply
+            return reply(request) if callable(reply) else reply
         body = {"error": {"message": line, "type": "fake_server", "code": "unexpected_request"}}
         return _fixed_reply(UNEXPECTED_STATUS, body, None)
 
     def _record_error(self, message: str) -> None:
         with self._lock:
             self._errors.append(message)
-
-
-def _pick(queue: deque[_Script], request: RecordedRequest) -> _Script | None:
-    """The first script whose predicate accepts the request, else the first without one."""
-    for script in queue:
-        if script.when is not None and script.when(request):
-            return script
-    return next((script for script in queue if script.when is None), None)
 
 
 def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:

@@ -274,3 +274,52 @@ def test_serves_a_subprocess(fake_server: FakeModelServer) -> None:
     assert "event: response.completed" in result.stdout
     assert result.stdout.endswith("status 503")
     assert fake_server.wait_for_requests(2)[1].body_bytes == b"{}"
+
+
+async def test_markers_route_requests_by_body_whatever_their_order() -> None:
+    server = FakeModelServer().start()
+    server.expect_sse("/v1/responses", assistant_reply("for a, first"), marker="[a]")
+    server.expect_sse("/v1/responses", assistant_reply("for a, later"), marker="[a]", repeat=True)
+    server.expect_error("/v1/responses", 400, "for b", marker="[b]")
+    server.expect_sse("/v1/responses", assistant_reply("unmarked"))
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            for_b = await client.post("/responses", json={"input": "task [b]"})
+            _, unmarked = await post_stream(client)
+            replies = []
+            for _ in range(3):
+                async with client.stream("POST", "/responses", json={"input": "[a] go"}) as reply:
+                    events: list[dict[str, Any]] = []
+                    await read_events(reply, events)
+                    replies.append(events[-1]["response"]["output"][0]["content"][0]["text"])
+            both = await client.post("/responses", json={"input": "[a] and [b]"})
+            surplus_b = await client.post("/responses", json={"input": "[b] again"})
+    finally:
+        server.close()
+    assert (for_b.status_code, for_b.text) == (400, "for b")
+    assert unmarked[-1]["response"]["output"][0]["content"][0]["text"] == "unmarked"
+    assert replies == ["for a, first", "for a, later", "for a, later"]
+    assert both.status_code == surplus_b.status_code == UNEXPECTED_STATUS
+    assert "several markers" in both.json()["error"]["message"]
+    assert len(server.requests_with("[a]")) == 4
+    assert server.pending_scripts() == []  # the standing script never counts as left over
+    assert len(server.errors) == 2
+    with pytest.raises(AssertionError, match="several markers"):
+        server.assert_done()
+
+
+async def test_standing_scripts_are_one_per_marker(fake_server: FakeModelServer) -> None:
+    fake_server.expect_sse("/v1/responses", assistant_reply("x"), marker="[m]", repeat=True)
+    with pytest.raises(ValueError, match="standing script already"):
+        fake_server.expect_sse("/v1/responses", assistant_reply("y"), marker="[m]", repeat=True)
+
+
+async def test_latency_and_peak_concurrency(fake_server: FakeModelServer) -> None:
+    fake_server.expect_sse("/v1/responses", assistant_reply("late"), repeat=True, latency_s=0.2)
+    async with httpx.AsyncClient(base_url=fake_server.base_url) as client:
+        started = asyncio.get_running_loop().time()
+        results = await asyncio.gather(*(post_stream(client) for _ in range(3)))
+        elapsed = asyncio.get_running_loop().time() - started
+    assert all(events[-1]["type"] == "response.completed" for _, events in results)
+    assert elapsed >= 0.2  # a lower bound: load can only make it later
+    assert fake_server.peak_concurrent_requests == 3

@@ -71,6 +71,12 @@ def _debug(args: list[str]) -> int:
     return run_debug_command(args)
 
 
+def _batch(args: list[str]) -> int:
+    from pycodex.cli.batch_command import run_batch_command
+
+    return run_batch_command(args)
+
+
 def _rules(args: list[str]) -> int:
     from pycodex.cli.rules_command import run_rules_command
 
@@ -94,6 +100,8 @@ COMMANDS = (
     ("e", "", "", _exec),  # upstream's short alias of exec, not listed
     ("", "exec resume", "continue a recorded session (`pycodex exec resume --last \"next step\"`)",
      None),
+    ("batch", "batch", "run many exec tasks from a JSONL file, locally or on Ray (`pycodex batch "
+     "--help`)", _batch),
     ("sessions", "sessions", "list recorded sessions of this directory (--all for every "
      "directory)", _sessions),
     ("fork", "fork", "copy a recorded session into a new thread", _fork),
