@@ -31,6 +31,9 @@ from pycodex.tools.builtin import build_default_tools
 from pycodex.tools.rules import PrefixRules
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pycodex.agent.hook_points import HookSetup
     from pycodex.tools.namespaces import ToolNamespace
 
 # Adds a thread's own tool namespaces (the sub-agent tools), once its state exists.
@@ -66,6 +69,8 @@ def build_thread(
     identity: ThreadIdentity | None = None,
     session_id: str | None = None,
     namespaces: NamespaceFactory | None = None,
+    hooks: HookSetup | None = None,
+    parent_transcript: Path | None = None,
 ) -> BuiltThread:
     """Wire a thread, recorded under $CODEX_HOME/sessions unless the config is ephemeral.
 
@@ -75,6 +80,8 @@ def build_thread(
     Raises `ConfigError` when the provider cannot be used (no API key). `user_input` is the
     frontend's `UserInputProvider` for `request_user_input`; None (nobody to ask) makes that tool
     tell the model to carry on alone. `source` is the session file's `source` ("cli", "exec").
+    `hooks` (with the parent's session file, for a sub-agent) gives the thread its hooks and
+    `notify`.
     """
     context = ContextManager.from_config(config)
     info = context.model_info
@@ -122,14 +129,22 @@ def build_thread(
         )
         start_recording(state, config.codex_home, meta)
 
+    if hooks is not None:
+        state.hooks = hooks.for_thread(state, parent_transcript)
+
     async def shutdown() -> None:
         try:
+            if state.hooks is not None:
+                await state.hooks.session_end(state, engine.emit)
             await services.shutdown()
         finally:
             if state.recorder is not None:
                 await state.recorder.close()
 
     engine = Engine(state, on_shutdown=shutdown)
+    if state.hooks is not None and state.hooks.asks_permission:
+        thread_hooks, emit = state.hooks, engine.emit
+        engine.approvals.before_ask = lambda request: thread_hooks.permission(state, emit, request)
     return BuiltThread(engine, client, session_configured(state, config), list(context.warnings))
 
 
