@@ -10,17 +10,25 @@ from typing import Any
 import pytest
 
 from support import sse_builders as sse
-from support.cli import CliResult, run_cli
+from support.cli import CliResult, cli_env, run_cli
 from support.fake_server import FakeModelServer
 from support.hooks import HookKit, hook_group, trust_all
 
-BASE = ["exec", "--skip-git-repo-check", "--json"]
+BASE = ["exec", "--skip-git-repo-check", "--json", "--yolo"]
 RESPONSES = "/v1/responses"
 
 
 @pytest.fixture
 def kit(tmp_path: Path) -> HookKit:
     return HookKit(tmp_path / "hooks")
+
+
+def hook_cli(args: list[str], home: Path, work: Path, **env: str) -> CliResult:
+    """`pycodex exec --json ARGS` whose hooks run in `/bin/sh` (a login bash can take a second
+    to start on a loaded machine; `$SHELL` is what upstream runs hooks with)."""
+    return run_cli(
+        [*BASE, *args], codex_home=home, cwd=work, env=cli_env(home, SHELL="/bin/sh", **env)
+    )
 
 
 def configure(home: Path, *groups: str, trusted: bool = True) -> None:
@@ -65,7 +73,7 @@ def test_pre_tool_use_deny_by_json_stops_the_command_and_tells_the_model(
     marker = work / "made"
     fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call(f"touch {marker}")))
     fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
-    result = run_cli([*BASE, "go"], codex_home=home, cwd=work)
+    result = hook_cli(["go"], home, work)
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
     assert outputs(fake_server.requests[1])["c1"] == (
@@ -75,3 +83,217 @@ def test_pre_tool_use_deny_by_json_stops_the_command_and_tells_the_model(
     (payload,) = kit.payloads("pre")
     assert payload["tool_name"] == "Bash"
     assert payload["tool_input"] == {"command": f"touch {marker}"}
+
+
+def rollout_of(home: Path) -> Path:
+    (path,) = (home / "sessions").rglob("rollout-*.jsonl")
+    return path
+
+
+def test_every_event_gets_its_payload_fields(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(
+        home,
+        *(hook_group(event, kit.command(event)) for event in (
+            "SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop",
+        )),
+        hook_group("SessionEnd", kit.shell_command("SessionEnd"), timeout=3),
+    )  # fmt: skip
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo hi")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("all done"))
+    result = hook_cli(["say hi"], home, work)
+    assert result.returncode == 0, result.stderr
+    thread_id = result.events()[0]["thread_id"]
+    common = {
+        "session_id": thread_id,
+        "transcript_path": str(rollout_of(home)),
+        "cwd": str(work),
+        "model": "test-model",
+    }
+    (start,) = kit.payloads("SessionStart")
+    assert start == {
+        **common, "hook_event_name": "SessionStart", "permission_mode": "bypassPermissions",
+        "source": "startup",
+    }  # fmt: skip
+    assert list(start) == [
+        "session_id", "transcript_path", "cwd", "hook_event_name", "model", "permission_mode",
+        "source",
+    ]  # fmt: skip
+    (prompt,) = kit.payloads("UserPromptSubmit")
+    turn_id = prompt["turn_id"]
+    assert prompt == {
+        **common, "turn_id": turn_id, "hook_event_name": "UserPromptSubmit",
+        "permission_mode": "bypassPermissions", "prompt": "say hi",
+    }  # fmt: skip
+    (pre,) = kit.payloads("PreToolUse")
+    tool = {"tool_name": "Bash", "tool_input": {"command": "echo hi"}, "tool_use_id": "c1"}
+    assert pre == {
+        **common, "turn_id": turn_id, "hook_event_name": "PreToolUse",
+        "permission_mode": "bypassPermissions", **tool,
+    }  # fmt: skip
+    (post,) = kit.payloads("PostToolUse")
+    assert post == {
+        **common, "turn_id": turn_id, "hook_event_name": "PostToolUse",
+        "permission_mode": "bypassPermissions", **tool, "tool_response": "hi\n",
+    }  # fmt: skip
+    (stop,) = kit.payloads("Stop")
+    assert stop == {
+        **common, "turn_id": turn_id, "hook_event_name": "Stop",
+        "permission_mode": "bypassPermissions", "stop_hook_active": False,
+        "last_assistant_message": "all done",
+    }  # fmt: skip
+    (end,) = kit.payloads("SessionEnd")
+    assert end == {
+        "session_id": thread_id, "transcript_path": str(rollout_of(home)), "cwd": str(work),
+        "hook_event_name": "SessionEnd", "reason": "other",
+    }  # fmt: skip
+    assert "hook" not in result.stderr  # nothing went wrong, so nothing is reported
+
+
+def test_pre_tool_use_deny_by_exit_2_uses_stderr_as_the_reason(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(home, hook_group("PreToolUse", kit.command("pre", stderr="not now\n", exit=2)))
+    marker = work / "made"
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call(f"touch {marker}")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    assert outputs(fake_server.requests[1])["c1"] == (
+        f"Command blocked by PreToolUse hook: not now. Command: touch {marker}"
+    )
+    assert [e["type"] for e in result.events()][-1] == "turn.completed"
+
+
+def test_updated_input_runs_another_command_but_history_keeps_the_models_call(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    rewrite = {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "allow",
+            "updatedInput": {"command": "echo rewritten"},
+        }
+    }
+    configure(home, hook_group("PreToolUse", kit.command("pre", stdout=rewrite)))
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo original")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    second = fake_server.requests[1].json()["input"]
+    (call,) = [item for item in second if item.get("type") == "function_call"]
+    assert json.loads(call["arguments"])["cmd"] == "echo original"
+    output = outputs(fake_server.requests[1])["c1"]
+    assert output.endswith("Output:\nrewritten\n")
+    (command,) = items_of(result, "command_execution")
+    assert "echo rewritten" in command["command"]
+
+
+def test_post_tool_use_block_replaces_the_output_the_model_sees(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    block = {"decision": "block", "reason": "output withheld by policy"}
+    configure(home, hook_group("PostToolUse", kit.command("post", stdout=block)))
+    marker = work / "made"
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call(f"touch {marker}; echo secret")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert marker.exists()  # the command ran; only what the model sees changed
+    assert outputs(fake_server.requests[1])["c1"] == "output withheld by policy"
+    (payload,) = kit.payloads("post")
+    assert payload["tool_response"] == "secret\n"
+
+
+def test_post_tool_use_exit_2_also_replaces_the_output(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(home, hook_group("PostToolUse", kit.command("post", stderr="redacted", exit=2)))
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo secret")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert outputs(fake_server.requests[1])["c1"] == "redacted"
+
+
+def input_texts(request: Any) -> list[tuple[str, str]]:
+    """(role or type, text) of each input item of a request, in order."""
+    found = []
+    for item in request.json()["input"]:
+        if item.get("type") == "message":
+            text = "".join(part.get("text", "") for part in item["content"])
+            found.append((item["role"], text))
+        else:
+            found.append((item["type"], item.get("call_id", "")))
+    return found
+
+
+def context_output(event: str, text: str) -> dict[str, Any]:
+    return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}
+
+
+def test_added_context_reaches_the_model_where_upstream_puts_it(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(
+        home,
+        hook_group("SessionStart", kit.command("start", stdout=context_output(
+            "SessionStart", "START-CONTEXT"))),
+        hook_group("UserPromptSubmit", kit.command("prompt", stdout="PLAIN-PROMPT-CONTEXT\n")),
+        hook_group("PreToolUse", kit.command("pre", stdout=context_output(
+            "PreToolUse", "PRE-CONTEXT"))),
+        hook_group("PostToolUse", kit.command("post", stdout=context_output(
+            "PostToolUse", "POST-CONTEXT"))),
+    )  # fmt: skip
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo hi")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["THE-PROMPT"], home, work)
+    assert result.returncode == 0, result.stderr
+    first = input_texts(fake_server.requests[0])
+    environment = next(i for i, (_r, t) in enumerate(first) if "<environment_context>" in t)
+    assert first[environment + 1 :] == [
+        ("developer", "START-CONTEXT"),
+        ("user", "THE-PROMPT"),
+        ("developer", "PLAIN-PROMPT-CONTEXT"),
+    ]
+    second = input_texts(fake_server.requests[1])
+    assert second[-3:] == [
+        ("developer", "PRE-CONTEXT"),
+        ("developer", "POST-CONTEXT"),
+        ("function_call_output", "c1"),
+    ]
+
+
+def test_user_prompt_submit_block_sends_nothing_and_the_turn_completes(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    block = {"decision": "block", "reason": "not this prompt"}
+    configure(home, hook_group("UserPromptSubmit", kit.command("prompt", stdout=block)))
+    result = hook_cli(["forbidden"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert fake_server.requests == []
+    types = [event["type"] for event in result.events()]
+    assert types == ["thread.started", "turn.started", "turn.completed"]
+    usage = result.events()[-1]["usage"]
+    assert set(usage.values()) == {0}
+
+
+def test_stop_block_continues_the_turn_with_the_reason(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(home, hook_group("Stop", kit.command("stop", stop_block="also run the tests")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("first answer"))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("tests ran", item_id="msg_2"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    messages = [item["text"] for item in items_of(result, "agent_message")]
+    assert messages == ["first answer", "tests ran"]
+    run_id = f"stop:0:{home / 'config.toml'}"
+    assert input_texts(fake_server.requests[1])[-1] == (
+        "user", f'<hook_prompt hook_run_id="{run_id}">also run the tests</hook_prompt>'
+    )
+    first, second = kit.payloads("stop")
+    assert (first["stop_hook_active"], second["stop_hook_active"]) == (False, True)
+    assert second["last_assistant_message"] == "tests ran"

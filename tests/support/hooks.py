@@ -4,6 +4,9 @@
 stdin to a log file (one line per run) and then does what its arguments say:
 
     python3 hook.py LOG [--stdout TEXT] [--stderr TEXT] [--exit N] [--sleep S] [--touch FILE]
+                        [--stop-block REASON]
+
+(`--stop-block` answers a Stop hook with a block, unless `stop_hook_active` is already true.)
 
 `trust_all(codex_home)` writes `[hooks.state]` entries for every configured hook, with the
 hashes pycodex computes (the unit tests pin those hashes to hand-computed values).
@@ -26,10 +29,13 @@ parser.add_argument("--stderr", default="")
 parser.add_argument("--exit", type=int, default=0)
 parser.add_argument("--sleep", type=float, default=0.0)
 parser.add_argument("--touch", default="")
+parser.add_argument("--stop-block", default="")
 args = parser.parse_args()
 payload = sys.stdin.read()
 with open(args.log, "a", encoding="utf-8") as log:
     log.write(json.dumps(json.loads(payload)) + "\\n")
+if args.stop_block and not json.loads(payload)["stop_hook_active"]:
+    args.stdout = json.dumps({"decision": "block", "reason": args.stop_block})
 if args.touch:
     pathlib.Path(args.touch).write_text("ran", encoding="utf-8")
 time.sleep(args.sleep)
@@ -57,8 +63,14 @@ class HookKit:
         for key, value in options.items():
             if not isinstance(value, str):
                 value = json.dumps(value) if isinstance(value, dict) else str(value)
-            argv += [f"--{key}", value]
+            argv += [f"--{key.replace('_', '-')}", value]
         return shlex.join(argv)
+
+    def shell_command(self, name: str) -> str:
+        """A hook that only records its payload, in the shell alone (for SessionEnd, whose
+        timeout is at most 3 s, even on a loaded machine)."""
+        log = shlex.quote(str(self.log(name)))
+        return f"cat >> {log}; echo >> {log}"
 
     def payloads(self, name: str) -> list[dict[str, Any]]:
         path = self.log(name)
