@@ -297,3 +297,152 @@ def test_stop_block_continues_the_turn_with_the_reason(
     first, second = kit.payloads("stop")
     assert (first["stop_hook_active"], second["stop_hook_active"]) == (False, True)
     assert second["last_assistant_message"] == "tests ran"
+
+
+PATCH = "*** Begin Patch\n*** Add File: new.txt\n+hello\n*** End Patch\n"
+
+
+def test_matchers_select_tools_by_upstream_rules(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    matchers = {"exact": "Bash", "prefix": "Ba", "regex": "^Ba", "edit": "Edit|Write", "all": "*"}
+    configure(home, *(
+        hook_group("PreToolUse", kit.command(name), matcher=m) for name, m in matchers.items()
+    ))  # fmt: skip
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo hi", "bash1")))
+    patch = sse.custom_tool_call("apply_patch", PATCH, call_id="patch1")
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(patch))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    fired = {name: [p["tool_use_id"] for p in kit.payloads(name)] for name in matchers}
+    assert fired == {
+        "exact": ["bash1"],
+        "prefix": [],
+        "regex": ["bash1"],
+        "edit": ["patch1"],
+        "all": ["bash1", "patch1"],
+    }
+    (patch_payload,) = kit.payloads("edit")
+    assert patch_payload["tool_name"] == "apply_patch"
+    assert patch_payload["tool_input"] == {"command": PATCH}
+    assert (work / "new.txt").read_text() == "hello\n"
+
+
+def test_an_invalid_matcher_drops_its_group_with_a_warning(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(
+        home,
+        hook_group("PreToolUse", kit.command("bad"), matcher="[unclosed"),
+        hook_group("PreToolUse", kit.command("good"), matcher="Bash"),
+    )
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo hi")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert kit.payloads("bad") == [] and len(kit.payloads("good")) == 1
+    warnings = [line for line in result.stderr.splitlines() if "invalid matcher" in line]
+    assert len(warnings) == 1 and "'[unclosed'" in warnings[0]
+
+
+def test_failing_invalid_and_slow_hooks_are_reported_and_ignored(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(
+        home,
+        hook_group("PreToolUse", kit.command("fails", stderr="boom", exit=1)),
+        hook_group("PreToolUse", kit.command("invalid", stdout="{not json")),
+        hook_group("PreToolUse", kit.command("slow", sleep=60), timeout=1),
+        hook_group("PreToolUse", "exit 2"),  # exit 2 without a reason: a failure, not a block
+    )
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo still-ran")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert outputs(fake_server.requests[1])["c1"].endswith("Output:\nstill-ran\n")
+    reports = [line for line in result.stderr.splitlines() if line.startswith("hook: ")]
+    assert len(reports) == 4, result.stderr
+    assert any("failed: exited with code 1" in line for line in reports)
+    assert any("invalid output: not valid JSON" in line for line in reports)
+    assert any("failed: timed out after 1s" in line for line in reports)
+    assert any("exited with code 2 but wrote no reason" in line for line in reports)
+    assert all(event["type"] != "error" for event in result.events())
+
+
+def test_untrusted_hooks_are_skipped_and_said_once(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(
+        home,
+        hook_group("PreToolUse", kit.command("pre")),
+        hook_group("Stop", kit.command("stop")),
+        trusted=False,
+    )
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo hi")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert kit.payloads("pre") == [] and kit.payloads("stop") == []
+    notices = [line for line in result.stderr.splitlines() if "not trusted" in line]
+    assert notices == [
+        f"warning: 2 hook(s) not trusted, so they do not run (PreToolUse, Stop; in "
+        f"{home / 'config.toml'}); review and trust them with `pycodex hooks`"
+    ]
+    assert [e for e in result.events() if e["type"] == "item.completed"][0]["item"]["type"] != (
+        "error"
+    )
+
+
+def test_a_modified_hook_is_no_longer_trusted(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(home, hook_group("PreToolUse", kit.command("pre")))
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace("pre.jsonl", "changed.jsonl"))
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo hi")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert kit.payloads("changed") == []
+    assert "1 hook(s) not trusted" in result.stderr
+
+
+def test_bypassing_trust_runs_untrusted_hooks_and_says_so(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(home, hook_group("PreToolUse", kit.command("pre")), trusted=False)
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo hi")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["--dangerously-bypass-hook-trust", "go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert len(kit.payloads("pre")) == 1
+    errors = [item["message"] for item in items_of(result, "error")]
+    assert len(errors) == 2
+    assert all(m.startswith("`--dangerously-bypass-hook-trust` is enabled") for m in errors)
+    assert "not trusted" not in result.stderr
+
+
+def test_hooks_feature_off_disables_every_hook(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(home, hook_group("UserPromptSubmit", kit.command("prompt")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["-c", "features.hooks=false", "go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert kit.payloads("prompt") == []
+
+
+def test_hooks_json_is_read_and_both_files_in_one_layer_warn(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    group = {"hooks": [{"type": "command", "command": kit.command("from_json")}]}
+    (home / "hooks.json").write_text(json.dumps({"hooks": {"UserPromptSubmit": [group]}}))
+    configure(home, hook_group("UserPromptSubmit", kit.command("from_toml")))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert len(kit.payloads("from_json")) == 1 and len(kit.payloads("from_toml")) == 1
+    state = (home / "config.toml").read_text()
+    assert f'"{home / "hooks.json"}:user_prompt_submit:0:0"' in state
+    assert "hooks are configured in both" in result.stderr
