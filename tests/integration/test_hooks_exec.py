@@ -446,3 +446,150 @@ def test_hooks_json_is_read_and_both_files_in_one_layer_warn(
     state = (home / "config.toml").read_text()
     assert f'"{home / "hooks.json"}:user_prompt_submit:0:0"' in state
     assert "hooks are configured in both" in result.stderr
+
+
+NOTIFY_PROGRAM = """\
+import sys
+with open(sys.argv[1], "w", encoding="utf-8") as fifo:  # blocks until the test reads
+    fifo.write(sys.argv[-1])
+"""
+
+
+def test_notify_gets_the_turn_as_its_last_argument_and_exec_does_not_wait(
+    fake_server: FakeModelServer, home: Path, work: Path, tmp_path: Path
+) -> None:
+    import os
+    import sys
+    import threading
+
+    fifo = tmp_path / "notify.fifo"
+    os.mkfifo(fifo)
+    program = tmp_path / "notify.py"
+    program.write_text(NOTIFY_PROGRAM)
+    config = home / "config.toml"
+    argv = json.dumps([sys.executable, str(program), str(fifo)])
+    config.write_text(f"notify = {argv}\n" + config.read_text())
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("done"))
+    # The notify program cannot finish before the test opens the FIFO: exec returning first
+    # shows it does not wait for it.
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    (text,) = received
+    notice = json.loads(text)
+    records = [json.loads(line) for line in rollout_of(home).read_text().splitlines()]
+    (turn_id,) = [
+        r["payload"]["turn_id"] for r in records if r["payload"].get("type") == "task_started"
+    ]
+    assert list(notice) == [
+        "type", "thread-id", "turn-id", "cwd", "client", "input-messages",
+        "last-assistant-message",
+    ]  # fmt: skip
+    assert notice == {
+        "type": "agent-turn-complete",
+        "thread-id": result.events()[0]["thread_id"],
+        "turn-id": turn_id,
+        "cwd": str(work),
+        "client": "pycodex_exec",
+        "input-messages": ["go"],
+        "last-assistant-message": "done",
+    }
+
+
+def test_a_notify_program_that_cannot_start_is_one_line(
+    fake_server: FakeModelServer, home: Path, work: Path, tmp_path: Path
+) -> None:
+    config = home / "config.toml"
+    config.write_text('notify = ["/nonexistent/notifier"]\n' + config.read_text())
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("done"))
+    result = hook_cli(["go"], home, work)
+    assert result.returncode == 0, result.stderr
+    assert "hook: notify program '/nonexistent/notifier' could not start" in result.stderr
+
+
+def test_compaction_hooks_run_around_auto_compaction(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(
+        home,
+        hook_group("PreCompact", kit.command("pre_compact")),
+        hook_group("PostCompact", kit.command("post_compact")),
+    )
+    call = shell_call("seq 1 3000")  # an output the summary is much smaller than
+    big = sse.tool_calls(call)
+    big[-1] = sse.completed(output=[call], input_tokens=50_000)
+    fake_server.expect_sse(RESPONSES, big)
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("SUMMARY OF WORK"))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("done", item_id="msg_2"))
+    result = hook_cli(["-c", "model_auto_compact_token_limit=1000", "go"], home, work)
+    assert result.returncode == 0, result.stderr
+    (pre,) = kit.payloads("pre_compact")
+    (post,) = kit.payloads("post_compact")
+    expected = {
+        "session_id": result.events()[0]["thread_id"],
+        "turn_id": pre["turn_id"],
+        "transcript_path": str(rollout_of(home)),
+        "cwd": str(work),
+        "hook_event_name": "PreCompact",
+        "model": "test-model",
+        "trigger": "auto",
+    }
+    assert pre == expected
+    assert post == {**expected, "hook_event_name": "PostCompact"}
+
+
+def ns_call(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
+    return {**sse.function_call(name, json.dumps(arguments), call_id=call_id),
+            "namespace": "multi_agent_v1"}  # fmt: skip
+
+
+def test_subagent_start_and_stop_fire_for_a_spawned_child(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    from support.fake_server import RecordedRequest, user_message_contains
+
+    events = ("SessionStart", "Stop", "SubagentStart", "SubagentStop", "PreToolUse")
+    configure(home, *(hook_group(event, kit.command(event)) for event in events))
+    child = user_message_contains("CHILD-TASK-91")
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(shell_call("echo child", "k1")), when=child)
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("CHILD-RESULT"), when=child)
+    spawn = ns_call("spawn_agent", {"message": "CHILD-TASK-91"}, "c_spawn")
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(spawn))
+
+    def wait(request: RecordedRequest) -> list[dict[str, Any]]:
+        agent = json.loads(outputs(request)["c_spawn"])["agent_id"]
+        return sse.tool_calls(ns_call("wait_agent", {"targets": [agent]}, "c_wait"))
+
+    fake_server.expect_sse_from(RESPONSES, wait)
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("PARENT-DONE"))
+    result = hook_cli(["PARENT-TASK"], home, work)
+    assert result.returncode == 0, result.stderr
+    root = result.events()[0]["thread_id"]
+    (start,) = kit.payloads("SubagentStart")
+    agent = start["agent_id"]
+    assert agent != root
+    child_rollouts = [p for p in (home / "sessions").rglob("*.jsonl") if agent in p.name]
+    parent_rollouts = [p for p in (home / "sessions").rglob("*.jsonl") if root in p.name]
+    assert start == {
+        "session_id": root, "turn_id": start["turn_id"],
+        "transcript_path": str(child_rollouts[0]), "cwd": str(work),
+        "hook_event_name": "SubagentStart", "model": "test-model",
+        "permission_mode": "bypassPermissions", "agent_id": agent, "agent_type": "default",
+    }  # fmt: skip
+    (stop,) = kit.payloads("SubagentStop")
+    assert stop == {
+        "session_id": root, "turn_id": start["turn_id"],
+        "transcript_path": str(parent_rollouts[0]),
+        "agent_transcript_path": str(child_rollouts[0]), "cwd": str(work),
+        "hook_event_name": "SubagentStop", "model": "test-model",
+        "permission_mode": "bypassPermissions", "stop_hook_active": False,
+        "agent_id": agent, "agent_type": "default", "last_assistant_message": "CHILD-RESULT",
+    }  # fmt: skip
+    # The child fires neither SessionStart nor Stop; its tool hooks say who it is.
+    assert len(kit.payloads("SessionStart")) == 1
+    assert [p["last_assistant_message"] for p in kit.payloads("Stop")] == ["PARENT-DONE"]
+    (child_pre,) = [p for p in kit.payloads("PreToolUse") if p["tool_use_id"] == "k1"]
+    assert (child_pre["agent_id"], child_pre["agent_type"]) == (agent, "default")

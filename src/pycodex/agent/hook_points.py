@@ -281,7 +281,11 @@ class ThreadHooks:
             input_messages=tuple(prompts),
             last_assistant_message=last_message,
         )
-        return notify(argv, notice)
+        try:
+            notify(argv, notice)
+        except OSError as err:
+            return f"notify program {argv[0]!r} could not start: {err.strerror or err}"
+        return None
 
 
 def hook_prompt(continuations: Sequence[Continuation]) -> Message:

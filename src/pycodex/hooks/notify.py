@@ -43,20 +43,17 @@ class TurnNotice:
         )
 
 
-def notify(argv: Sequence[str], notice: TurnNotice) -> str | None:
-    """Start the program; a one-line problem when it cannot start, else None."""
-    if not argv:
-        return None
-    try:
-        process = subprocess.Popen(
-            [*argv, notice.to_json()],
-            cwd=notice.cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    except OSError as err:
-        return f"notify program {argv[0]!r} could not start: {err.strerror or err}"
-    threading.Thread(target=process.wait, name="notify-reaper", daemon=True).start()
-    return None
+def notify(argv: Sequence[str], notice: TurnNotice) -> threading.Thread:
+    """Start the program; returns the thread that reaps it. Raises `OSError` when the program
+    cannot start."""
+    process = subprocess.Popen(
+        [*argv, notice.to_json()],
+        cwd=notice.cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    reaper = threading.Thread(target=process.wait, name=f"notify-{process.pid}", daemon=True)
+    reaper.start()
+    return reaper
