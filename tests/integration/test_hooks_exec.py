@@ -292,7 +292,8 @@ def test_stop_block_continues_the_turn_with_the_reason(
     assert messages == ["first answer", "tests ran"]
     run_id = f"stop:0:{home / 'config.toml'}"
     assert input_texts(fake_server.requests[1])[-1] == (
-        "user", f'<hook_prompt hook_run_id="{run_id}">also run the tests</hook_prompt>'
+        "user",
+        f'<hook_prompt hook_run_id="{run_id}">also run the tests</hook_prompt>',
     )
     first, second = kit.payloads("stop")
     assert (first["stop_hook_active"], second["stop_hook_active"]) == (False, True)
@@ -389,9 +390,7 @@ def test_untrusted_hooks_are_skipped_and_said_once(
         f"warning: 2 hook(s) not trusted, so they do not run (PreToolUse, Stop; in "
         f"{home / 'config.toml'}); review and trust them with `pycodex hooks`"
     ]
-    assert [e for e in result.events() if e["type"] == "item.completed"][0]["item"]["type"] != (
-        "error"
-    )
+    assert items_of(result, "error") == []  # a line on stderr, not an item of the stream
 
 
 def test_a_modified_hook_is_no_longer_trusted(
