@@ -35,8 +35,10 @@ def decision(behavior: str | None) -> str:
 async def run_turn(fake_server: FakeModelServer, tmp_path: Path, behavior: str | None) -> tuple:
     kit = HookKit(tmp_path / "hooks")
     marker = tmp_path / "made"
-    group = {"matcher": "Bash", "hooks": [
-        {"type": "command", "command": kit.command("perm", stdout=decision(behavior))}]}
+    group = {
+        "matcher": "Bash",
+        "hooks": [{"type": "command", "command": kit.command("perm", stdout=decision(behavior))}],
+    }
     config = replace(
         manager_config(fake_server, tmp_path),
         cwd=tmp_path,
