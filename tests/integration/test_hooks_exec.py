@@ -592,3 +592,35 @@ def test_subagent_start_and_stop_fire_for_a_spawned_child(
     assert [p["last_assistant_message"] for p in kit.payloads("Stop")] == ["PARENT-DONE"]
     (child_pre,) = [p for p in kit.payloads("PreToolUse") if p["tool_use_id"] == "k1"]
     assert (child_pre["agent_id"], child_pre["agent_type"]) == (agent, "default")
+
+
+def test_session_start_says_startup_then_resume_and_its_matcher_picks(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit
+) -> None:
+    configure(
+        home,
+        hook_group("SessionStart", kit.command("startup"), matcher="startup"),
+        hook_group("SessionStart", kit.command("resume"), matcher="resume"),
+    )
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("first"))
+    assert hook_cli(["first"], home, work).returncode == 0
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("second"))
+    resumed = run_cli(
+        ["exec", "--skip-git-repo-check", "--json", "resume", "--last", "again"],
+        codex_home=home, cwd=work, env=cli_env(home, SHELL="/bin/sh"),
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert [p["source"] for p in kit.payloads("startup")] == ["startup"]
+    assert [p["source"] for p in kit.payloads("resume")] == ["resume"]
+
+
+def test_hooks_run_in_the_users_shell(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit, tmp_path: Path
+) -> None:
+    seen = tmp_path / "shell.txt"
+    configure(home, hook_group("UserPromptSubmit", f'echo "$0 $PWD" > {seen}'))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("ok"))
+    env = {key: value for key, value in cli_env(home).items() if key != "SHELL"}
+    result = run_cli([*BASE, "go"], codex_home=home, cwd=work, env=env)
+    assert result.returncode == 0, result.stderr
+    assert seen.read_text() == f"/bin/bash {work}\n"  # no $SHELL: bash, in the session's dir

@@ -148,6 +148,17 @@ def build_thread(
     return BuiltThread(engine, client, session_configured(state, config), list(context.warnings))
 
 
+def wants_hooks(config: Config) -> bool:
+    """Is anything of hooks to load: `notify`, the bypass flag, or hooks in config.toml or
+    `$CODEX_HOME/hooks.json` while `[features] hooks` is on?"""
+    if config.notify or config.bypass_hook_trust:
+        return True
+    features = config.features
+    if not features.get("hooks", features.get("codex_hooks", True)):
+        return False
+    return bool(config.hooks) or (config.codex_home / "hooks.json").is_file()
+
+
 def _add_namespaces(
     state: ThreadState, config: Config, namespaces: NamespaceFactory | None
 ) -> None:

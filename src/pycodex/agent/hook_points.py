@@ -151,7 +151,7 @@ class ThreadHooks:
             return HookOutcome()
         try:
             outcome = await self.runtime.run(event, payload, names)
-        except OSError as err:  # e.g. no more processes: the hook is skipped, the turn goes on
+        except Exception as err:  # no more processes, or a bug: never the end of the turn
             outcome = HookOutcome(reports=[f"{event} hooks could not run: {err}"])
         for line in outcome.reports:
             emit(ev.HookReport(line))

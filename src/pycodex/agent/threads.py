@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pycodex._records import dataclass, field
-from pycodex.agent.build import BuiltThread, build_thread
+from pycodex.agent.build import BuiltThread, build_thread, wants_hooks
 from pycodex.agent.identity import ThreadIdentity
 from pycodex.agent.thread_control import (
     ThreadControl,
@@ -59,17 +59,6 @@ MULTI_AGENT_FEATURE = "multi_agent"
 def _parent_transcript(child: ManagedThread) -> Path | None:
     hooks = child.state.hooks
     return hooks.parent_transcript if hooks is not None else None
-
-
-def wants_hooks(config: Config) -> bool:
-    """Is anything of hooks to load: `notify`, the bypass flag, or hooks in config.toml or
-    `$CODEX_HOME/hooks.json` while `[features] hooks` is on?"""
-    if config.notify or config.bypass_hook_trust:
-        return True
-    features = config.features
-    if not features.get("hooks", features.get("codex_hooks", True)):
-        return False
-    return bool(config.hooks) or (config.codex_home / "hooks.json").is_file()
 
 
 class ThreadLimitError(Exception):
