@@ -459,7 +459,6 @@ def test_notify_gets_the_turn_as_its_last_argument_and_exec_does_not_wait(
 ) -> None:
     import os
     import sys
-    import threading
 
     fifo = tmp_path / "notify.fifo"
     os.mkfifo(fifo)
@@ -473,12 +472,7 @@ def test_notify_gets_the_turn_as_its_last_argument_and_exec_does_not_wait(
     # shows it does not wait for it.
     result = hook_cli(["go"], home, work)
     assert result.returncode == 0, result.stderr
-    received: list[str] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
-    reader.start()
-    reader.join(timeout=30)
-    (text,) = received
-    notice = json.loads(text)
+    notice = json.loads(read_fifo(fifo))
     records = [json.loads(line) for line in rollout_of(home).read_text().splitlines()]
     (turn_id,) = [
         r["payload"]["turn_id"] for r in records if r["payload"].get("type") == "task_started"
@@ -624,3 +618,45 @@ def test_hooks_run_in_the_users_shell(
     result = run_cli([*BASE, "go"], codex_home=home, cwd=work, env=env)
     assert result.returncode == 0, result.stderr
     assert seen.read_text() == f"/bin/bash {work}\n"  # no $SHELL: bash, in the session's dir
+
+
+def read_fifo(fifo: Path) -> str:
+    """What the notify program writes into `fifo` (it blocks until this reads)."""
+    import threading
+
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    (text,) = received
+    return text
+
+
+def test_the_interactive_agent_reports_hooks_bypasses_trust_and_notifies(
+    fake_server: FakeModelServer, home: Path, work: Path, kit: HookKit, tmp_path: Path
+) -> None:
+    """`pycodex PROMPT` without a terminal runs one turn through the interactive agent."""
+    import os
+    import sys
+
+    fifo = tmp_path / "notify.fifo"
+    os.mkfifo(fifo)
+    program = tmp_path / "notify.py"
+    program.write_text(NOTIFY_PROGRAM)
+    config = home / "config.toml"
+    argv = json.dumps([sys.executable, str(program), str(fifo)])
+    config.write_text(f"notify = {argv}\n" + config.read_text())
+    configure(home, hook_group("UserPromptSubmit", kit.command("prompt", exit=1)), trusted=False)
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("hello there"))
+    result = run_cli(
+        ["--dangerously-bypass-hook-trust", "hi"],
+        codex_home=home, cwd=work, env=cli_env(home, SHELL="/bin/sh"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shown = " ".join((result.stdout + result.stderr).split())  # the transcript wraps lines
+    assert len(kit.payloads("prompt")) == 1  # untrusted, but the flag lets it run
+    assert "• hook: UserPromptSubmit hook" in shown and "failed: exited with code 1" in shown
+    assert shown.count("`--dangerously-bypass-hook-trust` is enabled") == 2
+    assert "hello there" in result.stdout
+    notice = json.loads(read_fifo(fifo))
+    assert notice["client"] == "pycodex_cli" and notice["input-messages"] == ["hi"]
