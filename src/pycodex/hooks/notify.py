@@ -43,9 +43,15 @@ class TurnNotice:
         )
 
 
-def notify(argv: Sequence[str], notice: TurnNotice) -> threading.Thread:
-    """Start the program; returns the thread that reaps it. Raises `OSError` when the program
-    cannot start."""
+@dataclass(frozen=True)
+class NotifyStarted:
+    pid: int
+    # Waits for the program and so reaps it; a daemon, never waited for by us.
+    reaper: threading.Thread
+
+
+def notify(argv: Sequence[str], notice: TurnNotice) -> NotifyStarted:
+    """Start the program. Raises `OSError` when it cannot start."""
     process = subprocess.Popen(
         [*argv, notice.to_json()],
         cwd=notice.cwd,
@@ -56,4 +62,4 @@ def notify(argv: Sequence[str], notice: TurnNotice) -> threading.Thread:
     )
     reaper = threading.Thread(target=process.wait, name=f"notify-{process.pid}", daemon=True)
     reaper.start()
-    return reaper
+    return NotifyStarted(process.pid, reaper)
