@@ -1,7 +1,7 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
 Sections: startup, loop, sse, items, tools, sandbox, sessions, compaction, serve, subagents,
-batch, peers. With no arguments, all of them. `peers` (the comparison with upstream codex and
+batch, hooks, peers. With no arguments, all of them. `peers` (the comparison with upstream codex and
 python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
 `instructions` (valgrind instruction counts of start-up and the loop, a few minutes) runs only
 when named.
@@ -28,7 +28,7 @@ def _sse(table: Table) -> None:
 
 SECTIONS = (
     "startup", "loop", "sse", "items", "tools", "sandbox", "sessions", "compaction", "serve",
-    "subagents", "batch", "peers",
+    "subagents", "batch", "hooks", "peers",
 )  # fmt: skip
 ON_REQUEST = ("instructions",)
 
@@ -84,6 +84,10 @@ def main(argv: list[str]) -> int:
             from bench import batch_bench
 
             batch_bench.run(table)
+        elif section == "hooks":
+            from bench import hooks_bench
+
+            hooks_bench.run(table)
         elif section == "peers":
             from bench import peers
 

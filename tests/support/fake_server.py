@@ -325,9 +325,7 @@ class FakeModelServer:
     ) -> None:
         """Answer with an HTTP error: 429 with `retry-after`, 500, 400 with `{"error": {...}}`..."""
         reply = replace(_fixed_reply(status, body, headers), latency_s=latency_s)
-        self._add(
-            method, path, f"error {status}", reply, when=when, marker=marker, repeat=repeat
-        )
+        self._add(method, path, f"error {status}", reply, when=when, marker=marker, repeat=repeat)
 
     def expect_json(
         self,

@@ -8,11 +8,15 @@ A turn that is cancelled while waiting leaves no future behind.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from pycodex.agent.state import Emit
 from pycodex.protocol import events as ev
 from pycodex.protocol.ops import ReviewDecision
+
+ApprovalRequest = ev.ExecApprovalRequest | ev.PatchApprovalRequest
+# Decides before anyone is asked (a PermissionRequest hook); None lets the question go out.
+BeforeAsk = Callable[[ApprovalRequest], Awaitable[ReviewDecision | None]]
 
 
 class ApprovalBroker:
@@ -20,10 +24,13 @@ class ApprovalBroker:
         self._emit = emit
         self._interrupt = interrupt
         self._waiting: dict[str, asyncio.Future[ReviewDecision]] = {}
+        self.before_ask: BeforeAsk | None = None
 
-    async def ask(
-        self, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
-    ) -> ReviewDecision:
+    async def ask(self, request: ApprovalRequest) -> ReviewDecision:
+        if self.before_ask is not None:
+            decided = await self.before_ask(request)
+            if decided is not None:
+                return decided
         future: asyncio.Future[ReviewDecision] = asyncio.get_running_loop().create_future()
         self._waiting[request.call_id] = future
         self._emit(request)

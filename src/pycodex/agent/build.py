@@ -31,6 +31,9 @@ from pycodex.tools.builtin import build_default_tools
 from pycodex.tools.rules import PrefixRules
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pycodex.agent.hook_points import HookSetup
     from pycodex.tools.builtin.user_input import UserInputProvider
     from pycodex.tools.namespaces import ToolNamespace
 
@@ -67,6 +70,8 @@ def build_thread(
     identity: ThreadIdentity | None = None,
     session_id: str | None = None,
     namespaces: NamespaceFactory | None = None,
+    hooks: HookSetup | None = None,
+    parent_transcript: Path | None = None,
 ) -> BuiltThread:
     """Wire a thread, recorded under $CODEX_HOME/sessions unless the config is ephemeral.
 
@@ -76,6 +81,8 @@ def build_thread(
     Raises `ConfigError` when the provider cannot be used (no API key). `user_input` is the
     frontend's `UserInputProvider` for `request_user_input`; None (nobody to ask) makes that tool
     tell the model to carry on alone. `source` is the session file's `source` ("cli", "exec").
+    `hooks` (with the parent's session file, for a sub-agent) gives the thread its hooks and
+    `notify`.
     """
     context = ContextManager.from_config(config)
     info = context.model_info
@@ -123,15 +130,34 @@ def build_thread(
         )
         start_recording(state, config.codex_home, meta)
 
+    if hooks is not None:
+        state.hooks = hooks.for_thread(state, parent_transcript)
+
     async def shutdown() -> None:
         try:
+            if state.hooks is not None:
+                await state.hooks.session_end(state, engine.emit)
             await services.shutdown()
         finally:
             if state.recorder is not None:
                 await state.recorder.close()
 
     engine = Engine(state, on_shutdown=shutdown)
+    if state.hooks is not None and state.hooks.asks_permission:
+        thread_hooks, emit = state.hooks, engine.emit
+        engine.approvals.before_ask = lambda request: thread_hooks.permission(state, emit, request)
     return BuiltThread(engine, client, session_configured(state, config), list(context.warnings))
+
+
+def wants_hooks(config: Config) -> bool:
+    """Is anything of hooks to load: `notify`, the bypass flag, or hooks in config.toml or
+    `$CODEX_HOME/hooks.json` while `[features] hooks` is on?"""
+    if config.notify or config.bypass_hook_trust:
+        return True
+    features = config.features
+    if not features.get("hooks", features.get("codex_hooks", True)):
+        return False
+    return bool(config.hooks) or (config.codex_home / "hooks.json").is_file()
 
 
 def _add_namespaces(

@@ -44,6 +44,9 @@ async def compact(
     state: ThreadState, emit: Emit, phase: ev.CompactionPhase, request: RequestContext
 ) -> bool:
     """Compact now; False (after a CompactionFailed event) when it could not be done."""
+    hooks = state.hooks
+    if hooks is not None:
+        await hooks.compaction(state, request.turn_id, phase == "manual", emit, done=False)
     history = state.context.history
     # Before and after come from one estimator: the server's usage counts instructions and tools
     # too, so comparing it with an estimate of the history could report that compaction grew it.
@@ -65,6 +68,8 @@ async def compact(
         state.recorder.record_compacted(summary, [item.to_wire() for item in new_history])
     state.context_tokens = after
     emit(ev.CompactionCompleted(phase, before, after, len(new_history), pruned, remote))
+    if hooks is not None:
+        await hooks.compaction(state, request.turn_id, phase == "manual", emit, done=True)
     return True
 
 

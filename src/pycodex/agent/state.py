@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pycodex._records import dataclass, field
 from pycodex.agent.identity import ThreadIdentity
@@ -17,6 +17,9 @@ from pycodex.protocol.usage import TokenUsage
 from pycodex.sessions.ids import new_random_id
 from pycodex.tools.registry import ToolRegistry
 from pycodex.tools.services import ToolServices
+
+if TYPE_CHECKING:
+    from pycodex.agent.hook_points import ThreadHooks
 
 Emit = Callable[[EngineEvent], None]
 
@@ -75,6 +78,8 @@ class ThreadState:
     pending_notifications: list[ResponseItem] = field(default_factory=list)
     turns_started: int = 0
     rollout_path: Path | None = None
+    # Hooks and `notify` (agent.hook_points), when configured; None costs nothing.
+    hooks: ThreadHooks | None = None
 
     def __post_init__(self) -> None:
         if not self.session_id:

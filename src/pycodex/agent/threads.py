@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pycodex._records import dataclass, field
-from pycodex.agent.build import BuiltThread, build_thread
+from pycodex.agent.build import BuiltThread, build_thread, wants_hooks
 from pycodex.agent.identity import ThreadIdentity
 from pycodex.agent.thread_control import (
     ThreadControl,
@@ -42,7 +42,10 @@ from pycodex.protocol.agents import (
 from pycodex.protocol.ops import ApprovalDecision, Interrupt, Shutdown, UserTurn
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pycodex.agent.engine import Engine
+    from pycodex.agent.hook_points import HookSetup
     from pycodex.agent.rollout import RecordedThread
     from pycodex.agent.state import ThreadState
     from pycodex.config import Config
@@ -51,6 +54,11 @@ if TYPE_CHECKING:
 
 EventListener = Callable[[ev.EngineEvent], None]
 MULTI_AGENT_FEATURE = "multi_agent"
+
+
+def _parent_transcript(child: ManagedThread) -> Path | None:
+    hooks = child.state.hooks
+    return hooks.parent_transcript if hooks is not None else None
 
 
 class ThreadLimitError(Exception):
@@ -114,6 +122,8 @@ class ThreadManager:
         self.originator = originator
         self._on_warning = on_warning
         self._threads: dict[str, ManagedThread] = {}
+        self._hook_setup: HookSetup | None = None
+        self._hooks_loaded = False
 
     # --- lookup -------------------------------------------------------------------------------
 
@@ -160,7 +170,10 @@ class ThreadManager:
             recorded=recorded,
             on_warning=self._on_warning,
             namespaces=self._namespaces_for(chosen),
+            hooks=self._hooks(),
         )
+        if self._hook_setup is not None:
+            built.warnings += self._hook_setup.take_warnings()
         thread = ManagedThread(built, chosen, source, status=RUNNING)
         self._threads[thread.thread_id] = thread
         return thread
@@ -194,6 +207,8 @@ class ThreadManager:
             identity=identity,
             session_id=parent.state.session_id,
             namespaces=self._namespaces_for(config),
+            hooks=self._hooks(),
+            parent_transcript=parent.state.rollout_path,
         )
         if request.fork_context:
             built.state.context.replace_history(forked_history(parent.state, built.state))
@@ -203,6 +218,17 @@ class ThreadManager:
         if request.message:
             child.engine.submit(UserTurn.text(request.message))
         return child
+
+    def _hooks(self) -> HookSetup | None:
+        """Hooks and `notify`, found once per process; when neither is configured nothing of
+        them is even imported."""
+        if not self._hooks_loaded:
+            self._hooks_loaded = True
+            if wants_hooks(self.config):
+                from pycodex.agent.hook_points import HookSetup
+
+                self._hook_setup = HookSetup.load(self.config, self.originator)
+        return self._hook_setup
 
     def _namespaces_for(self, config: Config) -> Callable[[ThreadState], list[ToolNamespace]]:
         """The sub-agent tools, for threads that may still spawn (depth below max_depth; a
@@ -344,6 +370,8 @@ class ThreadManager:
             identity=old.identity,
             session_id=old.session_id,
             namespaces=self._namespaces_for(child.config),
+            hooks=self._hooks(),
+            parent_transcript=_parent_transcript(child),
         )
         if recorded is None:  # an ephemeral child: its history lives only in memory
             built.state.thread_id = old.thread_id

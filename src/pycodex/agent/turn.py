@@ -75,14 +75,13 @@ async def run_turn(
     retries = _RetryBudget(state.client.retry_policy.stream_max_retries, emit)
     request = replace(request_context(state, turn_id), on_retry=retries.http_retry)
     result = TurnResult(turn_id=turn_id, output_text=None)
+    taken = False
     try:
         if should_auto_compact(state):
             await compact(state, emit, "pre_turn", request)
-        notices, state.pending_notifications = state.pending_notifications, []
-        state.record([*notices, *state.context.turn_context_items(), *user_input])
-        for item in user_input:
-            state.record_event({"type": "user_message", "message": _text_of(item)})
-        result.output_text = await _loop(state, request, retries, emit)
+        taken = await _record_input(state, turn_id, user_input, emit)
+        if taken:
+            result.output_text = await _loop(state, request, retries, emit)
     except ModelError as err:
         result.error = str(err)
         emit(ev.Error(result.error))
@@ -100,12 +99,36 @@ async def run_turn(
     _close_dangling_calls(state)
     result.items = state.context.history[start:]
     result.usage = state.total_usage
+    if state.hooks is not None and taken and not result.failed:
+        prompts = [_text_of(item) for item in user_input]
+        problem = state.hooks.turn_finished(state, turn_id, prompts, result.output_text)
+        if problem is not None:
+            emit(ev.HookReport(problem))
     state.record_event(
         {"type": "task_complete", "turn_id": turn_id, "last_agent_message": result.output_text}
         | ({"error": result.error} if result.error else {})
     )
     emit(ev.TurnComplete(turn_id, result.output_text, result.failed, state.total_usage))
     return result
+
+
+async def _record_input(
+    state: ThreadState, turn_id: str, user_input: Sequence[ResponseItem], emit: Emit
+) -> bool:
+    """Record the turn's input (after the initial context on a thread's first turn); False,
+    with nothing recorded, when a UserPromptSubmit hook blocked it."""
+    before: list[ResponseItem] = []
+    after: list[ResponseItem] = []
+    if state.hooks is not None:
+        hooked = await state.hooks.before_turn(state, turn_id, user_input, emit)
+        if hooked is None:
+            return False
+        before, after = hooked.before_prompt, hooked.after_prompt
+    notices, state.pending_notifications = state.pending_notifications, []
+    state.record([*notices, *state.context.turn_context_items(), *before, *user_input, *after])
+    for item in user_input:
+        state.record_event({"type": "user_message", "message": _text_of(item)})
+    return True
 
 
 def _task_started(state: ThreadState, turn_id: str) -> dict[str, object]:
@@ -199,6 +222,11 @@ async def _loop(
             await _before_retry(state, outcome, retries)
             continue
         if not outcome.tool_calls:
+            if state.hooks is not None:  # a Stop hook may continue the turn
+                prompt = await state.hooks.stop(state, request.turn_id, last_message, emit)
+                if prompt is not None:
+                    state.record([prompt])
+                    continue
             return last_message
         _take_pending_input(state)
         if should_auto_compact(state):
@@ -251,12 +279,18 @@ async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], em
 
     for call in calls:
         emit(ev.ToolCallBegin(_call_id(call), _call_name(call), _arguments_text(call)))
+    around = state.hooks.tools(state, turn_id, emit) if state.hooks is not None else None
     results = await dispatch_all(
-        state.tools, calls, make_context, output_token_limit=state.tool_output_token_limit
+        state.tools,
+        calls,
+        make_context,
+        output_token_limit=state.tool_output_token_limit,
+        around=around,
     )
     for call, (_item, output) in zip(calls, results, strict=True):
         emit(ev.ToolCallEnd(_call_id(call), _call_name(call), output.text, output.success))
-    state.record([item for item, _output in results])
+    items = [item for item, _output in results]
+    state.record(around.with_contexts(items) if around is not None else items)
 
 
 def _take_pending_input(state: ThreadState) -> None:

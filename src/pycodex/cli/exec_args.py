@@ -34,6 +34,7 @@ class ExecArgs:
     sandbox: str | None = None
     full_auto: bool = False
     yolo: bool = False
+    bypass_hook_trust: bool = False
     cd: Path | None = None
     add_dirs: tuple[Path, ...] = ()
     skip_git_repo_check: bool = False
@@ -105,6 +106,12 @@ def _build_parser() -> _Parser:
         dest="yolo",
         action="store_true",
         help="no sandbox, no approvals (for isolated machines)",
+    )
+    p.add_argument(
+        "--dangerously-bypass-hook-trust",
+        dest="bypass_hook_trust",
+        action="store_true",
+        help="run enabled hooks even when they are not trusted (see `pycodex hooks`)",
     )
     p.add_argument("-C", "--cd", type=Path, metavar="DIR", help="the working directory")
     p.add_argument(
@@ -181,6 +188,7 @@ def parse_exec_args(argv: list[str]) -> ExecArgs:
         sandbox=ns.sandbox,
         full_auto=ns.full_auto,
         yolo=ns.yolo,
+        bypass_hook_trust=ns.bypass_hook_trust,
         cd=ns.cd,
         add_dirs=tuple(ns.add_dir),
         skip_git_repo_check=ns.skip_git_repo_check,

@@ -82,6 +82,7 @@ def _resolve(args: ExecArgs) -> Config:
             additional_writable_roots=args.add_dirs,
             ephemeral=args.ephemeral,
             output_schema=_load_schema(args.output_schema),
+            bypass_hook_trust=args.bypass_hook_trust,
             cli_overrides=overrides,
         ),
         env=os.environ,

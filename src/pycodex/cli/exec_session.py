@@ -161,6 +161,8 @@ class _Sink:
 
     def process(self, event: ev.EngineEvent) -> None:
         if self.jsonl is not None:
+            if isinstance(event, ev.HookReport):  # for people, never on the JSONL stream
+                sys.stderr.write(f"hook: {event.message}\n")
             lines = [out.to_json() + "\n" for out in self.jsonl.process(event)]
             if lines:
                 write_stdout("".join(lines))

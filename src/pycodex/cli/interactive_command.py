@@ -52,6 +52,7 @@ def _build_parser(resume: bool = False) -> _Parser:
     p.add_argument(
         "--dangerously-bypass-approvals-and-sandbox", "--yolo", dest="yolo", action="store_true"
     )
+    p.add_argument("--dangerously-bypass-hook-trust", dest="bypass_hook_trust", action="store_true")
     p.add_argument("-C", "--cd", type=Path)
     p.add_argument("--add-dir", action="append", default=[], type=Path)
     p.add_argument("-c", "--config", action="append", default=[])
@@ -127,6 +128,7 @@ def _resolve(args: argparse.Namespace) -> Config:
             approval_policy=approval,
             sandbox_mode=sandbox,
             additional_writable_roots=tuple(args.add_dir),
+            bypass_hook_trust=args.bypass_hook_trust,
             cli_overrides=overrides,
         ),
         env=os.environ,

@@ -83,6 +83,12 @@ def _rules(args: list[str]) -> int:
     return run_rules_command(args)
 
 
+def _hooks(args: list[str]) -> int:
+    from pycodex.cli.hooks_command import run_hooks_command
+
+    return run_hooks_command(args)
+
+
 def _sandbox(args: list[str]) -> int:
     from pycodex.cli.sandbox_command import run_sandbox_command
 
@@ -114,6 +120,7 @@ COMMANDS = (
     ("debug", "debug prompt", "print the exact request the next turn would send (nothing is "
      "sent)", _debug),
     ("rules", "rules", "list or remove command prefixes you allowed for good", _rules),
+    ("hooks", "hooks", "list your hooks; trust, untrust, disable or enable them", _hooks),
     ("sandbox", "sandbox", "run one command under a sandbox policy (`pycodex sandbox -- ls`)",
      _sandbox),
 )  # fmt: skip

@@ -76,6 +76,10 @@ class Config:
     features: dict[str, bool] = field(default_factory=dict)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     mcp_servers: dict[str, Any] = field(default_factory=dict)
+    # `[hooks]` as written (event groups and `state`); `pycodex.hooks` reads it when it is used.
+    hooks: dict[str, Any] = field(default_factory=dict)
+    # `--dangerously-bypass-hook-trust`: enabled hooks run without a trust check.
+    bypass_hook_trust: bool = False
     history: dict[str, Any] = field(default_factory=dict)
     # `[history] persistence`: "none" keeps the REPL from writing $CODEX_HOME/prompt_history.
     history_persistence: HistoryPersistence = "save-all"

@@ -38,6 +38,7 @@ class ConfigOverrides:
     developer_instructions: str | None = None
     output_schema: dict[str, Any] | None = None
     show_raw_agent_reasoning: bool | None = None
+    bypass_hook_trust: bool = False
     cli_overrides: list[tuple[str, Any]] = field(default_factory=list)
 
 

@@ -50,6 +50,7 @@ HANDLED_KEYS = frozenset(
         "features",
         "agents",
         "mcp_servers",
+        "hooks",
         "history",
         "hide_agent_reasoning",
         "show_raw_agent_reasoning",
@@ -60,7 +61,7 @@ HANDLED_KEYS = frozenset(
 )
 
 # Upstream Codex keys that do not apply to pycodex (its UI, accounts, telemetry, platforms) or
-# that other parts own (`notify`, `[hooks]`, `[mcp_servers]`, `[agents]`, `[memories]` are being
+# that other parts own (`[mcp_servers]`, `[agents]`, `[memories]` are being
 # built): accepted without a warning.
 UPSTREAM_ONLY_KEYS = frozenset(
     {
@@ -75,7 +76,6 @@ UPSTREAM_ONLY_KEYS = frozenset(
         "file_opener",
         "forced_chatgpt_workspace_id",
         "forced_login_method",
-        "hooks",
         "instructions",
         "log_dir",
         "mcp_oauth_callback_port",

@@ -63,6 +63,7 @@ def build_config(reader: Reader, context: ResolveContext) -> Config:
         profile=context.profile,
         ephemeral=overrides.ephemeral,
         output_schema=overrides.output_schema,
+        bypass_hook_trust=overrides.bypass_hook_trust,
         warnings=context.warnings,
         env=context.env,
     )
@@ -155,6 +156,7 @@ def _extension_settings(reader: Reader) -> dict[str, Any]:
             reader, ("tools", "view_image"), ("tools_view_image",), ("include_view_image_tool",)
         ),
         "mcp_servers": reader.table(("mcp_servers",)) or {},
+        "hooks": reader.table(("hooks",)) or {},
         "history": reader.table(("history",)) or {},
         "history_persistence": cast(
             HistoryPersistence,

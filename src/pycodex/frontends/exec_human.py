@@ -98,6 +98,8 @@ class ExecHumanPrinter:
                 self._line(self.styles.dim(event.message))
             case ev.Warning(message=message):
                 self._line(self.styles.red(f"warning: {message}"))
+            case ev.HookReport(message=message):
+                self._line(self.styles.dim(f"hook: {message}"))
             case ev.Error(message=message):
                 self._line(self.styles.red(f"ERROR: {message}"))
             case ev.TurnComplete():

@@ -80,6 +80,7 @@ class ExecJsonlProcessor:
                 | ev.ReasoningDelta()
                 | ev.ToolCallBegin()
                 | ev.ToolCallEnd()
+                | ev.HookReport()
                 | ev.CompactionStarted()
                 | ev.ExecApprovalRequest()
                 | ev.PatchApprovalRequest()

@@ -251,6 +251,14 @@ class Warning:
 
 
 @dataclass(frozen=True, slots=True)
+class HookReport:
+    """A hook failed, gave invalid output or asked to show a message: one line for the user,
+    never for the model (exec writes it to stderr, even with `--json`)."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Error:
     """The turn failed; `TurnComplete` or `TurnAborted` still follows."""
 
@@ -302,6 +310,7 @@ EngineEvent = (
     | CompactionFailed
     | StreamRetry
     | Warning
+    | HookReport
     | Error
     | TurnComplete
     | TurnAborted

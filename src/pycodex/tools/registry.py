@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pycodex._records import replace
@@ -39,6 +39,11 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
 ToolCall = FunctionCall | CustomToolCall | ToolSearchCall
+# `dispatch` itself, or something that runs around it (the engine's PreToolUse/PostToolUse hooks).
+Dispatcher = Callable[
+    ["ToolRegistry", ToolCall, ToolContext, "int | None"],
+    Awaitable[tuple[ResponseItem, ToolOutput]],
+]
 
 
 class ToolRegistry:
@@ -145,11 +150,14 @@ async def dispatch_all(
     make_context: Callable[[ToolCall], ToolContext],
     *,
     output_token_limit: int | None = None,
+    around: Dispatcher | None = None,
 ) -> list[tuple[ResponseItem, ToolOutput]]:
     """Run calls in order; consecutive read-only calls run concurrently, others one at a time.
 
     Each output sent back to the model is cut to `output_token_limit` tokens (head and tail kept).
+    `around` replaces `dispatch` for every call (it calls `dispatch` itself).
     """
+    run = around or dispatch
     results: list[tuple[ResponseItem, ToolOutput]] = []
     index = 0
     while index < len(calls):
@@ -160,7 +168,7 @@ async def dispatch_all(
                 break
             batch.append(following)
         outputs = await asyncio.gather(
-            *(dispatch(registry, call, make_context(call), output_token_limit) for call in batch)
+            *(run(registry, call, make_context(call), output_token_limit) for call in batch)
         )
         results.extend(outputs)
         index += len(batch)

@@ -148,6 +148,8 @@ class TranscriptRenderer:
                 return [painter.styled(event.message, "dim")]
             case ev.Warning(message=message):
                 return [painter.styled(f"⚠ {message}", "yellow")]
+            case ev.HookReport(message=message):
+                return [painter.styled(f"• hook: {message}", "dim")]
             case ev.Error(message=message):
                 return [painter.styled(f"■ {message}", "bold red")]
             case ev.TurnComplete():
