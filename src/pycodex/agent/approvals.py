@@ -21,9 +21,7 @@ class ApprovalBroker:
         self._interrupt = interrupt
         self._waiting: dict[str, asyncio.Future[ReviewDecision]] = {}
 
-    async def ask(
-        self, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
-    ) -> ReviewDecision:
+    async def ask(self, request: ev.ApprovalRequest) -> ReviewDecision:
         future: asyncio.Future[ReviewDecision] = asyncio.get_running_loop().create_future()
         self._waiting[request.call_id] = future
         self._emit(request)

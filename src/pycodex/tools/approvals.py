@@ -41,9 +41,7 @@ _SHELL_OPERATORS = ("&&", "||", ";", "|", ">", "<", "`", "$(")
 
 
 class Approver(Protocol):
-    async def ask(
-        self, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
-    ) -> ReviewDecision: ...
+    async def ask(self, request: ev.ApprovalRequest) -> ReviewDecision: ...
 
 
 @dataclass(frozen=True, slots=True)
