@@ -15,7 +15,14 @@ from typing import Any
 from support import sse_builders as sse
 from support.cli import cli_env, run_cli, write_config
 from support.fake_server import FakeModelServer, RecordedRequest
-from support.mcp_servers import http_probe, logged_calls, probe_table, process_alive, table
+from support.mcp_servers import (
+    EVERYTHING,
+    http_probe,
+    logged_calls,
+    probe_table,
+    process_alive,
+    table,
+)
 
 BASE = ["exec", "--skip-git-repo-check"]
 RESPONSES = "/v1/responses"
@@ -318,3 +325,52 @@ def test_streamable_http_server_with_a_bearer_token(
             e["item"]["message"] for e in wrong.events() if e.get("item", {}).get("type") == "error"
         ]
         assert len(errors) == 1 and errors[0].startswith("MCP server `web` failed to start: ")
+
+
+def test_server_everything_from_npm(
+    fake_server: FakeModelServer, tmp_path: Path, work: Path
+) -> None:
+    """The reference server of the MCP project (Node.js, installed by scripts/setup)."""
+    assert EVERYTHING.is_dir(), "run scripts/setup: it installs the npm MCP servers the tests use"
+    home = tmp_path / "home"
+    entry = str(EVERYTHING / "dist" / "index.js")
+    write_config(home, fake_server, table("everything", command="node", args=[entry, "stdio"],
+                                          startup_timeout_sec=60))  # fmt: skip
+    calls = [
+        ns_call("mcp__everything", "get_sum", {"a": 2, "b": 3}, "c_sum"),
+        ns_call("mcp__everything", "get_tiny_image", {}, "c_image"),
+        {
+            **sse.function_call(
+                "list_mcp_resources", json.dumps({"server": "everything"}), call_id="c_list"
+            )
+        },
+    ]
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(*calls))
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("DONE"))
+    result = run_cli([*BASE, "--json", "go"], codex_home=home, cwd=work)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    tools = fake_server.requests[0].json()["tools"]
+    (namespace,) = [tool for tool in tools if tool.get("name") == "mcp__everything"]
+    names = [tool["name"] for tool in namespace["tools"]]
+    assert names == sorted(names) and {"echo", "get_sum", "get_tiny_image"} <= set(names)
+    get_sum = next(tool for tool in namespace["tools"] if tool["name"] == "get_sum")
+    assert get_sum["parameters"]["properties"]["a"] == {
+        "type": "number",
+        "description": "First number",
+    }
+    assert get_sum["parameters"]["required"] == ["a", "b"]
+
+    out = outputs(fake_server.requests[1])
+    assert out["c_sum"][1:] == [{"type": "input_text", "text": "The sum of 2 and 3 is 5."}]
+    assert [part["type"] for part in out["c_image"][1:]][:2] == ["input_text", "input_image"]
+    assert out["c_image"][2]["image_url"].startswith("data:image/png;base64,")
+    listing = json.loads(out["c_list"])
+    assert listing["server"] == "everything" and listing["resources"]
+    assert "ttlMs" not in listing
+    done = [e["item"] for e in mcp_items(result.events()) if e["type"] == "item.completed"]
+    assert sorted((i["server"], i["tool"], i["status"]) for i in done) == [
+        ("everything", "get-sum", "completed"),
+        ("everything", "get-tiny-image", "completed"),
+        ("everything", "list_mcp_resources", "completed"),
+    ]

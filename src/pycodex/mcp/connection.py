@@ -35,6 +35,7 @@ CLIENT_NAME = "pycodex"
 _PASSED_THROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
 _MAX_PAGES = 100
 _CLOSE_TIMEOUT_S = 10.0
+_CACHE_HINTS = ("ttlMs", "cacheScope", "resultType")
 
 
 class McpError(Exception):
@@ -232,7 +233,10 @@ class McpConnection:
             ) from None
         except Exception as err:
             raise McpError(str(_first_leaf(err)) or type(err).__name__) from None
-        return _wire(result)
+        answer = _wire(result)
+        for key in _CACHE_HINTS:  # how long a client may cache it: nothing for the model
+            answer.pop(key, None)
+        return answer
 
     async def aclose(self) -> None:
         self._closing.set()
