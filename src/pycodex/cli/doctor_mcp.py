@@ -4,7 +4,7 @@ would start them, all at once, then stopped."""
 
 from __future__ import annotations
 
-from pycodex.cli.doctor_checks import Check
+from pycodex.cli.doctor_checks import Check, Status
 from pycodex.config import Config, ConfigError
 
 
@@ -35,7 +35,7 @@ async def mcp_checks(config: Config) -> list[Check]:
         if not server.enabled:
             found.append(Check(name, "ok", "disabled (enabled = false)"))
         elif server.name in failures:
-            status = "fail" if server.required else "warn"
+            status: Status = "fail" if server.required else "warn"
             detail = f"does not start: {failures[server.name].message}"
             fix = "check the server's command, url and environment in [mcp_servers]"
             found.append(Check(name, status, detail, fix))
