@@ -1,6 +1,6 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sessions, compaction, serve, subagents, peers. With no
+Sections: startup, mcp, loop, sse, tools, sessions, compaction, serve, subagents, peers. With no
 arguments, all of them. `peers` (the comparison with upstream codex and python-codex) only runs with
 PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
 """
@@ -23,7 +23,8 @@ def _sse(table: Table) -> None:
 
 
 SECTIONS = (
-    "startup", "loop", "sse", "tools", "sessions", "compaction", "serve", "subagents", "peers",
+    "startup", "mcp", "loop", "sse", "tools", "sessions", "compaction", "serve", "subagents",
+    "peers",
 )  # fmt: skip
 
 
@@ -36,6 +37,10 @@ def main(argv: list[str]) -> int:
             from bench import startup
 
             startup.run(table)
+        elif section == "mcp":
+            from bench import mcp_bench
+
+            mcp_bench.run(table)
         elif section == "loop":
             from bench import loop
 
