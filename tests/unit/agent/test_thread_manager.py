@@ -12,6 +12,7 @@ from support.fake_server import FakeModelServer, user_message_contains
 from support.threads import manager_config
 
 RESPONSES = "/v1/responses"
+STDLIB_MCP_SERVER = Path(__file__).resolve().parents[2] / "support" / "mcp_stdlib_server.py"
 
 
 async def test_wait_times_out_while_the_child_runs(
@@ -96,7 +97,7 @@ async def test_sub_agents_share_the_mcp_servers_of_their_tree(
     from pycodex._records import replace
     from pycodex.mcp.tools import McpTool
 
-    stdlib_server = Path(__file__).resolve().parents[2] / "support" / "mcp_stdlib_server.py"
+    stdlib_server = STDLIB_MCP_SERVER
     servers = {
         "ping": {
             "command": sys.executable,
