@@ -374,3 +374,19 @@ def test_server_everything_from_npm(
         ("everything", "get-tiny-image", "completed"),
         ("everything", "list_mcp_resources", "completed"),
     ]
+
+
+def test_debug_prompt_lists_the_mcp_tools(
+    fake_server: FakeModelServer, tmp_path: Path, work: Path
+) -> None:
+    import sys
+
+    home = tmp_path / "home"
+    stdlib = Path(__file__).resolve().parents[1] / "support" / "mcp_stdlib_server.py"
+    write_config(home, fake_server, table("ping", command=sys.executable, args=[str(stdlib)]))
+    result = run_cli(["debug", "prompt", "hi"], codex_home=home, cwd=work)
+    assert result.returncode == 0, result.stderr
+    tools = json.loads(result.stdout)["tools"]
+    (namespace,) = [tool for tool in tools if tool.get("name") == "mcp__ping"]
+    assert [tool["name"] for tool in namespace["tools"]] == ["ping"]
+    assert fake_server.requests == []  # nothing was sent
