@@ -390,3 +390,33 @@ def test_debug_prompt_lists_the_mcp_tools(
     (namespace,) = [tool for tool in tools if tool.get("name") == "mcp__ping"]
     assert [tool["name"] for tool in namespace["tools"]] == ["ping"]
     assert fake_server.requests == []  # nothing was sent
+
+
+def test_ctrl_c_while_servers_start_ends_exec_and_stops_them(
+    fake_server: FakeModelServer, tmp_path: Path, work: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    silent = table(
+        "silent", command="sh", args=["-c", f"echo $$ > {fifo}; exec sleep 60"],
+        startup_timeout_sec=60,
+    )  # fmt: skip
+    write_config(home, fake_server, silent)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pycodex", *BASE, "--json", "go"],
+        cwd=work, env=cli_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    with open(fifo) as started:  # blocks until the server process runs
+        pid = int(started.read().strip())
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert err.strip().splitlines()[-1] == "ERROR: interrupted while the MCP servers were starting"
+    assert out == "" and fake_server.requests == []
+    assert not process_alive(pid)

@@ -4,9 +4,11 @@ drive one turn, print its events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pycodex._records import dataclass
 from pycodex.agent.build import session_configured
@@ -25,6 +27,7 @@ from pycodex.sessions.errors import SessionError
 if TYPE_CHECKING:
     from pycodex.frontends.exec_human import ExecHumanPrinter
     from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
+    from pycodex.mcp.manager import McpStartup
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,11 @@ async def _start_and_drive(
     """MCP servers first (a required one that fails ends the run before any request), then
     the root thread, then its turn."""
     try:
-        startup = await manager.start_mcp()
+        started = await _unless_interrupted(manager.start_mcp(), interrupted)
+        if started is _INTERRUPTED:
+            sys.stderr.write("ERROR: interrupted while the MCP servers were starting\n")
+            return ExecOutcome(1, None, "interrupted")
+        startup = cast("McpStartup | None", started)
         recorded = _recorded_thread(args, config) if args.resume else None
         if startup is not None and (fatal := startup.fatal()) is not None:
             sys.stderr.write(f"ERROR: {fatal}\n")
@@ -76,6 +83,25 @@ async def _start_and_drive(
         sys.stderr.write(f"warning: {warning}\n")
     notes = startup.warnings() if startup is not None else []
     return await _drive(manager, thread, args, config, prompt, items, interrupted, notes)
+
+
+_INTERRUPTED = object()
+
+
+async def _unless_interrupted(work: Awaitable[object], interrupted: asyncio.Event) -> object:
+    """`work`'s result, or `_INTERRUPTED` (with `work` cancelled) when Ctrl-C comes first."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(interrupted.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return _INTERRUPTED
 
 
 def _warn(text: str) -> None:
