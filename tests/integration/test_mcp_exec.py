@@ -345,6 +345,9 @@ def test_server_everything_from_npm(
             )
         },
     ]
+    uri = "demo://resource/static/document/architecture.md"
+    read = {"server": "everything", "uri": uri}
+    calls.append(sse.function_call("read_mcp_resource", json.dumps(read), call_id="c_read"))
     fake_server.expect_sse(RESPONSES, sse.tool_calls(*calls))
     fake_server.expect_sse(RESPONSES, sse.assistant_reply("DONE"))
     result = run_cli([*BASE, "--json", "go"], codex_home=home, cwd=work)
@@ -368,11 +371,17 @@ def test_server_everything_from_npm(
     listing = json.loads(out["c_list"])
     assert listing["server"] == "everything" and listing["resources"]
     assert "ttlMs" not in listing
+    resource = json.loads(out["c_read"])
+    assert (resource["server"], resource["uri"], resource["contents"][0]["uri"]) == (
+        "everything", uri, uri,
+    )  # fmt: skip
+    assert resource["contents"][0]["text"]
     done = [e["item"] for e in mcp_items(result.events()) if e["type"] == "item.completed"]
     assert sorted((i["server"], i["tool"], i["status"]) for i in done) == [
         ("everything", "get-sum", "completed"),
         ("everything", "get-tiny-image", "completed"),
         ("everything", "list_mcp_resources", "completed"),
+        ("everything", "read_mcp_resource", "completed"),
     ]
 
 
