@@ -1,19 +1,41 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, items, tools, sandbox, sessions, compaction, serve, subagents,
-batch, hooks, peers. With no arguments, all of them. `peers` (the comparison with upstream codex and
-python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
-`instructions` (valgrind instruction counts of start-up and the loop, a few minutes) runs only
-when named.
+With no arguments, every section of `SECTIONS`. `peers` (the comparison with upstream codex and
+python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row. The
+sections of `ON_REQUEST` run only when named (`instructions`: valgrind instruction counts of
+start-up and the loop, a few minutes).
+
+A section is one row of `MODULES`: the `bench` module whose `run(table)` fills it.
 """
 
 from __future__ import annotations
 
+import importlib
 import platform
 import sys
 from datetime import date
 
 from bench.common import Table
+
+MODULES = {
+    "startup": "startup",
+    "mcp": "mcp_bench",
+    "loop": "loop",
+    "sse": "sse_bench",
+    "items": "items_bench",
+    "tools": "tools_bench",
+    "sandbox": "sandbox_bench",
+    "sessions": "rollout_bench",
+    "compaction": "compaction_bench",
+    "serve": "serve_bench",
+    "subagents": "subagents_bench",
+    "batch": "batch_bench",
+    "hooks": "hooks_bench",
+    "peers": "peers",
+    "instructions": "instructions_bench",
+}
+ON_REQUEST = ("instructions",)
+SECTIONS = tuple(name for name in MODULES if name not in ON_REQUEST)
 
 
 def _sse(table: Table) -> None:
@@ -26,75 +48,19 @@ def _sse(table: Table) -> None:
         table.add(name, value, note)
 
 
-SECTIONS = (
-    "startup", "loop", "sse", "items", "tools", "sandbox", "sessions", "compaction", "serve",
-    "subagents", "batch", "hooks", "peers",
-)  # fmt: skip
-ON_REQUEST = ("instructions",)
-
-
 def main(argv: list[str]) -> int:
     chosen = argv or list(SECTIONS)
+    unknown = [section for section in chosen if section not in MODULES]
+    if unknown:
+        print(f"unknown section {unknown[0]!r}; choose from {', '.join(MODULES)}")
+        return 2
     table = Table()
     for section in chosen:
         print(f"[{section}]", file=sys.stderr, flush=True)
-        if section == "startup":
-            from bench import startup
-
-            startup.run(table)
-        elif section == "loop":
-            from bench import loop
-
-            loop.run(table)
-        elif section == "sse":
+        if section == "sse":
             _sse(table)
-        elif section == "instructions":
-            from bench import instructions_bench
-
-            instructions_bench.run(table)
-        elif section == "items":
-            from bench import items_bench
-
-            items_bench.run(table)
-        elif section == "sessions":
-            from bench import rollout_bench
-
-            rollout_bench.run(table)
-        elif section == "compaction":
-            from bench import compaction_bench
-
-            compaction_bench.run(table)
-        elif section == "serve":
-            from bench import serve_bench
-
-            serve_bench.run(table)
-        elif section == "tools":
-            from bench import tools_bench
-
-            tools_bench.run(table)
-        elif section == "subagents":
-            from bench import subagents_bench
-
-            subagents_bench.run(table)
-        elif section == "sandbox":
-            from bench import sandbox_bench
-
-            sandbox_bench.run(table)
-        elif section == "batch":
-            from bench import batch_bench
-
-            batch_bench.run(table)
-        elif section == "hooks":
-            from bench import hooks_bench
-
-            hooks_bench.run(table)
-        elif section == "peers":
-            from bench import peers
-
-            peers.run(table)
         else:
-            print(f"unknown section {section!r}; choose from {', '.join(SECTIONS + ON_REQUEST)}")
-            return 2
+            importlib.import_module(f"bench.{MODULES[section]}").run(table)
     print(f"pycodex benchmarks, {date.today()}, {platform.machine()}, {platform.python_version()}")
     print(table.render())
     return 0

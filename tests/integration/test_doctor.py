@@ -171,3 +171,22 @@ def test_human_output_is_one_line_per_check(
     lines = proc.stdout.splitlines()
     assert [line.split()[1] for line in lines] == [n for n in ORDER if n != "live"]
     assert all(line.split()[0] in ("ok", "warn", "fail") for line in lines)
+
+
+def test_mcp_servers_are_started_and_counted(fake_server: FakeModelServer, tmp_path: Path) -> None:
+    from support.mcp_servers import probe_table, table
+
+    home = tmp_path / "home"
+    servers = probe_table("probe", disabled_tools=["fail"])
+    servers += table("broken", command="/nonexistent/mcp-server")
+    servers += table("off", command="x", enabled=False)
+    write_config(home, fake_server, servers)
+    code, found, stderr = doctor(["--skip-live"], home, tmp_path)
+    assert code == 0, stderr
+    checks = by_name(found)
+    assert checks["mcp probe"]["status"] == "ok"
+    assert checks["mcp probe"]["detail"] == "starts, offers 6 tools"
+    assert checks["mcp broken"]["status"] == "warn"
+    assert checks["mcp broken"]["detail"].startswith("does not start: No such file or directory")
+    assert checks["mcp off"]["detail"] == "disabled (enabled = false)"
+    assert [c["name"] for c in found][-3:] == ["mcp broken", "mcp off", "mcp probe"]

@@ -14,7 +14,7 @@ from pycodex.agent.state import Emit
 from pycodex.protocol import events as ev
 from pycodex.protocol.ops import ReviewDecision
 
-ApprovalRequest = ev.ExecApprovalRequest | ev.PatchApprovalRequest
+ApprovalRequest = ev.ApprovalRequest
 # Decides before anyone is asked (a PermissionRequest hook); None lets the question go out.
 BeforeAsk = Callable[[ApprovalRequest], Awaitable[ReviewDecision | None]]
 

@@ -29,7 +29,13 @@ from pycodex.hooks.outcomes import Continuation, HookOutcome
 from pycodex.hooks.payloads import HookContext
 from pycodex.hooks.runtime import HookRuntime
 from pycodex.protocol import events as ev
-from pycodex.protocol.items import InputText, Message, ResponseItem, developer_message
+from pycodex.protocol.items import (
+    ContentPart,
+    InputText,
+    Message,
+    ResponseItem,
+    developer_message,
+)
 
 if TYPE_CHECKING:
     from pycodex.agent.approvals import ApprovalRequest
@@ -290,7 +296,7 @@ class ThreadHooks:
 
 def hook_prompt(continuations: Sequence[Continuation]) -> Message:
     """The user message a blocking Stop hook continues the turn with, one part per hook."""
-    parts = [
+    parts: list[ContentPart] = [
         InputText(
             text=f'<hook_prompt hook_run_id="{html.escape(item.run_id)}">'
             f"{html.escape(item.reason, quote=False)}</hook_prompt>"

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from pycodex.agent.rollout import RecordedThread
     from pycodex.agent.state import ThreadState
     from pycodex.config import Config
+    from pycodex.mcp.manager import McpConnectionManager, McpStartup
     from pycodex.tools.collab import SpawnRequest
     from pycodex.tools.namespaces import ToolNamespace
 
@@ -124,6 +125,25 @@ class ThreadManager:
         self._threads: dict[str, ManagedThread] = {}
         self._hook_setup: HookSetup | None = None
         self._hooks_loaded = False
+        # The MCP servers of this process, shared by every thread (`start_mcp`).
+        self._mcp: McpConnectionManager | None = None
+
+    async def start_mcp(self) -> McpStartup | None:
+        """Start the configured MCP servers, all at once, before the first thread: their tools
+        are offered to every thread built afterwards. None when no server is configured (then
+        nothing MCP-related is imported). Raises `ConfigError` for a bad `[mcp_servers]` table;
+        a server that fails is reported in the result (`fatal()` when it was required)."""
+        if self._mcp is not None or not self.config.mcp_servers:
+            return None
+        from pycodex.mcp.config import enabled_servers
+
+        servers = enabled_servers(self.config.mcp_servers)
+        if not servers:
+            return None
+        from pycodex.mcp.manager import McpConnectionManager
+
+        self._mcp = McpConnectionManager(servers, cwd=self.config.cwd, env=self.config.env)
+        return await self._mcp.start()
 
     # --- lookup -------------------------------------------------------------------------------
 
@@ -231,21 +251,29 @@ class ThreadManager:
         return self._hook_setup
 
     def _namespaces_for(self, config: Config) -> Callable[[ThreadState], list[ToolNamespace]]:
-        """The sub-agent tools, for threads that may still spawn (depth below max_depth; a
-        resumed sub-agent keeps the depth its session file records)."""
+        """The thread's namespaces: the sub-agent tools, for threads that may still spawn (depth
+        below max_depth; a resumed sub-agent keeps the depth its session file records), then
+        one per running MCP server (every thread shares the process's servers)."""
 
         def namespaces(state: ThreadState) -> list[ToolNamespace]:
-            if not config.features.get(MULTI_AGENT_FEATURE, True):
-                return []
-            if state.identity.depth >= config.agents.max_depth:
-                return []
-            from pycodex.tools.collab import multi_agent_namespace
-
-            state.services.agent_control = ThreadControl(self, state)
-            roles = {name: role.description for name, role in config.agents.roles.items()}
-            return [multi_agent_namespace(roles)]
+            found = self._multi_agent_namespaces(config, state)
+            if self._mcp is not None:
+                state.services.mcp = self._mcp
+                found += self._mcp.namespaces()
+            return found
 
         return namespaces
+
+    def _multi_agent_namespaces(self, config: Config, state: ThreadState) -> list[ToolNamespace]:
+        if not config.features.get(MULTI_AGENT_FEATURE, True):
+            return []
+        if state.identity.depth >= config.agents.max_depth:
+            return []
+        from pycodex.tools.collab import multi_agent_namespace
+
+        state.services.agent_control = ThreadControl(self, state)
+        roles = {name: role.description for name, role in config.agents.roles.items()}
+        return [multi_agent_namespace(roles)]
 
     def _run_child(self, child: ManagedThread) -> None:
         child.runner = asyncio.create_task(child.engine.run())
@@ -274,7 +302,7 @@ class ThreadManager:
                     child.expect_abort = False
                 elif not child.closed:
                     self._finish(child, INTERRUPTED)
-            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
+            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest() | ev.McpToolApprovalRequest():
                 # Nobody can answer for a sub-agent: the request is denied and the child is told.
                 child.engine.submit(ApprovalDecision(event.call_id, "denied"))
             case _:
@@ -410,3 +438,6 @@ class ThreadManager:
             if thread.parent_id is None and not thread.closed:
                 thread.closed = True
                 await thread.built.aclose()
+        mcp, self._mcp = self._mcp, None
+        if mcp is not None:
+            await mcp.aclose()

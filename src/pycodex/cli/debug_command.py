@@ -8,14 +8,16 @@ initial context and PROMPT after the history, and prints the JSON body that woul
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
 import uuid
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from pycodex.agent.rollout import RolloutLoadError, load_thread
+from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.agent.sampling import build_prompt
+from pycodex.agent.state import ThreadState
 from pycodex.agent.threads import ThreadManager
 from pycodex.agent.turn import request_context
 from pycodex.client.request import Prompt, build_responses_body
@@ -61,15 +63,33 @@ def run_debug_command(argv: list[str]) -> int:
             if path is None:
                 raise SessionError(f"no recorded session for {config.cwd}")
             recorded = load_thread(path)
-        # Through the thread manager, as exec builds it: the same tools (sub-agents included).
+        # Through the thread manager, as exec builds it: the same tools (sub-agents and the
+        # configured MCP servers' included: they are started, listed and stopped).
         manager = ThreadManager(config, originator="pycodex_exec")
-        thread = manager.start_thread(source="debug", recorded=recorded)
+        body = asyncio.run(_body(manager, recorded, args.prompt))
     except (ConfigError, SessionError, RolloutLoadError) as err:
         sys.stderr.write(f"error: {err}\n")
         return 2
-    state = thread.state
+    sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+async def _body(
+    manager: ThreadManager, recorded: RecordedThread | None, text: str
+) -> dict[str, Any]:
+    try:
+        startup = await manager.start_mcp()
+        for warning in startup.warnings() if startup is not None else []:
+            sys.stderr.write(f"warning: {warning}\n")
+        thread = manager.start_thread(source="debug", recorded=recorded)
+        return _request(thread.state, text)
+    finally:
+        await manager.shutdown()
+
+
+def _request(state: ThreadState, text: str) -> dict[str, Any]:
     prompt = build_prompt(state)
-    upcoming = [*state.context.turn_context_items(), user_message(args.prompt)]
+    upcoming = [*state.context.turn_context_items(), user_message(text)]
     prompt = Prompt(
         input=[*prompt.input, *upcoming],
         instructions=prompt.instructions,
@@ -77,8 +97,6 @@ def run_debug_command(argv: list[str]) -> int:
         parallel_tool_calls=prompt.parallel_tool_calls,
         output_schema=prompt.output_schema,
     )
-    body = build_responses_body(
+    return build_responses_body(
         prompt, state.client.settings, request_context(state, str(uuid.uuid4()))
     )
-    sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
-    return 0

@@ -2,8 +2,9 @@
 
 Checks, in order, each reported as ok, warn or fail with the reason and the fix: the config file,
 `.env`, the selected provider and wire API, the API key, proxy variables, DNS, TCP/TLS
-reachability of the base URL, a live one-request round trip (unless `--skip-live`), and the
-sandbox mechanism. A check that depends on a failed one is reported as not run.
+reachability of the base URL, a live one-request round trip (unless `--skip-live`), the
+sandbox mechanism, and each configured MCP server (does it start, how many tools it offers).
+A check that depends on a failed one is reported as not run.
 
 Human output is one line per check on stdout; `--json` prints one JSON list of
 `{name, status, detail, fix}`. Exit code 1 when a check failed (something a run needs is
@@ -111,6 +112,10 @@ async def _run_checks(
         else:
             found.append(await checks.live_check(config, discover_model=discover_model))
     found.append(checks.sandbox_check(config))
+    if config.mcp_servers:
+        from pycodex.cli.doctor_mcp import mcp_checks
+
+        found += await mcp_checks(config)
     return found
 
 

@@ -4,9 +4,11 @@ drive one turn, print its events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pycodex._records import dataclass
 from pycodex.agent.build import session_configured
@@ -25,6 +27,7 @@ from pycodex.sessions.errors import SessionError
 if TYPE_CHECKING:
     from pycodex.frontends.exec_human import ExecHumanPrinter
     from pycodex.frontends.exec_jsonl import ExecJsonlProcessor
+    from pycodex.mcp.manager import McpStartup
 
 
 @dataclass(frozen=True)
@@ -47,17 +50,58 @@ async def run_exec_session(
         return ExecOutcome(1, None, refusal)
     manager = ThreadManager(config, originator="pycodex_exec", on_warning=_warn)
     try:
+        return await _start_and_drive(manager, args, config, prompt, items, interrupted)
+    finally:
+        await manager.shutdown()
+
+
+async def _start_and_drive(
+    manager: ThreadManager,
+    args: ExecArgs,
+    config: Config,
+    prompt: str,
+    items: tuple[InputItem, ...],
+    interrupted: asyncio.Event,
+) -> ExecOutcome:
+    """MCP servers first (a required one that fails ends the run before any request), then
+    the root thread, then its turn."""
+    try:
+        started = await _unless_interrupted(manager.start_mcp(), interrupted)
+        if started is _INTERRUPTED:
+            sys.stderr.write("ERROR: interrupted while the MCP servers were starting\n")
+            return ExecOutcome(1, None, "interrupted")
+        startup = cast("McpStartup | None", started)
         recorded = _recorded_thread(args, config) if args.resume else None
+        if startup is not None and (fatal := startup.fatal()) is not None:
+            sys.stderr.write(f"ERROR: {fatal}\n")
+            return ExecOutcome(1, None, fatal)
         thread = manager.start_thread(source="exec", recorded=recorded)
     except (ConfigError, SessionError, RolloutLoadError) as err:
         sys.stderr.write(f"error: {err}\n")
         return ExecOutcome(2, None, str(err))
     for warning in thread.built.warnings:
         sys.stderr.write(f"warning: {warning}\n")
+    notes = startup.warnings() if startup is not None else []
+    return await _drive(manager, thread, args, config, prompt, items, interrupted, notes)
+
+
+_INTERRUPTED = object()
+
+
+async def _unless_interrupted(work: Awaitable[object], interrupted: asyncio.Event) -> object:
+    """`work`'s result, or `_INTERRUPTED` (with `work` cancelled) when Ctrl-C comes first."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(interrupted.wait())
     try:
-        return await _drive(manager, thread, args, config, prompt, items, interrupted)
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        await manager.shutdown()
+        stop.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return _INTERRUPTED
 
 
 def _warn(text: str) -> None:
@@ -93,12 +137,15 @@ async def _drive(
     prompt: str,
     items: tuple[InputItem, ...],
     interrupted: asyncio.Event,
+    notes: list[str],
 ) -> ExecOutcome:
     engine = thread.engine
     sink = _Sink(args, config, prompt)
     runner = asyncio.create_task(engine.run())
     watcher = asyncio.create_task(_forward_interrupt(manager, thread, interrupted))
     engine.emit(session_configured(engine.state, config))
+    for note in notes:  # MCP servers that did not start: said, not silently dropped
+        engine.emit(ev.Warning(note))
     engine.submit(UserTurn(items))
     last_message: str | None = None
     failed = stdout_closed = False
@@ -110,7 +157,7 @@ async def _drive(
                 stdout_closed = True
                 manager.interrupt_tree(thread.thread_id)
                 engine.submit(Shutdown())
-        if isinstance(event, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
+        if isinstance(event, ev.ApprovalRequest):
             # Nobody can answer in exec: every request is denied, and the model is told.
             engine.submit(ApprovalDecision(event.call_id, "denied"))
         if isinstance(event, ev.TurnComplete):

@@ -14,8 +14,9 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.agent.threads import ThreadManager
@@ -86,10 +87,35 @@ def run_interactive(argv: list[str], *, resume: bool = False) -> int:
     for warning in config.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     colour = _colour(args.color, on_terminal)
-    factory = _thread_factory(config, recorded)
+    manager = ThreadManager(config, originator=ORIGINATOR)
+    factory = _thread_factory(manager, recorded)
     if on_terminal:
-        return asyncio.run(_interactive(config, factory, prompt, images, colour))
-    return asyncio.run(_plain(config, factory, prompt, colour))
+        run = _interactive(config, factory, prompt, images, colour)
+    else:
+        run = _plain(config, factory, prompt, colour)
+    return asyncio.run(_with_mcp(manager, run))
+
+
+async def _with_mcp(manager: ThreadManager, run: Coroutine[Any, Any, int]) -> int:
+    """Start the MCP servers before the first thread (each one that fails is a warning line; a
+    required one ends the session), run the session, then stop them."""
+    try:
+        startup = await manager.start_mcp()
+        if startup is not None:
+            for warning in startup.warnings():
+                sys.stderr.write(f"warning: {warning}\n")
+            fatal = startup.fatal()
+            if fatal is not None:
+                run.close()
+                sys.stderr.write(f"error: {fatal}\n")
+                return 1
+        return await run
+    except ConfigError as err:
+        run.close()
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    finally:
+        await manager.shutdown()
 
 
 def _recorded(args: argparse.Namespace, config: Config) -> RecordedThread:
@@ -142,11 +168,12 @@ def _colour(choice: str, on_terminal: bool) -> bool:
     return on_terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> ThreadFactory:
+def _thread_factory(
+    manager: ThreadManager, recorded: RecordedThread | None = None
+) -> ThreadFactory:
     """Builds the session's threads: the first continues `recorded` when given, /new starts
     fresh ones."""
     pending = [recorded] if recorded is not None else []
-    manager = ThreadManager(config, originator=ORIGINATOR)
 
     def build(user_input: ReplUserInput | None, resume: Path | None) -> ReplThread:
         if resume is not None:

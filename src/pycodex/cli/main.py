@@ -89,6 +89,18 @@ def _hooks(args: list[str]) -> int:
     return run_hooks_command(args)
 
 
+def _mcp(args: list[str]) -> int:
+    from pycodex.cli.mcp_command import run_mcp_command
+
+    return run_mcp_command(args)
+
+
+def _mcp_server(args: list[str]) -> int:
+    from pycodex.cli.mcp_server_command import run_mcp_server_command
+
+    return run_mcp_server_command(args)
+
+
 def _sandbox(args: list[str]) -> int:
     from pycodex.cli.sandbox_command import run_sandbox_command
 
@@ -123,6 +135,9 @@ COMMANDS = (
     ("hooks", "hooks", "list your hooks; trust, untrust, disable or enable them", _hooks),
     ("sandbox", "sandbox", "run one command under a sandbox policy (`pycodex sandbox -- ls`)",
      _sandbox),
+    ("mcp", "mcp", "add, list, show or remove MCP servers (`pycodex mcp list`)", _mcp),
+    ("mcp-server", "mcp-server", "serve pycodex as an MCP server on stdio (tools `codex`, "
+     "`codex-reply`)", _mcp_server),
 )  # fmt: skip
 
 

@@ -84,6 +84,11 @@ class ExecHumanPrinter:
                 self._line(self.styles.bold(self.styles.magenta(title)))
                 for line in collab_lines(event):
                     self._line(line)
+            case ev.McpToolCallBegin(server=server, tool=tool):
+                self._line(self.styles.bold(f"mcp: {server}/{tool} started"))
+            case ev.McpToolCallEnd(server=server, tool=tool, success=success):
+                status = "completed" if success else "failed"
+                self._line(self.styles.bold(f"mcp: {server}/{tool} ({status})"))
             case ev.WebSearchEnd(query=query):
                 self._line(f"{self.styles.bold('web search')}: {query}")
             case ev.TokenCount(total=total):
@@ -92,7 +97,7 @@ class ExecHumanPrinter:
                 self._line(self.styles.dim(_compaction_line(event)))
             case ev.CompactionFailed(message=message):
                 self._line(self.styles.red(f"warning: context compaction failed: {message}"))
-            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
+            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest() | ev.McpToolApprovalRequest():
                 self._line(self.styles.red("approval needed, but exec cannot ask: denied"))
             case ev.StreamRetry():
                 self._line(self.styles.dim(event.message))

@@ -49,6 +49,8 @@ class ExecJsonlProcessor:
                 return self._plan(event)
             case ev.CollabToolCallBegin() | ev.CollabToolCallEnd():
                 return self._collab(event)
+            case ev.McpToolCallBegin() | ev.McpToolCallEnd():
+                return self._mcp(event)
             case ev.TokenCount(total=total):
                 self.usage = total
                 return []
@@ -84,6 +86,7 @@ class ExecJsonlProcessor:
                 | ev.CompactionStarted()
                 | ev.ExecApprovalRequest()
                 | ev.PatchApprovalRequest()
+                | ev.McpToolApprovalRequest()
                 | ev.ShutdownComplete()
             ):
                 return []
@@ -170,6 +173,31 @@ class ExecJsonlProcessor:
         )
         return [out.ItemCompleted(item=done)]
 
+    def _mcp(self, event: ev.McpToolCallBegin | ev.McpToolCallEnd) -> list[out.ThreadEvent]:
+        if isinstance(event, ev.McpToolCallBegin):
+            item = out.McpToolCallItem(
+                id=self._new_id(),
+                server=event.server,
+                tool=event.tool,
+                arguments=event.arguments,
+                result=None,
+                error=None,
+                status="in_progress",
+            )
+            self.open_items[event.call_id] = item
+            return [out.ItemStarted(item=item)]
+        started = self.open_items.pop(event.call_id, None)
+        done = out.McpToolCallItem(
+            id=started.id if started is not None else self._new_id(),
+            server=event.server,
+            tool=event.tool,
+            arguments=event.arguments,
+            result=event.result,
+            error={"message": event.error} if event.error is not None else None,
+            status="completed" if event.success else "failed",
+        )
+        return [out.ItemCompleted(item=done)]
+
     def _plan(self, event: ev.PlanUpdated) -> list[out.ThreadEvent]:
         entries = [
             out.TodoEntry(text=s.step, completed=s.status == "completed") for s in event.steps
@@ -199,7 +227,13 @@ class ExecJsonlProcessor:
 
 def _finished(item: out.ThreadItem) -> out.ThreadItem:
     """An item still open at turn end, closed as failed (its tool never reported back)."""
-    if isinstance(item, out.CommandExecutionItem | out.FileChangeItem | out.CollabToolCallItem):
+    if isinstance(
+        item,
+        out.CommandExecutionItem
+        | out.FileChangeItem
+        | out.CollabToolCallItem
+        | out.McpToolCallItem,
+    ):
         return item.replace(status="failed")
     return item
 

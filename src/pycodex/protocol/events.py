@@ -146,6 +146,32 @@ class ToolCallEnd:
     success: bool
 
 
+@dataclass(frozen=True, slots=True)
+class McpToolCallBegin:
+    """A call to an MCP server's tool started; `server` and `tool` are the server's own names,
+    `arguments` the parsed JSON object the model sent."""
+
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+
+
+@dataclass(frozen=True, slots=True)
+class McpToolCallEnd:
+    """The call finished: `result` is `{content, structured_content}` when the server answered,
+    `error` says why there is no result (refused, timed out, the server gone)."""
+
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+    result: dict[str, Any] | None
+    error: str | None
+    success: bool
+    duration_s: float = 0.0
+
+
 # How exec reports each sub-agent tool (upstream calls wait_agent and resume_agent both "wait").
 CollabTool = Literal["spawn_agent", "send_input", "wait", "close_agent"]
 
@@ -205,6 +231,19 @@ class PatchApprovalRequest:
     changes: tuple[FileChange, ...]
     reason: str | None
 
+
+@dataclass(frozen=True, slots=True)
+class McpToolApprovalRequest:
+    """An MCP tool call waits for the user; answer with `ApprovalDecision` (same `call_id`).
+    "approved_for_session" / "approved_always" allow this tool for the rest of the session."""
+
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+
+
+ApprovalRequest = ExecApprovalRequest | PatchApprovalRequest | McpToolApprovalRequest
 
 CompactionPhase = Literal["manual", "pre_turn", "mid_turn", "overflow"]
 
@@ -300,10 +339,13 @@ EngineEvent = (
     | WebSearchEnd
     | ToolCallBegin
     | ToolCallEnd
+    | McpToolCallBegin
+    | McpToolCallEnd
     | CollabToolCallBegin
     | CollabToolCallEnd
     | ExecApprovalRequest
     | PatchApprovalRequest
+    | McpToolApprovalRequest
     | TokenCount
     | CompactionStarted
     | CompactionCompleted

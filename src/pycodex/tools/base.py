@@ -74,6 +74,9 @@ class BaseTool(Generic[ArgsT]):
     input_format: ClassVar[dict[str, Any] | None] = None
     # Read-only tools may run concurrently with each other; others run one at a time.
     read_only: ClassVar[bool] = False
+    # False: `run` gets the parsed JSON object unchecked, for tools whose schema someone else
+    # enforces (an MCP server checks its own tools' arguments).
+    checks_arguments: ClassVar[bool] = True
 
     async def run(self, context: ToolContext, args: ArgsT) -> str | ToolOutput:
         raise NotImplementedError
@@ -84,6 +87,12 @@ class BaseTool(Generic[ArgsT]):
         if self.args_model is not None:
             return _clean_schema(self.args_model.model_json_schema())
         return {"type": "object", "properties": {}}
+
+    def search_text(self) -> str:
+        """What `tool_search` matches this tool on: name, description, argument names."""
+        properties = self.parameters_schema().get("properties")
+        names = sorted(properties) if isinstance(properties, dict) else []
+        return " ".join([self.name, self.description, *names])
 
     def spec(self) -> dict[str, Any]:
         """The tool definition as sent in a Responses request's `tools` list."""

@@ -6,9 +6,12 @@ the model calls a member with a `function_call` carrying `namespace` and `name`.
 
 A *deferred* namespace is not listed up front when the model supports tool search: the request
 carries the `tool_search` tool instead, plus a developer note naming the deferred namespaces.
-A `tool_search_call` is answered with the namespaces whose name and description match the
-query best (BM25), their functions marked `defer_loading: true`; the call and its output stay
-in history, so the model keeps the definitions for the rest of the thread.
+A `tool_search_call` is answered with what matches the query best (BM25), functions marked
+`defer_loading: true`: a whole namespace matched on its name and description, or, for a
+namespace with `search_members` (an MCP server's), each function matched on its own (name,
+description, argument names, plus the namespace's name and description) and returned alone in
+its namespace; `limit` counts those matches. The call and its output stay in history, so the
+model keeps the definitions for the rest of the thread.
 
 Another provider of tools (MCP) only builds `ToolNamespace` objects and registers them.
 """
@@ -21,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from pycodex._records import dataclass, field
+from pycodex._records import dataclass, field, replace
 from pycodex.tools.base import BaseTool
 
 TOOL_SEARCH_NAME = "tool_search"
@@ -55,6 +58,8 @@ class ToolNamespace:
     description: str
     tools: list[BaseTool[Any]] = field(default_factory=list)
     deferred: bool = True
+    # tool_search matches each member on its own and returns only the members that matched.
+    search_members: bool = False
 
     def get(self, name: str) -> BaseTool[Any] | None:
         for tool in self.tools:
@@ -98,19 +103,43 @@ def deferred_note(namespaces: Sequence[ToolNamespace], heading: str) -> str:
 def search_namespaces(
     namespaces: Sequence[ToolNamespace], query: str, limit: int
 ) -> list[ToolNamespace]:
-    """The namespaces matching `query` best, by BM25 over name and description; at most `limit`.
-
-    A query that matches no word of any namespace returns nothing.
+    """What matches `query` best, by BM25, as namespaces: at most `limit` matches, each a whole
+    namespace or (`search_members`) one member of it; members found in the same namespace come
+    back together, in the namespace's order. A query that matches no word returns nothing.
     """
     if limit <= 0 or not namespaces:
         return []
-    documents = [_words(namespace.search_text()) for namespace in namespaces]
+    entries: list[tuple[ToolNamespace, BaseTool[Any] | None]] = []
+    for namespace in namespaces:
+        if namespace.search_members:
+            entries += [(namespace, tool) for tool in namespace.tools]
+        else:
+            entries.append((namespace, None))
+    documents = [_words(_entry_text(namespace, tool)) for namespace, tool in entries]
     scores = bm25_scores(documents, _words(query))
     ranked = sorted(
         (index for index, score in enumerate(scores) if score > 0),
         key=lambda index: (-scores[index], index),
     )
-    return [namespaces[index] for index in ranked[:limit]]
+    found: dict[str, list[BaseTool[Any]] | None] = {}
+    for index in ranked[:limit]:
+        namespace, tool = entries[index]
+        members = found.setdefault(namespace.name, [] if tool is not None else None)
+        if members is not None and tool is not None:
+            members.append(tool)
+    by_name = {namespace.name: namespace for namespace in namespaces}
+    return [_narrowed(by_name[name], members) for name, members in found.items()]
+
+
+def _entry_text(namespace: ToolNamespace, tool: BaseTool[Any] | None) -> str:
+    return namespace.search_text() + (" " + tool.search_text() if tool is not None else "")
+
+
+def _narrowed(namespace: ToolNamespace, members: list[BaseTool[Any]] | None) -> ToolNamespace:
+    if members is None:
+        return namespace
+    kept = [tool for tool in namespace.tools if any(tool is member for member in members)]
+    return replace(namespace, tools=kept)
 
 
 def bm25_scores(

@@ -216,6 +216,8 @@ def _arguments(tool: BaseTool[Any], call: FunctionCall | CustomToolCall) -> Any:
         raise ToolError(f"failed to parse function arguments: {err}") from None
     if not isinstance(args, dict):
         raise ToolError("failed to parse function arguments: expected a JSON object")
+    if not tool.checks_arguments:
+        return args
     if tool.args_model is not None:
         return _validate_with_model(tool.name, tool.args_model, args)
     schema = tool.parameters_schema()

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Protocol
 from pycodex._records import dataclass
 
 if TYPE_CHECKING:
-    from pycodex.protocol.events import ExecApprovalRequest, PatchApprovalRequest
+    from pycodex.mcp.manager import McpConnectionManager
+    from pycodex.protocol.events import ApprovalRequest
     from pycodex.protocol.ops import ReviewDecision
     from pycodex.tools.builtin.unified_exec import UnifiedExecState
     from pycodex.tools.builtin.user_input import UserInputProvider
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 class Approver(Protocol):
     """Puts a command or a patch to the user and returns the answer (the engine's broker)."""
 
-    async def ask(self, request: ExecApprovalRequest | PatchApprovalRequest) -> ReviewDecision: ...
+    async def ask(self, request: ApprovalRequest) -> ReviewDecision: ...
 
 
 @dataclass
@@ -44,6 +45,8 @@ class ToolServices:
     unified_exec: UnifiedExecState | None = None
     # The thread manager, as the sub-agent tools see it (set for threads that may spawn).
     agent_control: AgentControl | None = None
+    # The MCP servers of the process, for the resource tools (set when servers run).
+    mcp: McpConnectionManager | None = None
 
     async def shutdown(self) -> None:
         """Release what the services hold (running processes); the thread is ending."""

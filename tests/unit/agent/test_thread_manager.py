@@ -12,6 +12,7 @@ from support.fake_server import FakeModelServer, user_message_contains
 from support.threads import manager_config
 
 RESPONSES = "/v1/responses"
+STDLIB_MCP_SERVER = Path(__file__).resolve().parents[2] / "support" / "mcp_stdlib_server.py"
 
 
 async def test_wait_times_out_while_the_child_runs(
@@ -85,4 +86,44 @@ async def test_send_input_with_interrupt_starts_over_without_a_final_status(
     assert statuses is not None
     assert statuses[child.thread_id].state == "completed"
     assert statuses[child.thread_id].message == "SECOND-DONE"
+    await manager.shutdown()
+
+
+async def test_sub_agents_share_the_mcp_servers_of_their_tree(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    import sys
+
+    from pycodex._records import replace
+    from pycodex.mcp.tools import McpTool
+
+    stdlib_server = STDLIB_MCP_SERVER
+    servers = {
+        "ping": {
+            "command": sys.executable,
+            "args": [str(stdlib_server)],
+            "default_tools_approval_mode": "approve",
+        }
+    }
+    config = replace(manager_config(fake_server, tmp_path), mcp_servers=servers)
+    when = user_message_contains("CHILD-PING")
+    call = {**sse.function_call("ping", "{}", call_id="p1"), "namespace": "mcp__ping"}
+    fake_server.expect_sse(RESPONSES, sse.tool_calls(call), when=when)
+    fake_server.expect_sse(RESPONSES, sse.assistant_reply("CHILD-DONE"), when=when)
+    manager = ThreadManager(config, originator="test")
+    startup = await manager.start_mcp()
+    assert startup is not None and startup.failures == []
+    root = manager.start_thread(source="test")
+    child = await manager.spawn(root.thread_id, SpawnRequest("CHILD-PING"), "turn-1")
+    statuses = await manager.wait([child.thread_id], 30)
+    assert statuses is not None and statuses[child.thread_id].message == "CHILD-DONE"
+    tools = [t.state.tools.get("ping", "mcp__ping") for t in (root, child)]
+    assert all(isinstance(tool, McpTool) for tool in tools)
+    assert tools[0].connection is tools[1].connection  # type: ignore[union-attr]
+    (output,) = [
+        item["output"]
+        for item in fake_server.requests[-1].json()["input"]
+        if item["type"] == "function_call_output" and item["call_id"] == "p1"
+    ]
+    assert output[1] == {"type": "input_text", "text": "pong"}
     await manager.shutdown()

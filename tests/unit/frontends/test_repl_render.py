@@ -132,3 +132,34 @@ def test_hidden_reasoning_is_neither_streamed_nor_printed() -> None:
     assert shown.process(ev.Reasoning("Look at the tests first.")) == [
         "thinking: Look at the tests first."
     ]
+
+
+def test_mcp_calls_are_one_line_each_with_what_came_back() -> None:
+    from pycodex.frontends.repl.approvals import request_text
+
+    renderer = TranscriptRenderer(Painter(80, colour=False))
+    args = {"text": "hi"}
+    blocks = []
+    for event in (
+        ev.ToolCallBegin("m1", "mcp__probe.echo", '{"text": "hi"}'),
+        ev.McpToolCallBegin("m1", "probe", "echo", args),
+        ev.McpToolCallEnd(
+            "m1", "probe", "echo", args,
+            {"content": [{"type": "text", "text": "echo: hi"}], "structured_content": None},
+            None, True, 0.012,
+        ),
+        ev.ToolCallEnd("m1", "mcp__probe.echo", "Wall time: 0.0120 seconds\nOutput:", True),
+        ev.McpToolCallBegin("m2", "probe", "write_note", {}),
+        ev.McpToolCallEnd("m2", "probe", "write_note", {}, None, "refused", False, 0.001),
+    ):  # fmt: skip
+        blocks += renderer.process(event)
+    assert blocks == [
+        '✓ Called probe/echo({"text": "hi"}) · 12ms\n  │ echo: hi',
+        "✗ Called probe/write_note({}) · 1ms\n  │ refused",
+    ]
+    asked = request_text(ev.McpToolApprovalRequest("m3", "probe", "write_note", {"note": "x"}))
+    assert asked.splitlines()[:2] == [
+        "? Call the MCP tool probe/write_note",
+        '  with {"note": "x"}',
+    ]
+    assert "[s] always for this tool" in asked and "[a]" not in asked

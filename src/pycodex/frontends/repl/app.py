@@ -188,7 +188,7 @@ class ReplApp:
         match event:
             case ev.TurnStarted():
                 self._mark_busy()
-            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
+            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest() | ev.McpToolApprovalRequest():
                 self.background(self._answer_approval(event))
             case ev.TurnComplete() | ev.TurnAborted():
                 self.busy = False
@@ -204,9 +204,7 @@ class ReplApp:
         self._approval_tasks.add(task)
         task.add_done_callback(self._approval_tasks.discard)
 
-    async def _answer_approval(
-        self, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
-    ) -> None:
+    async def _answer_approval(self, request: ev.ApprovalRequest) -> None:
         decision = await ask_user(self, request)
         self.thread.engine.submit(ApprovalDecision(request.call_id, decision))
 

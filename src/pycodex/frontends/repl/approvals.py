@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pycodex.frontends.repl.user_input import QuestionHost
 from pycodex.protocol import events as ev
 from pycodex.protocol.ops import ReviewDecision
@@ -16,7 +18,14 @@ CHOICES: dict[str, ReviewDecision] = {
 PROMPT = "  [y] yes once  [s] yes for this session  [a] always  [n] no  [x] no, and stop the turn"
 
 
-def request_text(request: ev.ExecApprovalRequest | ev.PatchApprovalRequest) -> str:
+def request_text(request: ev.ApprovalRequest) -> str:
+    if isinstance(request, ev.McpToolApprovalRequest):
+        arguments = json.dumps(request.arguments, ensure_ascii=False)
+        if len(arguments) > 200:
+            arguments = arguments[:199] + "…"
+        lines = [f"? Call the MCP tool {request.server}/{request.tool}", f"  with {arguments}"]
+        choices = PROMPT.replace("[s] yes for this session", "[s] always for this tool")
+        return "\n".join([*lines, choices.replace("  [a] always", "")])
     if isinstance(request, ev.PatchApprovalRequest):
         files = ", ".join(change.path for change in request.changes) or "(no files)"
         lines = [f"? Allow this edit outside the writable folders: {files}"]
@@ -43,9 +52,7 @@ def decision_for(reply: str) -> ReviewDecision | None:
     return CHOICES.get(text[:1]) if text else None
 
 
-async def ask_user(
-    host: QuestionHost, request: ev.ExecApprovalRequest | ev.PatchApprovalRequest
-) -> ReviewDecision:
+async def ask_user(host: QuestionHost, request: ev.ApprovalRequest) -> ReviewDecision:
     """Ask until the reply is one of the choices."""
     host.show(request_text(request))
     while True:

@@ -20,6 +20,7 @@ from pycodex.frontends.collab_text import collab_lines
 from pycodex.frontends.repl.markup import Painter
 from pycodex.frontends.repl.tool_display import (
     command_block,
+    mcp_call_block,
     patch_block,
     plan_block,
     short_command,
@@ -33,6 +34,7 @@ from pycodex.protocol.usage import TokenUsage
 # Tools whose progress arrives as their own events (commands, patches, plans, searches).
 # Sub-agent tools report through their own events (`multi_agent_v1.spawn_agent`, ...).
 COLLAB_PREFIX = "multi_agent_v1."
+MCP_PREFIX = "mcp__"
 TOOLS_WITH_OWN_EVENTS = frozenset(
     {
         "exec_command",
@@ -45,6 +47,11 @@ TOOLS_WITH_OWN_EVENTS = frozenset(
         "web_search",
     }
 )
+
+
+def _has_own_events(name: str) -> bool:
+    """Tools that report through their own events (MCP tools are `mcp__<server>.<tool>`)."""
+    return name in TOOLS_WITH_OWN_EVENTS or name.startswith((COLLAB_PREFIX, MCP_PREFIX))
 
 
 @dataclass
@@ -121,15 +128,20 @@ class TranscriptRenderer:
                 self.live.running.pop(call_id, None)
                 return [painter.styled(f"• Searched the web: {query}", "bold")]
             case ev.ToolCallBegin(call_id=call_id, tool_name=name, arguments=arguments):
-                if name not in TOOLS_WITH_OWN_EVENTS and not name.startswith(COLLAB_PREFIX):
+                if not _has_own_events(name):
                     self.live.running[call_id] = tool_call_title(name, arguments)
                 return []
             case ev.ToolCallEnd(call_id=call_id, tool_name=name):
-                if name in TOOLS_WITH_OWN_EVENTS or name.startswith(COLLAB_PREFIX):
-                    self.live.running.pop(call_id, None)
+                if _has_own_events(name):
                     return []
                 title = self.live.running.pop(call_id, name)
                 return [tool_call_block(painter, title, event)]
+            case ev.McpToolCallBegin(call_id=call_id, server=server, tool=tool):
+                self.live.running[call_id] = f"{server}/{tool}"
+                return []
+            case ev.McpToolCallEnd(call_id=call_id):
+                self.live.running.pop(call_id, None)
+                return [mcp_call_block(painter, event)]
             case ev.CollabToolCallBegin():
                 return []
             case ev.CollabToolCallEnd():
@@ -185,11 +197,13 @@ class TranscriptRenderer:
                 | ev.WebSearchEnd()
                 | ev.ToolCallBegin()
                 | ev.ToolCallEnd()
+                | ev.McpToolCallBegin()
+                | ev.McpToolCallEnd()
                 | ev.CollabToolCallBegin()
                 | ev.CollabToolCallEnd()
             ):
                 return []  # handled by `process` and `_tool_event` before reaching here
-            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest():
+            case ev.ExecApprovalRequest() | ev.PatchApprovalRequest() | ev.McpToolApprovalRequest():
                 return []  # the app asks the question itself (frontends/repl/approvals.py)
             case _:
                 assert_never(event)

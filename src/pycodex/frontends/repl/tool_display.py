@@ -3,6 +3,7 @@ file lists; plans; other tools with their arguments."""
 
 from __future__ import annotations
 
+import json
 import shlex
 
 from pycodex.frontends.repl.markup import Painter
@@ -100,3 +101,28 @@ def tool_call_title(name: str, arguments: str, limit: int = 60) -> str:
 def tool_call_block(painter: Painter, title: str, event: ev.ToolCallEnd) -> str:
     mark, style = ("✓", "bold green") if event.success else ("✗", "bold red")
     return _with_output(painter, f"{mark} Called {title}", style, event.output)
+
+
+def mcp_call_block(painter: Painter, event: ev.McpToolCallEnd) -> str:
+    """`✓ Called probe/echo({"text": "hi"}) · 12ms` and the first lines of what came back."""
+    mark, style = ("✓", "bold green") if event.success else ("✗", "bold red")
+    title = tool_call_title(f"{event.server}/{event.tool}", _json(event.arguments))
+    took = duration_text(event.duration_s)
+    return _with_output(painter, f"{mark} Called {title} · {took}", style, _mcp_text(event))
+
+
+def _mcp_text(event: ev.McpToolCallEnd) -> str:
+    if event.error is not None:
+        return event.error
+    result = event.result or {}
+    if result.get("structured_content") is not None:
+        return _json(result["structured_content"])
+    texts = []
+    for block in result.get("content") or []:
+        kind = block.get("type") if isinstance(block, dict) else None
+        texts.append(str(block.get("text", "")) if kind == "text" else f"[{kind}]")
+    return "\n".join(texts)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

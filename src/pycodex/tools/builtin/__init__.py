@@ -38,6 +38,7 @@ def build_default_tools(
     unified_exec = UnifiedExecState()
     features = config.features
     tools = _shell_tools(features, model, unified_exec)
+    tools += _mcp_resource_tools(config)
     apply_patch = model.apply_patch if model is not None else "freeform"
     if features.get("apply_patch_freeform") is False and apply_patch == "freeform":
         apply_patch = "function"
@@ -92,6 +93,19 @@ def _shell_tools(
     if choice == "shell_command":
         return [ShellCommandTool()]
     return [ExecCommandTool(unified_exec), WriteStdinTool(unified_exec)]
+
+
+def _mcp_resource_tools(config: Config) -> list[BaseTool[Any]]:
+    """The MCP resource tools, when MCP servers are configured (they find the running servers
+    in the thread's services under `mcp`)."""
+    if not any(
+        isinstance(table, dict) and table.get("enabled", True) is not False
+        for table in config.mcp_servers.values()
+    ):
+        return []
+    from pycodex.mcp.resources import resource_tools
+
+    return resource_tools()
 
 
 def _optional_tools(features: dict[str, bool], *, view_image: bool) -> list[BaseTool[Any]]:

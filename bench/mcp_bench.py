@@ -1,0 +1,62 @@
+"""MCP start-up cost: one-request `pycodex exec --json`, median of N interleaved runs, with no
+MCP server, with one stdlib server (starts as fast as an interpreter: what is left is
+pycodex's own cost, mostly importing the `mcp` SDK and the handshake), and with one server built
+on the `mcp` SDK (what users of Python MCP servers see: the server's own import time adds up).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import Table, interleaved_medians, use_test_support
+from bench.startup import _exec_env, _pycodex_command, _run, _write_bytecode
+
+RUNS = 7
+
+
+def run(table: Table) -> None:
+    _write_bytecode()
+    use_test_support()
+    from support import sse_builders as sse
+    from support.cli import write_config
+    from support.fake_server import FakeModelServer
+    from support.mcp_servers import probe_table
+    from support.mcp_servers import table as server_table
+
+    stdlib = str(Path(__file__).resolve().parent.parent / "tests/support/mcp_stdlib_server.py")
+    configs = {
+        "none": "",
+        "stdlib": server_table("ping", command=sys.executable, args=[stdlib]),
+        "sdk": probe_table(),
+    }
+    with tempfile.TemporaryDirectory() as tmp, FakeModelServer() as server:
+        work = {}
+        for name, servers in configs.items():
+            home = Path(tmp) / name
+            write_config(home, server, servers)
+            args = [*_pycodex_command(sys.executable), "exec", "--json", "--skip-git-repo-check"]
+            work[name] = _one_exec(server, sse, [*args, "hi"], _exec_env(home), home)
+        times = interleaved_medians(work, RUNS)
+    none, stdlib_time, sdk = times["none"], times["stdlib"], times["sdk"]
+    table.add("mcp: exec, no MCP server", f"{none * 1000:.0f} ms", "baseline")
+    table.add(
+        "mcp: exec, one stdlib MCP server",
+        f"{stdlib_time * 1000:.0f} ms",
+        f"{stdlib_time / none:.1f}x baseline, +{(stdlib_time - none) * 1000:.0f} ms "
+        "(pycodex's own cost)",
+    )
+    table.add(
+        "mcp: exec, one mcp-SDK server",
+        f"{sdk * 1000:.0f} ms",
+        f"{sdk / none:.1f}x baseline, +{(sdk - none) * 1000:.0f} ms (adds the server's start-up)",
+    )
+
+
+def _one_exec(server, sse, args: list[str], env: dict[str, str], cwd: Path):  # type: ignore[no-untyped-def]
+    def once() -> None:
+        server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
+        _run(args, env, cwd=cwd)
+
+    return once
