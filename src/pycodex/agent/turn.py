@@ -19,7 +19,17 @@ from pycodex.agent.sampling import SampleResult, ToolCall, sample
 from pycodex.agent.state import Emit, ThreadState
 from pycodex.client.request import RequestContext
 from pycodex.protocol import events as ev
-from pycodex.protocol.errors import ContextWindowExceeded, ModelError
+from pycodex.protocol.errors import (
+    ContextWindowExceeded,
+    InvalidRequest,
+    ModelError,
+    QuotaExceeded,
+    RateLimited,
+    RetryLimitReached,
+    ServerError,
+    StreamDisconnected,
+    UsageNotIncluded,
+)
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -55,11 +65,16 @@ class TurnResult:
 
 
 async def run_turn(
-    state: ThreadState, user_input: Sequence[ResponseItem], emit: Emit
+    state: ThreadState,
+    user_input: Sequence[ResponseItem],
+    emit: Emit,
+    turn_id: str | None = None,
 ) -> TurnResult:
-    """Run one turn to its end; cancellation propagates after history is made consistent."""
+    """Run one turn to its end; cancellation propagates after history is made consistent.
+
+    `turn_id` is the id a frontend chose for the turn; a fresh one otherwise."""
     state.turns_started += 1
-    turn_id = new_random_id()
+    turn_id = turn_id or new_random_id()
     start = len(state.context.history)
     emit(ev.TurnStarted(turn_id))
     state.record_event(_task_started(state, turn_id))
@@ -77,7 +92,8 @@ async def run_turn(
         result.output_text = await _loop(state, request, emit)
     except ModelError as err:
         result.error = str(err)
-        emit(ev.Error(result.error))
+        kind, status = error_kind(err)
+        emit(ev.Error(result.error, kind, status))
     except asyncio.CancelledError:
         _close_dangling_calls(state)
         emit(ev.TurnAborted(turn_id, "interrupted"))
@@ -92,6 +108,29 @@ async def run_turn(
     )
     emit(ev.TurnComplete(turn_id, result.output_text, result.failed, state.total_usage))
     return result
+
+
+def error_kind(err: ModelError) -> tuple[ev.ErrorKind, int | None]:
+    """The class of a turn-ending failure and the HTTP status behind it, when there is one."""
+    match err:
+        case ContextWindowExceeded():
+            return "context_window_exceeded", None
+        case QuotaExceeded() | UsageNotIncluded():
+            return "usage_limit_exceeded", None
+        case InvalidRequest(status=401 | 403):
+            return "unauthorized", err.status
+        case InvalidRequest():
+            return "bad_request", err.status
+        case RetryLimitReached():
+            return "retry_limit", err.status
+        case RateLimited():
+            return "rate_limit_exceeded", None
+        case ServerError():
+            return "internal_server_error", err.status
+        case StreamDisconnected():
+            return "stream_disconnected", None
+        case _:
+            return "other", None
 
 
 def _task_started(state: ThreadState, turn_id: str) -> dict[str, object]:

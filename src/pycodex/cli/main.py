@@ -13,7 +13,7 @@ from pycodex._version import __version__
 
 USAGE = """\
 usage: pycodex [OPTIONS] [PROMPT]      the interactive agent (`pycodex --help-interactive`)
-       pycodex <command> [args]
+       pycodex [-c KEY=VALUE]... <command> [args]
 
 commands:
   resume       continue a recorded session interactively (`pycodex resume --last`)
@@ -27,7 +27,13 @@ commands:
   debug prompt print the exact request the next turn would send (nothing is sent)
   rules        list or remove command prefixes you allowed for good
   sandbox      run one command under a sandbox policy (`pycodex sandbox -- ls`)
+  app-server   serve the JSON-RPC protocol of the Codex SDKs on stdio
+
+`-c/--config KEY=VALUE` before a command applies to it (exec, resume, app-server, doctor,
+debug, and the interactive agent).
 """
+# Commands whose parsers take no `-c`: overrides before them are an error, not silently lost.
+_NO_CONFIG = ("sessions", "fork", "serve", "rules", "sandbox", "apply-patch")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,7 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in ("-V", "--version"):
         sys.stdout.write(f"pycodex {__version__}\n")
         return 0
+    global_config, args = _leading_config(args)
     command, rest = (args[0], args[1:]) if args else ("", [])
+    if command == "app-server":
+        from pycodex.cli.app_server_command import run_app_server_command
+
+        return run_app_server_command(rest, global_config)
+    if global_config:
+        if command in _NO_CONFIG:
+            sys.stderr.write(f"error: -c/--config before `{command}` is not supported\n")
+            return 2
+        passed = [f"--config={pair}" for pair in global_config]
+        rest, args = [*passed, *rest], [*passed, *args]
     if command in ("exec", "e"):
         from pycodex.cli import sandbox_probe
 
@@ -89,6 +106,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_interactive(rest, resume=True)
     # No command: the interactive agent, with the arguments as its options and prompt.
     return run_interactive(args)
+
+
+def _leading_config(args: list[str]) -> tuple[list[str], list[str]]:
+    """Split off the `-c KEY=VALUE` / `--config KEY=VALUE` pairs that precede the command."""
+    pairs: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in ("-c", "--config") and index + 1 < len(args):
+            pairs.append(args[index + 1])
+            index += 2
+        elif arg.startswith("--config="):
+            pairs.append(arg.removeprefix("--config="))
+            index += 1
+        else:
+            break
+    return pairs, args[index:]
 
 
 def entry() -> None:

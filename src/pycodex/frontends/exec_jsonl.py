@@ -78,6 +78,7 @@ class ExecJsonlProcessor:
             case (
                 ev.AgentMessageDelta()
                 | ev.ReasoningDelta()
+                | ev.ExecCommandOutputDelta()
                 | ev.ToolCallBegin()
                 | ev.ToolCallEnd()
                 | ev.CompactionStarted()
