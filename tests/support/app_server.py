@@ -57,8 +57,12 @@ class RawAppServer:
         self.raw_lines: list[bytes] = []
         self.stderr = b""
         self._next_id = 0
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
 
     def _read_stdout(self) -> None:
         assert self.proc.stdout is not None
@@ -115,9 +119,19 @@ class RawAppServer:
                 return seen
 
     def close(self) -> int:
+        """Close stdin (the client hangs up) and return the exit code."""
         assert self.proc.stdin is not None
         self.proc.stdin.close()
-        return self.proc.wait(timeout=WAIT_S)
+        code = self.proc.wait(timeout=WAIT_S)
+        self._release()
+        return code
+
+    def _release(self) -> None:
+        for reader in self._readers:
+            reader.join(timeout=WAIT_S)
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
     def __enter__(self) -> RawAppServer:
         return self
@@ -126,6 +140,7 @@ class RawAppServer:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self._release()
 
 
 def turn_completed(turn_id: str) -> Callable[[Message], bool]:
