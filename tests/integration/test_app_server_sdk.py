@@ -20,6 +20,7 @@ from openai_codex import (
     TextInput,
     TransportClosedError,
 )
+from openai_codex._run import _collect_turn_result
 from openai_codex.generated.v2_all import (
     AgentMessageDeltaNotification,
     CommandExecutionThreadItem,
@@ -90,7 +91,11 @@ def test_tool_call_becomes_a_command_execution_item(
     fake_server.expect_sse("/v1/responses", sse.tool_calls(command_call("echo hi-from-tool")))
     fake_server.expect_sse("/v1/responses", sse.assistant_reply("done", response_id="resp_2"))
     with Codex(sdk_config(home, work)) as codex:
-        result = codex.thread_start(sandbox=Sandbox.full_access).run("run echo")
+        handle = codex.thread_start(sandbox=Sandbox.full_access).turn("run echo")
+        events = list(handle.stream())
+    result = _collect_turn_result(iter(events), turn_id=handle.id)
+    streamed = [e.payload for e in events if e.method == "item/commandExecution/outputDelta"]
+    assert [(d.item_id, d.delta) for d in streamed] == [("call_1", "hi-from-tool\n")]
     commands = [i.root for i in result.items if isinstance(i.root, CommandExecutionThreadItem)]
     assert len(commands) == 1
     command = commands[0]

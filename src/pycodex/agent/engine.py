@@ -108,7 +108,10 @@ class Engine:
         if self._turn_running():
             self.state.pending_input.append(item)
             return
-        self._turn = asyncio.create_task(self._run_turns([item], op.turn_id, op.output_schema))
+        # Settings changed before this input apply to its turn; later ones wait for the next.
+        self._apply_settings()
+        turn = self._run_turns([item], op.turn_id, op.output_schema, settled=True)
+        self._turn = asyncio.create_task(turn)
 
     def _turn_running(self) -> bool:
         return self._turn is not None and not self._turn.done()
@@ -118,13 +121,18 @@ class Engine:
         items: Sequence[ResponseItem],
         turn_id: str | None = None,
         output_schema: dict[str, Any] | None = None,
+        *,
+        settled: bool = False,
     ) -> None:
         """One turn, then one more per batch of steering input that missed every boundary.
 
-        `turn_id` and `output_schema` belong to the first turn only."""
+        `turn_id` and `output_schema` belong to the first turn only; `settled` says the settings
+        were applied already when its input arrived."""
         thread_schema = self.state.output_schema
         while items:
-            self._apply_settings()
+            if not settled:
+                self._apply_settings()
+            settled = False
             if output_schema is not None:
                 self.state.output_schema = output_schema
             try:

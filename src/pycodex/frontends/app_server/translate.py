@@ -38,6 +38,7 @@ class TurnTranslator:
         self._started_at: float = 0.0
         self._message_id: str | None = None
         self._reasoning_id: str | None = None
+        self._compaction_id: str | None = None
         # A turn made up here to carry a manual compaction (the engine runs it outside a turn).
         self._synthetic = False
 
@@ -154,14 +155,15 @@ class TurnTranslator:
     def _compaction(
         self, event: ev.CompactionStarted | ev.CompactionCompleted | ev.CompactionFailed
     ) -> None:
-        item_id = f"compaction-{len(self.turns)}"
         if isinstance(event, ev.CompactionStarted):
             if self.active is None:
                 self._synthetic = True
                 self._start_turn(new_random_id())
-            self._open_item(wire.compaction_item(item_id))
+            self._compaction_id = new_random_id()
+            self._open_item(wire.compaction_item(self._compaction_id))
             return
-        self._close_item(wire.compaction_item(item_id))
+        self._close_item(wire.compaction_item(self._compaction_id or new_random_id()))
+        self._compaction_id = None
         if isinstance(event, ev.CompactionCompleted):
             self._turn_notify("thread/compacted", {})
         else:
