@@ -1,6 +1,6 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sessions, compaction, serve, subagents, peers. With no
+Sections: startup, loop, sse, tools, sessions, compaction, serve, subagents, app-server, peers. With no
 arguments, all of them. `peers` (the comparison with upstream codex and python-codex) only runs with
 PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
 """
@@ -23,7 +23,8 @@ def _sse(table: Table) -> None:
 
 
 SECTIONS = (
-    "startup", "loop", "sse", "tools", "sessions", "compaction", "serve", "subagents", "peers",
+    "startup", "loop", "sse", "tools", "sessions", "compaction", "serve", "subagents",
+    "app-server", "peers",
 )  # fmt: skip
 
 
@@ -62,6 +63,10 @@ def main(argv: list[str]) -> int:
             from bench import subagents_bench
 
             subagents_bench.run(table)
+        elif section == "app-server":
+            from bench import app_server_bench
+
+            app_server_bench.run(table)
         elif section == "peers":
             from bench import peers
 
