@@ -1,8 +1,9 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sessions, compaction, serve, subagents, app-server, peers. With no
-arguments, all of them. `peers` (the comparison with upstream codex and python-codex) only runs with
-PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
+Sections: startup, loop, sse, tools, sessions, compaction, serve, subagents, app-server, peers.
+With no arguments, all of them. `peers` (the comparison with upstream codex and python-codex)
+only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row; `app-server` then
+skips its upstream figures.
 """
 
 from __future__ import annotations

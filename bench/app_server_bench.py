@@ -110,9 +110,9 @@ def _measure_pycodex(root: Path, server: Any, _url: str) -> dict[str, float]:
 
 def _measure_upstream(root: Path) -> dict[str, float]:
     from openai_codex import CodexConfig
-    from support.fake_server import FakeModelServer
 
     from bench.peers import _peer_env, _provider_toml
+    from support.fake_server import FakeModelServer
 
     npm = shutil.which("npm")
     if npm is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,10 @@ class LoadedThread:
 
     async def _pump(self, ask: AskApproval, ended: TurnEnded) -> None:
         async for event in self.engine.events():
-            self.translator.process(event)
+            try:
+                self.translator.process(event)
+            except Exception as err:  # a bug: say so, and keep the thread's stream flowing
+                log(f"cannot report {type(event).__name__}: {type(err).__name__}: {err}")
             if isinstance(event, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
                 ask(self, event)
             if isinstance(event, _ENDS) and self.translator.active is None:
@@ -107,6 +111,10 @@ class LoadedThread:
             "reasoningEffort": state.client.settings.reasoning_effort,
             "disabledPluginIds": [],
         }
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"pycodex app-server: {message}\n")
 
 
 def approval_policy_json(policy: AskForApproval) -> str:
