@@ -119,3 +119,36 @@ def test_config_before_the_command_applies(
         server.until(turn_completed(turn["result"]["turn"]["id"]))
         assert server.close() == 0
     assert fake_server.requests[0].json()["model"] == "configured-by-flag"
+
+
+def test_compaction_runs_as_a_turn_of_its_own(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("long answer"))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("SUMMARY of it", "r2", "m2"))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("after", "r3", "m3"))
+    with RawAppServer(home, work) as server:
+        server.initialize()
+        thread_id = server.call("thread/start", {})["result"]["thread"]["id"]
+        text = [{"type": "text", "text": "talk a lot"}]
+        first = server.call("turn/start", {"threadId": thread_id, "input": text})
+        server.until(turn_completed(first["result"]["turn"]["id"]))
+        assert server.call("thread/compact/start", {"threadId": thread_id})["result"] == {}
+        messages = server.until(lambda m: m.get("method") == "turn/completed")
+        again = server.call("turn/start", {"threadId": thread_id, "input": text})
+        done = server.until(turn_completed(again["result"]["turn"]["id"]))
+        assert server.close() == 0
+    for message in messages:
+        check_notification(message)
+    described = [(m["method"], m["params"].get("item", {}).get("type")) for m in messages]
+    assert described == [
+        ("thread/status/changed", None),
+        ("turn/started", None),
+        ("item/started", "contextCompaction"),
+        ("item/completed", "contextCompaction"),
+        ("thread/compacted", None),
+        ("thread/status/changed", None),
+        ("turn/completed", None),
+    ]
+    assert done[-1]["params"]["turn"]["status"] == "completed"
+    assert "SUMMARY of it" in str(fake_server.requests[2].json()["input"])

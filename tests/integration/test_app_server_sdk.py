@@ -24,7 +24,9 @@ from openai_codex._run import _collect_turn_result
 from openai_codex.generated.v2_all import (
     AgentMessageDeltaNotification,
     CommandExecutionThreadItem,
+    FileChangeThreadItem,
     ItemStartedNotification,
+    ThreadSourceKind,
     TurnCompletedNotification,
 )
 from openai_codex.models import UnknownNotification
@@ -321,3 +323,69 @@ def test_sdk_reports_a_dead_server(home: Path, work: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_patch_becomes_a_file_change_item_with_its_diff(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    patch = "*** Begin Patch\n*** Add File: notes.txt\n+first line\n*** End Patch\n"
+    fake_server.expect_sse(
+        "/v1/responses", sse.tool_calls(sse.custom_tool_call("apply_patch", patch))
+    )
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("written", response_id="r2"))
+    with Codex(sdk_config(home, work)) as codex:
+        result = codex.thread_start(sandbox=Sandbox.workspace_write).run("write notes")
+    (change,) = [i.root for i in result.items if isinstance(i.root, FileChangeThreadItem)]
+    assert change.id == "call_1" and change.status.value == "completed"
+    (update,) = change.changes
+    assert (update.path, update.kind.root.type) == ("notes.txt", "add")
+    assert "+first line" in update.diff
+    assert (work / "notes.txt").read_text() == "first line\n"
+
+
+def test_steer_joins_the_running_turn(fake_server: FakeModelServer, home: Path, work: Path) -> None:
+    gate = work / "go"
+    call = command_call(f"while [ ! -e {gate} ]; do sleep 0.02; done", yield_time_ms=30_000)
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(call))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("steered", response_id="r2"))
+    with Codex(sdk_config(home, work)) as codex:
+        handle = codex.thread_start(sandbox=Sandbox.full_access).turn("wait for the gate")
+        events = []
+        for event in handle.stream():
+            events.append(event)
+            payload = event.payload
+            if isinstance(payload, ItemStartedNotification) and isinstance(
+                payload.item.root, CommandExecutionThreadItem
+            ):
+                assert handle.steer("also say steered").turn_id == handle.id
+                gate.touch()
+    completed = events[-1].payload
+    assert isinstance(completed, TurnCompletedNotification)
+    assert completed.turn.status.value == "completed"
+    assert user_texts(fake_server.requests[1].json())[-1] == "also say steered"
+    users = [
+        e.payload.item.root
+        for e in events
+        if e.method == "item/completed" and e.payload.item.root.type == "userMessage"
+    ]
+    assert [u.content[0].root.text for u in users] == ["wait for the gate", "also say steered"]
+
+
+def test_exec_threads_resume_through_the_sdk(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("from exec"))
+    result = run_cli(
+        ["exec", "--skip-git-repo-check", "started by exec"], codex_home=home, cwd=work
+    )
+    assert result.returncode == 0, result.stderr
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("from the sdk", "r2", "m2"))
+    with Codex(sdk_config(home, work)) as codex:
+        assert codex.thread_list().data == []  # exec runs are not interactive sources
+        (listed,) = codex.thread_list(source_kinds=[ThreadSourceKind.exec]).data
+        thread = codex.thread_resume(listed.id)
+        assert thread.run("continued in the sdk").final_response == "from the sdk"
+    assert user_texts(fake_server.requests[1].json())[-2:] == [
+        "started by exec",
+        "continued in the sdk",
+    ]

@@ -99,6 +99,8 @@ class ExecCommandEnd:
 class FileChange:
     path: str
     kind: FileChangeKind
+    # A unified diff of the change, once it is applied (empty in a begin event or a request).
+    diff: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,7 +236,8 @@ def file_change_item(call_id: str, changes: tuple[ev.FileChange, ...], status: s
         "type": "fileChange",
         "id": call_id,
         "changes": [
-            {"path": change.path, "kind": {"type": change.kind}, "diff": ""} for change in changes
+            {"path": change.path, "kind": {"type": change.kind}, "diff": change.diff}
+            for change in changes
         ],
         "status": status,
     }

@@ -81,10 +81,11 @@ def _planned_changes(patch_text: str, cwd: Path) -> tuple[ev.FileChange, ...]:
 
 
 def _result_changes(result: ApplyResult) -> tuple[ev.FileChange, ...]:
+    diffs = result.diffs
     return (
-        *(ev.FileChange(path, "add") for path in result.added),
-        *(ev.FileChange(path, "update") for path in result.modified),
-        *(ev.FileChange(path, "delete") for path in result.deleted),
+        *(ev.FileChange(path, "add", diffs.get(path, "")) for path in result.added),
+        *(ev.FileChange(path, "update", diffs.get(path, "")) for path in result.modified),
+        *(ev.FileChange(path, "delete", diffs.get(path, "")) for path in result.deleted),
     )
 
 
