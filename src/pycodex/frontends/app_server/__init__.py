@@ -8,7 +8,9 @@ manager, submits ops, and turns each thread's engine events into protocol notifi
 - `server`      the dispatcher: one request at a time, server->client requests, overload
 - `params`      request params parsed into typed records (bad params are -32602)
 - `thread_ops`  thread/start, resume, fork, list, read, name, archive, compact
+- `listing`     thread/list: session files filtered and paged
 - `turn_ops`    turn/start, steer, interrupt; model/list
+- `models`      model/list from the model catalog
 - `loaded`      a thread this process runs: its engine, its event pump, its turns
 - `translate`   engine events -> notifications and items, per turn
 - `history`     turns and items rebuilt from a rollout file (thread/read, resume)

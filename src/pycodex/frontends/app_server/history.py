@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +218,3 @@ def _finished(started: Json, output: Any) -> Json:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def now_seconds() -> int:
-    return int(datetime.now().timestamp())

@@ -10,15 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pycodex.frontends.app_server.params import ListQuery, Params, list_query
+from pycodex.frontends.app_server.params import ListQuery
 from pycodex.frontends.app_server.wire import ThreadMeta
 from pycodex.sessions.listing import SessionSummary
 
 INTERACTIVE_KINDS = ("cli", "vscode")
-
-
-def list_query_from(params: Params) -> ListQuery:
-    return list_query(params)
 
 
 def list_threads(codex_home: Path, query: ListQuery) -> tuple[list[ThreadMeta], str | None]:

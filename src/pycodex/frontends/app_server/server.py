@@ -204,6 +204,13 @@ class AppServer:
 
     # --- threads -------------------------------------------------------------------------------
 
+    def loaded(self, thread_id: str) -> LoadedThread:
+        """A thread this process runs; -32600 for any other."""
+        thread = self.threads.get(thread_id)
+        if thread is None:
+            raise rpc.invalid_request(f"thread not loaded: {thread_id} (resume it first)")
+        return thread
+
     def load(self, thread: LoadedThread) -> None:
         self.threads[thread.thread_id] = thread
         thread.start(self.ask_approval, self.turn_ended)

@@ -18,7 +18,12 @@ from pycodex.config import Config, ConfigError, ConfigOverrides, resolve_config
 from pycodex.frontends.app_server import listing, rpc, wire
 from pycodex.frontends.app_server.history import RecordedView, read_recorded
 from pycodex.frontends.app_server.loaded import LoadedThread
-from pycodex.frontends.app_server.params import Params, ThreadSettings, thread_settings
+from pycodex.frontends.app_server.params import (
+    Params,
+    ThreadSettings,
+    list_query,
+    thread_settings,
+)
 from pycodex.frontends.app_server.translate import TurnTranslator
 from pycodex.frontends.app_server.wire import Json, ThreadMeta, TurnRecord
 from pycodex.protocol.ops import Compact
@@ -184,7 +189,7 @@ class ThreadOps:
     # --- list, read ----------------------------------------------------------------------------
 
     async def list(self, params: Params) -> Json:
-        query = listing.list_query_from(params)
+        query = list_query(params)
         page, next_cursor = await asyncio.to_thread(listing.list_threads, self.home, query)
         data = []
         for meta in page:
@@ -264,18 +269,12 @@ class ThreadOps:
         return {"thread": wire.thread_json(view.meta, wire.NOT_LOADED)}
 
     async def compact(self, params: Params) -> Json:
-        loaded = self.loaded(params.string("threadId"))
+        loaded = self.server.loaded(params.string("threadId"))
         if loaded.busy is not None:
             raise rpc.invalid_request(f"thread {loaded.thread_id} has a running turn")
         loaded.busy = "compaction"
         loaded.engine.submit(Compact())
         return {}
-
-    def loaded(self, thread_id: str) -> LoadedThread:
-        loaded = self.server.threads.get(thread_id)
-        if loaded is None:
-            raise rpc.invalid_request(f"thread not loaded: {thread_id} (resume it first)")
-        return loaded
 
 
 def _not_found(thread_id: str) -> rpc.RpcError:

@@ -43,11 +43,7 @@ class TurnOps:
         self.server = server
 
     def _loaded(self, params: Params) -> LoadedThread:
-        thread_id = params.string("threadId")
-        loaded = self.server.threads.get(thread_id)
-        if loaded is None:
-            raise rpc.invalid_request(f"thread not loaded: {thread_id} (resume it first)")
-        return loaded
+        return self.server.loaded(params.string("threadId"))
 
     async def start(self, params: Params) -> Json:
         loaded = self._loaded(params)
