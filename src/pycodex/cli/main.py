@@ -49,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "app-server":
         from pycodex.cli.app_server_command import run_app_server_command
 
-        return run_app_server_command(rest, global_config)
+        code = run_app_server_command(rest, global_config)
+        _Exit.fast = True  # every thread was shut down and its session file closed
+        return code
     if global_config:
         if command in _NO_CONFIG:
             sys.stderr.write(f"error: -c/--config before `{command}` is not supported\n")

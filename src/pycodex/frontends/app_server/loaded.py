@@ -68,6 +68,9 @@ class LoadedThread:
                 self.translator.process(event)
             except Exception as err:  # a bug: say so, and keep the thread's stream flowing
                 log(f"cannot report {type(event).__name__}: {type(err).__name__}: {err}")
+            if isinstance(event, ev.TurnStarted) and self.busy is None:
+                # A turn the engine started on its own: input steered too late for the last one.
+                self.busy = event.turn_id
             if isinstance(event, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
                 ask(self, event)
             if isinstance(event, _ENDS) and self.translator.active is None:
