@@ -152,3 +152,27 @@ def test_compaction_runs_as_a_turn_of_its_own(
     ]
     assert done[-1]["params"]["turn"]["status"] == "completed"
     assert "SUMMARY of it" in str(fake_server.requests[2].json()["input"])
+
+
+def test_an_ephemeral_thread_forks_into_a_recorded_one(
+    fake_server: FakeModelServer, home: Path, work: Path
+) -> None:
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("in memory"))
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("in the fork", "r2", "m2"))
+    with RawAppServer(home, work) as server:
+        server.initialize()
+        source = server.call("thread/start", {"ephemeral": True})["result"]["thread"]
+        assert source["ephemeral"] and source["path"] is None
+        text = [{"type": "text", "text": "EPHEMERAL question"}]
+        turn = server.call("turn/start", {"threadId": source["id"], "input": text})
+        server.until(turn_completed(turn["result"]["turn"]["id"]))
+        fork = server.call("thread/fork", {"threadId": source["id"]})["result"]["thread"]
+        assert fork["forkedFromId"] == source["id"] and not fork["ephemeral"]
+        assert [t["status"] for t in fork["turns"]] == ["completed"]
+        again = [{"type": "text", "text": "FORK question"}]
+        turn = server.call("turn/start", {"threadId": fork["id"], "input": again})
+        server.until(turn_completed(turn["result"]["turn"]["id"]))
+        assert server.close() == 0
+    body = str(fake_server.requests[1].json()["input"])
+    assert "EPHEMERAL question" in body and "in memory" in body and "FORK question" in body
+    assert Path(fork["path"]).is_file()

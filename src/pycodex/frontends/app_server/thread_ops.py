@@ -82,9 +82,11 @@ class ThreadOps:
         source_id = params.string("threadId")
         settings = thread_settings(params)
         source = self.server.threads.get(source_id)
-        if source is not None and source.state.recorder is not None:
-            await source.state.recorder.flush()  # the copy must hold everything said so far
-        view, recorded = await asyncio.to_thread(self._read, self._rollout(source_id))
+        if source is not None:  # its history as it is now, recorded or ephemeral
+            view = RecordedView(source.meta, source.translator.turns)
+            recorded = _recorded_from(source)
+        else:
+            view, recorded = await asyncio.to_thread(self._read, self._rollout(source_id))
         config = self._config(settings, _existing_dir(view.meta.cwd))
         if config.ephemeral:
             loaded = self._load(config, settings, None, None)
@@ -275,6 +277,19 @@ class ThreadOps:
         loaded.busy = "compaction"
         loaded.engine.submit(Compact())
         return {}
+
+
+def _recorded_from(source: LoadedThread) -> RecordedThread:
+    from pycodex.agent.rollout import RecordedThread
+
+    state = source.state
+    return RecordedThread(
+        path=state.rollout_path or Path(),
+        thread_id=state.thread_id,
+        session_id=state.session_id,
+        history=state.context.history,
+        base_instructions=state.context.base_instructions,
+    )
 
 
 def _not_found(thread_id: str) -> rpc.RpcError:
