@@ -118,3 +118,34 @@ def test_messages_are_told_apart() -> None:
     assert rpc.parse_message(b'{"id": 0, "result": {"decision": "accept"}}') == rpc.Response(
         0, {"decision": "accept"}
     )
+
+
+def test_sub_agent_web_search_and_reasoning_items() -> None:
+    from pycodex.protocol.agents import AgentStatus
+
+    tr, sent = translator()
+    done = AgentStatus("completed", "child says hi")
+    for event in [
+        ev.TurnStarted("t"),
+        ev.ReasoningDelta("think", "rs_1"),
+        ev.Reasoning("think", "rs_1"),
+        ev.WebSearchBegin("ws_1"),
+        ev.WebSearchEnd("ws_1", "weather", {"type": "search", "query": "weather"}),
+        ev.CollabToolCallBegin("c1", "spawn_agent", "thread-1", (), "do it"),
+        ev.CollabToolCallEnd("c1", "spawn_agent", "thread-1", ("child",), "do it",
+                             (("child", done),), True, (("child", "Ada"),), "m", "low"),  # fmt: skip
+        ev.TurnComplete("t", None),
+    ]:
+        tr.process(event)
+    methods(sent)
+    completed = [params["item"] for method, params in sent if method == "item/completed"]
+    assert [item["type"] for item in completed] == ["reasoning", "webSearch", "collabAgentToolCall"]
+    assert completed[0]["summary"] == ["think"]
+    assert completed[1]["query"] == "weather"
+    collab = completed[2]
+    assert (collab["tool"], collab["status"], collab["receiverThreadIds"]) == (
+        "spawnAgent",
+        "completed",
+        ["child"],
+    )
+    assert collab["agentsStates"] == {"child": {"status": "completed", "message": "child says hi"}}
