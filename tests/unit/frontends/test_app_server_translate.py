@@ -132,8 +132,18 @@ def test_sub_agent_web_search_and_reasoning_items() -> None:
         ev.WebSearchBegin("ws_1"),
         ev.WebSearchEnd("ws_1", "weather", {"type": "search", "query": "weather"}),
         ev.CollabToolCallBegin("c1", "spawn_agent", "thread-1", (), "do it"),
-        ev.CollabToolCallEnd("c1", "spawn_agent", "thread-1", ("child",), "do it",
-                             (("child", done),), True, (("child", "Ada"),), "m", "low"),  # fmt: skip
+        ev.CollabToolCallEnd(
+            "c1",
+            "spawn_agent",
+            "thread-1",
+            ("child",),
+            "do it",
+            (("child", done),),
+            True,
+            (("child", "Ada"),),
+            "m",
+            "low",
+        ),
         ev.TurnComplete("t", None),
     ]:
         tr.process(event)
