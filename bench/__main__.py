@@ -1,9 +1,9 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
 With no arguments, every section of `SECTIONS`. `peers` (the comparison with upstream codex and
-python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row. The
-sections of `ON_REQUEST` run only when named (`instructions`: valgrind instruction counts of
-start-up and the loop, a few minutes).
+python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row (and
+`app-server` skips its upstream figures). The sections of `ON_REQUEST` run only when named
+(`instructions`: valgrind instruction counts of start-up and the loop, a few minutes).
 
 A section is one row of `MODULES`: the `bench` module whose `run(table)` fills it.
 """
@@ -31,6 +31,7 @@ MODULES = {
     "subagents": "subagents_bench",
     "batch": "batch_bench",
     "hooks": "hooks_bench",
+    "app-server": "app_server_bench",
     "peers": "peers",
     "instructions": "instructions_bench",
 }

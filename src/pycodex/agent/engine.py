@@ -3,8 +3,8 @@
 Frontends `submit()` ops and read `events()`. One task runs the op loop; each user turn runs in its
 own task so `Interrupt` can cancel it. Input submitted while a turn runs is steered into that turn
 at its next sampling boundary; input that arrived too late for any boundary starts a follow-up turn
-as soon as the turn ends, so nothing the user typed is silently dropped. Model and effort changes
-(`SetModel`, `SetReasoningEffort`) apply from the next turn on.
+as soon as the turn ends, so nothing the user typed is silently dropped. Settings changes
+(`SetModel`, `SetReasoningEffort`, `OverrideTurnContext`) apply from the next turn on.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from pycodex._records import replace
 from pycodex.agent.approvals import ApprovalBroker
@@ -23,10 +24,12 @@ from pycodex.protocol import events as ev
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.items import ResponseItem
 from pycodex.protocol.ops import (
+    KEEP,
     ApprovalDecision,
     Compact,
     Interrupt,
     Op,
+    OverrideTurnContext,
     SetModel,
     SetReasoningEffort,
     Shutdown,
@@ -34,7 +37,7 @@ from pycodex.protocol.ops import (
 )
 from pycodex.sessions.ids import new_random_id
 
-SettingsChange = SetModel | SetReasoningEffort
+SettingsChange = SetModel | SetReasoningEffort | OverrideTurnContext
 
 ShutdownHook = Callable[[], Awaitable[None]]
 
@@ -79,7 +82,7 @@ class Engine:
                 case ApprovalDecision(call_id=call_id, decision=decision):
                     if not self.approvals.resolve(call_id, decision):
                         self.emit(ev.Warning(f"no approval request {call_id!r} is waiting"))
-                case SetModel() | SetReasoningEffort():
+                case SetModel() | SetReasoningEffort() | OverrideTurnContext():
                     self._settings_changes.append(op)
                     if not self._turn_running():
                         self._apply_settings()
@@ -106,22 +109,45 @@ class Engine:
         if self._turn_running():
             self.state.pending_input.append(item)
             return
-        self._turn = asyncio.create_task(self._run_turns([item]))
+        # Settings changed before this input apply to its turn; later ones wait for the next.
+        self._apply_settings()
+        turn = self._run_turns([item], op.turn_id, op.output_schema, settled=True)
+        self._turn = asyncio.create_task(turn)
 
     def _turn_running(self) -> bool:
         return self._turn is not None and not self._turn.done()
 
-    async def _run_turns(self, items: Sequence[ResponseItem]) -> None:
-        """One turn, then one more per batch of steering input that missed every boundary."""
+    async def _run_turns(
+        self,
+        items: Sequence[ResponseItem],
+        turn_id: str | None = None,
+        output_schema: dict[str, Any] | None = None,
+        *,
+        settled: bool = False,
+    ) -> None:
+        """One turn, then one more per batch of steering input that missed every boundary.
+
+        `turn_id` and `output_schema` belong to the first turn only; `settled` says the settings
+        were applied already when its input arrived."""
+        thread_schema = self.state.output_schema
         while items:
-            self._apply_settings()
+            if not settled:
+                self._apply_settings()
+            settled = False
+            if output_schema is not None:
+                self.state.output_schema = output_schema
             try:
-                await run_turn(self.state, items, self.emit)
+                await run_turn(self.state, items, self.emit, turn_id)
             except Exception as err:  # a bug must end the turn visibly, never hang a frontend
                 self.emit(ev.Error(f"internal error: {type(err).__name__}: {err}"))
-                self.emit(ev.TurnComplete("", None, failed=True, usage=self.state.total_usage))
+                self.emit(
+                    ev.TurnComplete(turn_id or "", None, failed=True, usage=self.state.total_usage)
+                )
                 return
+            finally:
+                self.state.output_schema = thread_schema
             items, self.state.pending_input = self.state.pending_input, []
+            turn_id, output_schema = None, None
 
     def _apply_settings(self) -> None:
         for change in self._settings_changes:
@@ -131,7 +157,27 @@ class Engine:
                     self.state.client.settings = replace(settings, model=model)
                 case SetReasoningEffort(effort=effort):
                     self.state.client.settings = replace(settings, reasoning_effort=effort)
+                case OverrideTurnContext():
+                    self._override(change)
         self._settings_changes.clear()
+
+    def _override(self, change: OverrideTurnContext) -> None:
+        """Apply what the change names; the next turn's context records announce it."""
+        context = self.state.context
+        if change.cwd is not None:
+            context.cwd = change.cwd
+        if change.approval_policy is not None:
+            context.approval_policy = change.approval_policy
+        if change.sandbox_policy is not None:
+            context.sandbox_policy = change.sandbox_policy
+        settings = self.state.client.settings
+        if change.model is not None:
+            settings = replace(settings, model=change.model)
+        if change.effort != KEEP:
+            settings = replace(settings, reasoning_effort=change.effort)
+        if change.summary != KEEP:
+            settings = replace(settings, reasoning_summary=change.summary)
+        self.state.client.settings = settings
 
     async def _cancel_turn(self) -> None:
         if self._turn is None or self._turn.done():

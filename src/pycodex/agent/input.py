@@ -6,12 +6,16 @@ import base64
 from collections.abc import Sequence
 
 from pycodex.protocol.items import Message, user_message
-from pycodex.protocol.ops import ImageInput, InputItem, TextInput
+from pycodex.protocol.ops import ImageInput, ImageUrlInput, InputItem, TextInput
 
 
 def user_input_item(items: Sequence[InputItem]) -> Message:
     texts = [item.text for item in items if isinstance(item, TextInput)]
-    images = [image_data_url(item) for item in items if isinstance(item, ImageInput)]
+    images = [
+        image_data_url(item) if isinstance(item, ImageInput) else item.url
+        for item in items
+        if isinstance(item, ImageInput | ImageUrlInput)
+    ]
     return user_message("\n".join(texts), images)
 
 

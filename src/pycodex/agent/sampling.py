@@ -71,10 +71,10 @@ def _handle(state: ThreadState, event: ResponseEvent, result: SampleResult, emit
             _item_done(state, item, result, emit)
         case OutputItemAdded(item=WebSearchCall() as call):
             emit(ev.WebSearchBegin(call_id=call.id or "", query=call.query, action=call.action))
-        case OutputTextDelta(delta=delta):
-            emit(ev.AgentMessageDelta(delta))
-        case ReasoningSummaryDelta(delta=delta):
-            emit(ev.ReasoningDelta(delta))
+        case OutputTextDelta(delta=delta, item_id=item_id):
+            emit(ev.AgentMessageDelta(delta, item_id))
+        case ReasoningSummaryDelta(delta=delta, item_id=item_id):
+            emit(ev.ReasoningDelta(delta, item_id))
         case StreamWarning(message=message):
             emit(ev.Warning(message))
         case ResponseCompleted(usage=usage, response_id=response_id) if usage is not None:
@@ -98,10 +98,10 @@ def _item_done(state: ThreadState, item: ResponseItem, result: SampleResult, emi
     match item:
         case Message(role="assistant"):
             result.last_message = item.text
-            emit(ev.AgentMessage(item.text))
+            emit(ev.AgentMessage(item.text, item.id))
             state.record_event({"type": "agent_message", "message": item.text})
         case Reasoning() if item.summary:
-            emit(ev.Reasoning(item.summary_text))
+            emit(ev.Reasoning(item.summary_text, item.id))
         case FunctionCall() | CustomToolCall():
             result.tool_calls.append(item)
         case ToolSearchCall(execution=execution) if execution != "server":

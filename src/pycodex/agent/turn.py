@@ -20,7 +20,17 @@ from pycodex.agent.sampling import SampleResult, ToolCall, sample
 from pycodex.agent.state import Emit, ThreadState
 from pycodex.client.request import HttpRetry, RequestContext
 from pycodex.protocol import events as ev
-from pycodex.protocol.errors import ContextWindowExceeded, ModelError
+from pycodex.protocol.errors import (
+    ContextWindowExceeded,
+    InvalidRequest,
+    ModelError,
+    QuotaExceeded,
+    RateLimited,
+    RetryLimitReached,
+    ServerError,
+    StreamDisconnected,
+    UsageNotIncluded,
+)
 from pycodex.protocol.items import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -62,11 +72,16 @@ class TurnResult:
 
 
 async def run_turn(
-    state: ThreadState, user_input: Sequence[ResponseItem], emit: Emit
+    state: ThreadState,
+    user_input: Sequence[ResponseItem],
+    emit: Emit,
+    turn_id: str | None = None,
 ) -> TurnResult:
-    """Run one turn to its end; cancellation propagates after history is made consistent."""
+    """Run one turn to its end; cancellation propagates after history is made consistent.
+
+    `turn_id` is the id a frontend chose for the turn; a fresh one otherwise."""
     state.turns_started += 1
-    turn_id = new_random_id()
+    turn_id = turn_id or new_random_id()
     start = len(state.context.history)
     emit(ev.TurnStarted(turn_id))
     state.record_event(_task_started(state, turn_id))
@@ -84,7 +99,8 @@ async def run_turn(
             result.output_text = await _loop(state, request, retries, emit)
     except ModelError as err:
         result.error = str(err)
-        emit(ev.Error(result.error))
+        kind, status = error_kind(err)
+        emit(ev.Error(result.error, kind, status))
     except RolloutWriteError as err:
         # The session file cannot be written (no space, read-only, not a directory): the turn
         # stops before the model is asked anything more, and the thread stops recording.
@@ -129,6 +145,29 @@ async def _record_input(
     for item in user_input:
         state.record_event({"type": "user_message", "message": _text_of(item)})
     return True
+
+
+def error_kind(err: ModelError) -> tuple[ev.ErrorKind, int | None]:
+    """The class of a turn-ending failure and the HTTP status behind it, when there is one."""
+    match err:
+        case ContextWindowExceeded():
+            return "context_window_exceeded", None
+        case QuotaExceeded() | UsageNotIncluded():
+            return "usage_limit_exceeded", None
+        case InvalidRequest(status=401 | 403):
+            return "unauthorized", err.status
+        case InvalidRequest():
+            return "bad_request", err.status
+        case RetryLimitReached():
+            return "retry_limit", err.status
+        case RateLimited():
+            return "rate_limit_exceeded", None
+        case ServerError():
+            return "internal_server_error", err.status
+        case StreamDisconnected():
+            return "stream_disconnected", None
+        case _:
+            return "other", None
 
 
 def _task_started(state: ThreadState, turn_id: str) -> dict[str, object]:

@@ -101,6 +101,19 @@ def _mcp_server(args: list[str]) -> int:
     return run_mcp_server_command(args)
 
 
+def _app_server(args: list[str]) -> int:
+    # Reached only through `main`, which hands the leading `-c` pairs over itself.
+    raise AssertionError("app-server is dispatched with its configuration")
+
+
+def _run_app_server(args: list[str], config: list[str]) -> int:
+    from pycodex.cli.app_server_command import run_app_server_command
+
+    code = run_app_server_command(args, config)
+    _Exit.fast = True  # every thread was shut down and its session file closed
+    return code
+
+
 def _sandbox(args: list[str]) -> int:
     from pycodex.cli.sandbox_command import run_sandbox_command
 
@@ -138,7 +151,13 @@ COMMANDS = (
     ("mcp", "mcp", "add, list, show or remove MCP servers (`pycodex mcp list`)", _mcp),
     ("mcp-server", "mcp-server", "serve pycodex as an MCP server on stdio (tools `codex`, "
      "`codex-reply`)", _mcp_server),
+    ("app-server", "app-server", "serve the JSON-RPC protocol of the Codex SDKs on stdio "
+     "(`--listen stdio://`)", _app_server),
 )  # fmt: skip
+# `-c/--config KEY=VALUE` pairs before a command (the official SDKs put them there) are handed
+# to these commands, whose own parsers take `-c`; before any other command they are an error,
+# not silently lost. No command at all is the interactive agent, which takes them too.
+_TAKES_CONFIG = ("exec", "e", "resume", "doctor", "debug", "app-server")
 
 
 def usage() -> str:
@@ -148,7 +167,10 @@ def usage() -> str:
     lines = [
         "usage: pycodex [OPTIONS] [PROMPT]      "
         "the interactive agent (`pycodex --help-interactive`)",
-        "       pycodex <command> [args]",
+        "       pycodex [-c KEY=VALUE]... <command> [args]",
+        "",
+        "`-c/--config KEY=VALUE` before a command applies to it (exec, resume, app-server,",
+        "doctor, debug, and the interactive agent).",
         "",
         "commands:",
         *(f"  {shown.ljust(width)}  {summary}" for shown, summary in rows),
@@ -164,7 +186,16 @@ def main(argv: "Sequence[str] | None" = None) -> int:
     if args and args[0] in ("-V", "--version"):
         sys.stdout.write(f"pycodex {__version__}\n")
         return 0
+    global_config, args = _leading_config(args)
     command, rest = (args[0], args[1:]) if args else ("", [])
+    if command == "app-server":
+        return _run_app_server(rest, global_config)
+    if global_config:
+        if command not in _TAKES_CONFIG and any(command == row[0] for row in COMMANDS if row[0]):
+            sys.stderr.write(f"error: -c/--config before `{command}` is not supported\n")
+            return 2
+        passed = [f"--config={pair}" for pair in global_config]
+        rest, args = [*passed, *rest], [*passed, *args]
     for name, _shown, _summary, handler in COMMANDS:
         if name and command == name and handler is not None:
             return handler(rest)
@@ -177,6 +208,23 @@ def main(argv: "Sequence[str] | None" = None) -> int:
 
     # No command: the interactive agent, with the arguments as its options and prompt.
     return run_interactive(args)
+
+
+def _leading_config(args: list[str]) -> tuple[list[str], list[str]]:
+    """Split off the `-c KEY=VALUE` / `--config KEY=VALUE` pairs that precede the command."""
+    pairs: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in ("-c", "--config") and index + 1 < len(args):
+            pairs.append(args[index + 1])
+            index += 2
+        elif arg.startswith("--config="):
+            pairs.append(arg.removeprefix("--config="))
+            index += 1
+        else:
+            break
+    return pairs, args[index:]
 
 
 def entry() -> None:

@@ -80,6 +80,7 @@ class ExecJsonlProcessor:
             case (
                 ev.AgentMessageDelta()
                 | ev.ReasoningDelta()
+                | ev.ExecCommandOutputDelta()
                 | ev.ToolCallBegin()
                 | ev.ToolCallEnd()
                 | ev.HookReport()

@@ -38,19 +38,26 @@ class TurnStarted:
     turn_id: str
 
 
+# `item_id` on message and reasoning events is the model's output item id, when the wire API
+# gives one: it ties the deltas of one message to the message.
+
+
 @dataclass(frozen=True, slots=True)
 class AgentMessageDelta:
     delta: str
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AgentMessage:
     text: str
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
     delta: str
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,7 @@ class Reasoning:
     """A finished reasoning summary."""
 
     text: str
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,15 @@ class ExecCommandBegin:
     call_id: str
     command: str
     cwd: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ExecCommandOutputDelta:
+    """Output a running command produced since the last report (one tool call's worth: what
+    `exec_command` or a `write_stdin` poll returned)."""
+
+    call_id: str
+    delta: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +306,20 @@ class Warning:
     message: str
 
 
+# What kind of failure ended a turn, for frontends that classify errors (the app-server).
+ErrorKind = Literal[
+    "context_window_exceeded",
+    "usage_limit_exceeded",
+    "unauthorized",
+    "bad_request",
+    "rate_limit_exceeded",
+    "retry_limit",
+    "internal_server_error",
+    "stream_disconnected",
+    "other",
+]
+
+
 @dataclass(frozen=True, slots=True)
 class HookReport:
     """A hook failed, gave invalid output or asked to show a message: one line for the user,
@@ -302,6 +333,8 @@ class Error:
     """The turn failed; `TurnComplete` or `TurnAborted` still follows."""
 
     message: str
+    kind: ErrorKind = "other"
+    http_status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +364,7 @@ EngineEvent = (
     | ReasoningDelta
     | Reasoning
     | ExecCommandBegin
+    | ExecCommandOutputDelta
     | ExecCommandEnd
     | PatchApplyBegin
     | PatchApplyEnd

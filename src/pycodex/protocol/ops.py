@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pycodex._records import dataclass
+from pycodex.protocol.policies import AskForApproval, SandboxPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +21,28 @@ class ImageInput:
     path: Path
 
 
-InputItem = TextInput | ImageInput
+@dataclass(frozen=True, slots=True)
+class ImageUrlInput:
+    """An image given by URL (`https://...` or a `data:` URL), sent to the model as it is."""
+
+    url: str
+
+
+InputItem = TextInput | ImageInput | ImageUrlInput
 
 
 @dataclass(frozen=True, slots=True)
 class UserTurn:
-    """Start a turn with this user input."""
+    """Start a turn with this user input.
+
+    `turn_id` names the turn (a frontend that must report the id before the turn starts picks
+    it); `output_schema` constrains this turn's final answer only. Both apply when the input
+    starts a turn; input steered into a running turn ignores them.
+    """
 
     items: tuple[InputItem, ...]
+    turn_id: str | None = None
+    output_schema: dict[str, Any] | None = None
 
     @classmethod
     def text(cls, text: str) -> UserTurn:
@@ -74,4 +89,31 @@ class SetReasoningEffort:
     effort: str | None
 
 
-Op = UserTurn | Interrupt | ApprovalDecision | Compact | Shutdown | SetModel | SetReasoningEffort
+# Marks a setting OverrideTurnContext leaves as it is (None is a value for effort and summary).
+KEEP: Any = "__keep__"
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideTurnContext:
+    """Change the thread's settings from its next turn on (a running turn keeps its own).
+
+    Fields left at None (effort and summary: at `KEEP`) are not changed."""
+
+    cwd: Path | None = None
+    approval_policy: AskForApproval | None = None
+    sandbox_policy: SandboxPolicy | None = None
+    model: str | None = None
+    effort: str | None = KEEP
+    summary: str | None = KEEP
+
+
+Op = (
+    UserTurn
+    | Interrupt
+    | ApprovalDecision
+    | Compact
+    | Shutdown
+    | SetModel
+    | SetReasoningEffort
+    | OverrideTurnContext
+)

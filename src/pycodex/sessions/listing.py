@@ -44,6 +44,12 @@ class SessionSummary:
     first_user_message: str
     size_bytes: int
     updated_at: datetime
+    # As the session_meta records them (None when absent): what app clients filter on.
+    session_id: str | None = None
+    source: Any = None
+    model_provider: str | None = None
+    originator: str | None = None
+    cli_version: str | None = None
 
 
 def list_sessions(
@@ -130,7 +136,16 @@ def summarize_session(path: Path) -> SessionSummary | None:
         first_user_message=message,
         size_bytes=stat.st_size,
         updated_at=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+        session_id=_string(meta.get("session_id")),
+        source=meta.get("source"),
+        model_provider=_string(meta.get("model_provider")),
+        originator=_string(meta.get("originator")),
+        cli_version=_string(meta.get("cli_version")),
     )
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _read_head(path: Path) -> tuple[dict[str, Any] | None, str | None]:

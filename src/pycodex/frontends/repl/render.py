@@ -189,6 +189,7 @@ class TranscriptRenderer:
                 | ev.ReasoningDelta()
                 | ev.Reasoning()
                 | ev.ExecCommandBegin()
+                | ev.ExecCommandOutputDelta()
                 | ev.ExecCommandEnd()
                 | ev.PatchApplyBegin()
                 | ev.PatchApplyEnd()

@@ -191,6 +191,8 @@ class UnifiedExecState:
 
     def report(self, chunk: ExecChunk, command: CommandReport, context: ToolContext) -> None:
         command.output.append(chunk.output)
+        if chunk.output:
+            context.emit(ev.ExecCommandOutputDelta(command.call_id, chunk.output))
         if chunk.session_id is not None and chunk.exit_code is None:
             self.running[chunk.session_id] = command
             return
