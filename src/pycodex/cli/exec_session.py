@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,10 +55,23 @@ async def run_exec_session(
         return ExecOutcome(2, None, str(err))
     for warning in thread.built.warnings:
         sys.stderr.write(f"warning: {warning}\n")
+    memory_check = start_memories(config, thread.thread_id)
     try:
         return await _drive(manager, thread, args, config, prompt, items, interrupted)
     finally:
         await manager.shutdown()
+        if memory_check is not None:
+            memory_check.join()  # quick; makes sure a needed worker was started before exit
+
+
+def start_memories(config: Config, thread_id: str) -> threading.Thread | None:
+    """With `[features] memories` on, look for memory work in the background and hand it to a
+    detached worker (docs/memories.md); the session never waits for it."""
+    if not config.memories_enabled:
+        return None
+    from pycodex.memories.background import start_background_update
+
+    return start_background_update(config, thread_id)
 
 
 def _warn(text: str) -> None:

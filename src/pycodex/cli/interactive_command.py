@@ -21,6 +21,7 @@ from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.agent.threads import ThreadManager
 from pycodex.cli.exec_args import UsageError
 from pycodex.cli.exec_command import read_prompt
+from pycodex.cli.exec_session import start_memories
 from pycodex.config import Config, ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 from pycodex.frontends.repl import ReplApp, ReplThread, ThreadFactory, run_plain
 from pycodex.frontends.repl.markup import Painter
@@ -145,6 +146,7 @@ def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> T
     fresh ones."""
     pending = [recorded] if recorded is not None else []
     manager = ThreadManager(config, originator=ORIGINATOR)
+    memories_started: list[object] = []
 
     def build(user_input: ReplUserInput | None, resume: Path | None) -> ReplThread:
         if resume is not None:
@@ -157,6 +159,8 @@ def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> T
         )
         for warning in thread.built.warnings:
             sys.stderr.write(f"warning: {warning}\n")
+        if not memories_started:  # once per process, for the first thread
+            memories_started.append(start_memories(config, thread.thread_id))
 
         async def close() -> None:
             await manager.release(thread.thread_id)

@@ -71,6 +71,12 @@ def _debug(args: list[str]) -> int:
     return run_debug_command(args)
 
 
+def _memories(args: list[str]) -> int:
+    from pycodex.cli.memories_command import run_memories_command
+
+    return run_memories_command(args)
+
+
 def _rules(args: list[str]) -> int:
     from pycodex.cli.rules_command import run_rules_command
 
@@ -106,6 +112,8 @@ COMMANDS = (
     ("debug", "debug prompt", "print the exact request the next turn would send (nothing is "
      "sent)", _debug),
     ("rules", "rules", "list or remove command prefixes you allowed for good", _rules),
+    ("memories", "memories", "update the memory of past sessions now, or show its summary "
+     "(`pycodex memories update|show`)", _memories),
     ("sandbox", "sandbox", "run one command under a sandbox policy (`pycodex sandbox -- ls`)",
      _sandbox),
 )  # fmt: skip
