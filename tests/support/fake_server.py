@@ -396,9 +396,14 @@ class FakeModelServer:
             script = _pick(queue, request) if queue else None
             if script is not None:
                 queue.remove(script)  # type: ignore[union-attr]
-                reply = script.reply
-                return reply(request) if callable(reply) else reply
-            self._unexpected.append(request)
+            else:
+                self._unexpected.append(request)
+        if script is not None:
+            # Outside the lock, as a real server computes each answer on its own: a reply that
+            # waits (for the test to let it go) holds up no other request.
+            reply = script.reply
+            return reply(request) if callable(reply) else reply
+        with self._lock:
             line = f"unexpected request {request} (no script left for it)"
             self._errors.append(line)
         body = {"error": {"message": line, "type": "fake_server", "code": "unexpected_request"}}

@@ -48,7 +48,9 @@ def write_session(
         meta["memory_mode"] = memory_mode
     items = [
         _message("developer", "input_text", "<permissions instructions>sandboxed</permissions>"),
-        _message("user", "input_text", f"<environment_context><cwd>{cwd}</cwd></environment_context>"),
+        _message(
+            "user", "input_text", f"<environment_context><cwd>{cwd}</cwd></environment_context>"
+        ),
         _message("user", "input_text", user),
         *extra_items,
         _message("assistant", "output_text", assistant),

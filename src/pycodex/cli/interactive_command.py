@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import NoReturn
 
@@ -86,10 +87,15 @@ def run_interactive(argv: list[str], *, resume: bool = False) -> int:
     for warning in config.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     colour = _colour(args.color, on_terminal)
-    factory = _thread_factory(config, recorded)
+    memory_checks: list[threading.Thread] = []
+    factory = _thread_factory(config, recorded, memory_checks)
     if on_terminal:
-        return asyncio.run(_interactive(config, factory, prompt, images, colour))
-    return asyncio.run(_plain(config, factory, prompt, colour))
+        code = asyncio.run(_interactive(config, factory, prompt, images, colour))
+    else:
+        code = asyncio.run(_plain(config, factory, prompt, colour))
+    for check in memory_checks:
+        check.join()  # quick; makes sure a needed memory worker was started before exit
+    return code
 
 
 def _recorded(args: argparse.Namespace, config: Config) -> RecordedThread:
@@ -141,12 +147,16 @@ def _colour(choice: str, on_terminal: bool) -> bool:
     return on_terminal and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> ThreadFactory:
+def _thread_factory(
+    config: Config,
+    recorded: RecordedThread | None = None,
+    memory_checks: list[threading.Thread] | None = None,
+) -> ThreadFactory:
     """Builds the session's threads: the first continues `recorded` when given, /new starts
-    fresh ones."""
+    fresh ones. The first also starts the memory pipeline's check (`memory_checks` holds it)."""
     pending = [recorded] if recorded is not None else []
     manager = ThreadManager(config, originator=ORIGINATOR)
-    memories_started: list[object] = []
+    memories_started: list[bool] = []
 
     def build(user_input: ReplUserInput | None, resume: Path | None) -> ReplThread:
         if resume is not None:
@@ -160,7 +170,10 @@ def _thread_factory(config: Config, recorded: RecordedThread | None = None) -> T
         for warning in thread.built.warnings:
             sys.stderr.write(f"warning: {warning}\n")
         if not memories_started:  # once per process, for the first thread
-            memories_started.append(start_memories(config, thread.thread_id))
+            memories_started.append(True)
+            check = start_memories(config, thread.thread_id)
+            if check is not None and memory_checks is not None:
+                memory_checks.append(check)
 
         async def close() -> None:
             await manager.release(thread.thread_id)
