@@ -1,8 +1,8 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sandbox, sessions, compaction, serve, subagents, peers. With no
-arguments, all of them. `peers` (the comparison with upstream codex and python-codex) only runs with
-PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
+Sections: startup, loop, sse, tools, sandbox, sessions, compaction, serve, subagents, memories,
+peers. With no arguments, all of them. `peers` (the comparison with upstream codex and
+python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _sse(table: Table) -> None:
 
 SECTIONS = (
     "startup", "loop", "sse", "tools", "sandbox", "sessions", "compaction", "serve", "subagents",
-    "peers",
+    "memories", "peers",
 )  # fmt: skip
 
 
@@ -65,6 +65,10 @@ def main(argv: list[str]) -> int:
             from bench import subagents_bench
 
             subagents_bench.run(table)
+        elif section == "memories":
+            from bench import memories_bench
+
+            memories_bench.run(table)
         elif section == "sandbox":
             from bench import sandbox_bench
 

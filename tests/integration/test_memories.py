@@ -481,3 +481,103 @@ def test_exec_without_memories_loads_none_of_their_machinery(
     loaded = json.loads(listing.read_text())
     assert [m for m in loaded if m.startswith(("pycodex.memories", "sqlite3", "_sqlite3"))] == []
     assert "pycodex.context.memory_summary" not in loaded
+
+
+def test_a_damaged_store_is_one_line_and_never_breaks_a_session(
+    tmp_path: Path, fake_server: FakeModelServer, work: Path
+) -> None:
+    home = memories_home(tmp_path, fake_server)
+    (home / "memories_v2.sqlite").write_bytes(b"this is not a database" * 100)
+    result = update(home, work)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: memory store {home}/memories_v2.sqlite: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("hi"))
+    session = run_cli(["exec", "--skip-git-repo-check", "hello"], codex_home=home, cwd=work)
+    assert session.returncode == 0 and session.stdout == "hi\n"
+    assert "background check failed" in (home / "log" / "memories.log").read_text()
+
+
+THREE_SESSIONS = [
+    (
+        "PARSER: the parser tests are flaky, fix them. Keep commits small please.",
+        "Fixed: the tests shared a global cache; reset it in a fixture. `pytest -q tests/parser`.",
+        "The user fixed flaky parser tests (shared global cache, now reset by a fixture). "
+        "Preference: small commits. Check: `pytest -q tests/parser`.",
+        "fix_flaky_parser_tests",
+    ),
+    (
+        "CSV: add CSV export to the report tool. Use the stdlib csv module, no pandas.",
+        "Added `report export --csv` with csv.writer; docs updated.",
+        "Added CSV export to the report tool with the stdlib `csv` module; the user rejects "
+        "pandas for small jobs.",
+        "report_csv_export",
+    ),
+    (
+        "CI: cache pip in CI. The deploy token is ghp_abcdefghijklmnopqrstuvwxyz0123456789.",
+        "Added actions/cache keyed on requirements.txt; CI went from 6 to 2 minutes.",
+        "Set up pip caching in CI (actions/cache keyed on requirements.txt): 6 -> 2 minutes.",
+        "ci_pip_cache",
+    ),
+]
+THREE_SUMMARY = """v1
+## User Profile
+- Maintains a Python project with a parser, a report tool and GitHub Actions CI.
+## User preferences
+- Keep commits small.
+- Prefer the standard library (csv) over pandas for small jobs.
+## General Tips
+- Parser tests: `pytest -q tests/parser`; a shared cache must be reset between tests.
+- CI caches pip with actions/cache keyed on requirements.txt.
+## What's in Memory
+- rollout_summaries/*fix_flaky_parser_tests.md: the flaky parser tests.
+- rollout_summaries/*report_csv_export.md: CSV export.
+- rollout_summaries/*ci_pip_cache.md: CI caching.
+"""
+
+
+def test_three_sessions_become_one_memory_folder(
+    tmp_path: Path, fake_server: FakeModelServer, work: Path
+) -> None:
+    home = memories_home(tmp_path, fake_server, "max_rollouts_per_startup = 3\n")
+    for user, assistant, summary, slug in THREE_SESSIONS:
+        write_session(home, user=user, assistant=assistant, cwd="/home/ada/tracker")
+        marker = user.split(":")[0] + ":"
+        fake_server.expect_sse(
+            "/v1/responses", stage_one_reply(summary, slug), when=user_says(marker)
+        )
+    steps = [
+        exec_call("cat phase2_workspace_diff.md", "r1"),
+        exec_call("ls rollout_summaries", "r2"),
+        patch_call(add_file_patch("memory_summary.md", THREE_SUMMARY), "r3"),
+        exec_call("head -1 memory_summary.md && wc -c memory_summary.md", "r4"),
+        sse.assistant_reply("Wrote memory_summary.md from three session summaries."),
+    ]
+    for step in steps:
+        fake_server.expect_sse("/v1/responses", step, when=AGENT)
+
+    result = update(home, work)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    root = home / "memories_v2"
+    tree = sorted(str(p.relative_to(root)) for p in root.rglob("*") if ".git" not in p.parts)
+    names = sorted(p.name for p in (root / "rollout_summaries").iterdir())
+    assert sorted(name.rsplit("-", 1)[-1] for name in names) == sorted(
+        f"{slug}.md" for *_, slug in THREE_SESSIONS
+    )
+    assert tree == sorted(
+        [
+            "extensions",
+            "extensions/ad_hoc",
+            "extensions/ad_hoc/instructions.md",
+            "extensions/ad_hoc/notes",
+            "memory_summary.md",
+            "rollout_summaries",
+            *(f"rollout_summaries/{name}" for name in names),
+        ]
+    )
+    assert (root / "memory_summary.md").read_text() == THREE_SUMMARY
+    everything = "".join(p.read_text() for p in (root / "rollout_summaries").iterdir())
+    assert "ghp_" not in everything
+    agent = [r for r in fake_server.requests if is_agent(r)]
+    assert "v1\n" in tool_output(agent[4], "r4")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import sys
 import time
 from typing import NoReturn
@@ -92,9 +93,17 @@ def _update(config: Config, *, background: bool, thread_id: str | None) -> int:
         sys.stderr.write(f"waiting for the memory update of process {pid or '?'} to finish…\n")
         held = lock.acquire(paths.lock, wait=True)
         assert held is not None
-    with held:
-        options = PipelineOptions(trigger_thread_id=thread_id, force=not background)
-        report = asyncio.run(run_pipeline(config, options))
+    options = PipelineOptions(trigger_thread_id=thread_id, force=not background)
+    try:
+        with held:
+            report = asyncio.run(run_pipeline(config, options))
+    except KeyboardInterrupt:
+        # The jobs it held are taken over by the next run (their owner is gone).
+        sys.stderr.write("memory update interrupted\n")
+        return 130
+    except (sqlite3.Error, OSError) as err:
+        sys.stderr.write(f"error: memory store {paths.database}: {err}\n")
+        return 1
     out = sys.stderr if background else sys.stdout
     prefix = (
         f"{time.strftime('%Y-%m-%dT%H:%M:%S')} memories [{os.getpid()}]: " if background else ""

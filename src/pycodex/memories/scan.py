@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,17 @@ from typing import Any
 from pycodex._records import dataclass
 from pycodex.config.memories import MemoriesConfig
 from pycodex.memories.store import Candidate, MemoryStore, needs_mining
-from pycodex.sessions.paths import parse_rollout_file_name
 
 INTERACTIVE_SOURCES = frozenset({"cli", "vscode"})
 # A session_meta line holds the base instructions (~20 KB); a first line longer than this is
 # not one pycodex or Codex wrote.
 MAX_HEAD_BYTES = 4 * 1024 * 1024
 HOUR_S = 3600.0
+# `rollout-<local start time>-<thread id>.jsonl` (sessions/paths.py); the group is the id.
+_ROLLOUT_NAME = re.compile(
+    r"rollout-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-"
+    r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\.jsonl\Z"
+)
 DAY_S = 24 * HOUR_S
 
 
@@ -55,37 +60,40 @@ class SessionHead:
         return None
 
 
-def rollout_files(sessions: Path) -> Iterator[tuple[str, Path, float]]:
-    """(thread id, path, mtime) of every rollout file under `sessions/YYYY/MM/DD/`."""
+def rollout_files(sessions: Path) -> Iterator[tuple[str, str, float]]:
+    """(thread id, path, mtime) of every rollout file under `sessions/YYYY/MM/DD/`.
+
+    Paths stay strings and names are matched by one regex: this runs once per session file at
+    every session start, and `Path` objects and datetimes would be most of its cost."""
     for year in _subdirs(sessions):
         for month in _subdirs(year):
             for day in _subdirs(month):
                 yield from _day_files(day)
 
 
-def _subdirs(directory: Path) -> list[Path]:
+def _subdirs(directory: Path | str) -> list[str]:
     try:
         with os.scandir(directory) as entries:
-            return [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+            return [e.path for e in entries if e.is_dir(follow_symlinks=False)]
     except OSError:
         return []
 
 
-def _day_files(day: Path) -> Iterator[tuple[str, Path, float]]:
+def _day_files(day: str) -> Iterator[tuple[str, str, float]]:
     try:
         with os.scandir(day) as entries:
             found = list(entries)
     except OSError:
         return
     for entry in found:
-        parsed = parse_rollout_file_name(entry.name)
-        if parsed is None:
+        match = _ROLLOUT_NAME.match(entry.name)
+        if match is None:
             continue
         try:
             mtime = entry.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
-        yield parsed[1], Path(entry.path), mtime
+        yield match.group(1).lower(), entry.path, mtime
 
 
 def in_window(mtime: float, now: float, config: MemoriesConfig) -> bool:
@@ -108,19 +116,21 @@ def eligible_sessions(
     skipped = store.skipped()
     jobs = store.stage1_jobs()
     candidates: list[Candidate] = []
+    never: list[tuple[str, str]] = []
     for thread_id, path, mtime in rollout_files(sessions):
         if thread_id == exclude or thread_id in skipped or not in_window(mtime, now, config):
             continue
         if not needs_mining(jobs.get(thread_id), mtime, now, force=force):
             continue
-        head = read_session_head(path)
+        head = read_session_head(Path(path))
         if head is None:
             continue  # not readable now (being written, or damaged): looked at again next time
         reason = head.skip_reason
         if reason is not None:
-            store.skip(thread_id, reason)
+            never.append((thread_id, reason))
             continue
-        candidates.append(Candidate(thread_id, path, mtime))
+        candidates.append(Candidate(thread_id, Path(path), mtime))
+    store.skip(never)
     candidates.sort(key=lambda c: (-c.mtime, c.thread_id))
     return candidates
 

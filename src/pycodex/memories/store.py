@@ -221,11 +221,15 @@ class MemoryStore:
 
     # --- stage one ----------------------------------------------------------------------------
 
-    def skip(self, thread_id: str, reason: str) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO skipped_threads (thread_id, reason) VALUES (?, ?)",
-            (thread_id, reason),
-        )
+    def skip(self, skipped: Sequence[tuple[str, str]]) -> None:
+        """Remember (thread id, reason) pairs of sessions that can never be mined."""
+        if not skipped:
+            return
+        with self._transaction() as db:  # one commit (one fsync) for the whole batch
+            db.executemany(
+                "INSERT OR REPLACE INTO skipped_threads (thread_id, reason) VALUES (?, ?)",
+                skipped,
+            )
 
     def claim_stage1(
         self, candidates: Sequence[Candidate], limit: int, now: float, *, force: bool = False

@@ -140,6 +140,6 @@ def test_clear_forgets_everything(tmp_path: Path) -> None:
     store = MemoryStore.open(tmp_path / "m.sqlite")
     [job] = store.claim_stage1(candidates(1), 1, NOW)
     store.stage1_succeeded(job, output(job), NOW)
-    store.skip("exec-thread", "source exec")
+    store.skip([("exec-thread", "source exec")])
     store.clear()
     assert store.outputs(10) == [] and store.stage1_jobs() == {} and store.skipped() == set()
