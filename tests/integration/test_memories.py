@@ -1,5 +1,6 @@
-"""Memories end to end: `pycodex memories update`, the consolidation agent in its sandbox, the
-summary given to the next session, and the switches that turn it all off (docs/memories.md).
+"""Memories end to end: `pycodex memories update` mines past sessions, the consolidation agent
+writes the summary in its sandbox (and cannot write outside it), bad summaries are rejected, the
+next session is given the summary (docs/memories.md).
 
 Past sessions are real rollout files, backdated; the model is the content-routing fake server:
 stage one is told apart by its JSON schema, the consolidation agent by its prompt.
@@ -7,84 +8,37 @@ stage one is told apart by its JSON schema, the consolidation agent by its promp
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import sqlite3
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pycodex.execution.sandbox import sandbox_status
 from support import sse_builders as sse
-from support.cli import CliResult, cli_env, run_cli, write_config
-from support.fake_server import FakeModelServer, RecordedRequest, body_contains
+from support.cli import run_cli
+from support.fake_server import FakeModelServer
 from support.fake_server import user_message_contains as user_says
-from support.memories import MEMORY_CONFIG, wait_for_pipeline, write_session
+from support.memories import (
+    AGENT,
+    SUMMARY,
+    add_file_patch,
+    consolidation_job,
+    exec_call,
+    git_out,
+    is_agent,
+    is_stage_one,
+    memories_home,
+    patch_call,
+    short_agent,
+    stage_one_reply,
+    tool_output,
+    update,
+    write_session,
+)
 
 pytestmark = pytest.mark.skipif(
     not sandbox_status().available, reason="no sandbox mechanism on this machine"
 )
-
-AGENT = body_contains("You maintain a memory folder")
-SUMMARY = """v1
-## User Profile
-Works on a Python parser (ELIGIBLE-TASK).
-## User preferences
-- Wants small commits.
-## General Tips
-- Run `make test` before committing.
-## What's in Memory
-- rollout_summaries/: the parser fix.
-"""
-
-
-def memories_home(tmp_path: Path, server: FakeModelServer, extra: str = "") -> Path:
-    home = tmp_path / "codex-home"
-    write_config(home, server, extra=MEMORY_CONFIG + extra, features={"memories": True})
-    return home
-
-
-def add_file_patch(path: str, text: str) -> str:
-    body = "".join(f"+{line}\n" for line in text.splitlines())
-    return f"*** Begin Patch\n*** Add File: {path}\n{body}*** End Patch"
-
-
-def exec_call(cmd: str, call_id: str) -> list[dict[str, Any]]:
-    return sse.tool_calls(
-        sse.function_call("exec_command", json.dumps({"cmd": cmd}), call_id=call_id)
-    )
-
-
-def patch_call(patch: str, call_id: str) -> list[dict[str, Any]]:
-    return sse.tool_calls(sse.custom_tool_call("apply_patch", patch, call_id=call_id))
-
-
-def stage_one_reply(summary: str, slug: str) -> list[dict[str, Any]]:
-    answer = {"rollout_summary": summary, "rollout_slug": slug}
-    return sse.assistant_reply(json.dumps(answer))
-
-
-def is_stage_one(request: RecordedRequest) -> bool:
-    text = request.json().get("text") or {}
-    return "rollout_summary" in json.dumps(text.get("format") or {})
-
-
-def is_agent(request: RecordedRequest) -> bool:
-    return request.headers.get("x-openai-subagent") == "memory_consolidation"
-
-
-def tool_output(request: RecordedRequest, call_id: str) -> str:
-    for item in request.json()["input"]:
-        if item.get("call_id") == call_id and item["type"].endswith("_output"):
-            output = item["output"]
-            return output if isinstance(output, str) else json.dumps(output)
-    raise AssertionError(f"no output for {call_id}")
 
 
 def script_agent(server: FakeModelServer, outside: Path, summary: str = SUMMARY) -> None:
@@ -98,10 +52,6 @@ def script_agent(server: FakeModelServer, outside: Path, summary: str = SUMMARY)
         "/v1/responses", patch_call(add_file_patch("memory_summary.md", summary), "c4"), when=AGENT
     )
     server.expect_sse("/v1/responses", sse.assistant_reply("Summary written."), when=AGENT)
-
-
-def update(home: Path, work: Path) -> CliResult:
-    return run_cli(["memories", "update"], codex_home=home, cwd=work, timeout=120)
 
 
 def test_update_mines_one_session_and_the_agent_writes_the_summary(
@@ -192,9 +142,9 @@ def test_update_mines_one_session_and_the_agent_writes_the_summary(
 
     assert (root / "memory_summary.md").read_text() == SUMMARY
     assert not (root / "phase2_workspace_diff.md").exists()
-    log = _git(root, "log", "--format=%an <%ae> %s")
+    log = git_out(root, "log", "--format=%an <%ae> %s")
     assert log.splitlines() == ["pycodex <pycodex@localhost> pycodex memory baseline"] * 2
-    assert _git(root, "status", "--porcelain") == ""
+    assert git_out(root, "status", "--porcelain") == ""
     assert f"mined {eligible}: rollout_summaries/{summary_file.name}" in result.stdout
 
     # The next session's first request carries the summary right after the base instructions.
@@ -211,28 +161,6 @@ def test_update_mines_one_session_and_the_agent_writes_the_summary(
     )
     show = run_cli(["memories", "show"], codex_home=home, cwd=work)
     assert show.returncode == 0 and show.stdout == SUMMARY
-
-
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def short_agent(server: FakeModelServer, summary: str = SUMMARY) -> None:
-    """A consolidation agent that writes `summary` at once and answers."""
-    patch = add_file_patch("memory_summary.md", summary)
-    server.expect_sse("/v1/responses", patch_call(patch, "w1"), when=AGENT)
-    server.expect_sse("/v1/responses", sse.assistant_reply("Written."), when=AGENT)
-
-
-def consolidation_job(home: Path) -> tuple[str, float | None, str | None]:
-    with sqlite3.connect(home / "memories_v2.sqlite") as db:
-        row = db.execute(
-            "SELECT status, retry_at, last_error FROM jobs WHERE kind = 'memory_consolidate_global'"
-        ).fetchone()
-    assert row is not None
-    return row[0], row[1], row[2]
 
 
 def test_an_invalid_summary_is_rejected_and_the_next_update_retries(
@@ -256,7 +184,7 @@ def test_an_invalid_summary_is_rejected_and_the_next_update_retries(
     assert not (root / "phase2_workspace_diff.md").exists()
     status, retry_at, error = consolidation_job(home)
     assert status == "error" and retry_at is not None and "v1" in (error or "")
-    assert _git(root, "status", "--porcelain").startswith("A  rollout_summaries/")
+    assert git_out(root, "status", "--porcelain").startswith("A  rollout_summaries/")
 
     # `memories update` on demand retries at once; this time the summary passes.
     short_agent(fake_server)
@@ -279,223 +207,6 @@ def test_a_summary_without_a_heading_is_rejected(
     result = update(home, work)
     assert result.returncode == 1
     assert "lacks the heading '## User Profile'" in result.stdout
-
-
-def write_summary(home: Path, text: str = SUMMARY) -> None:
-    root = home / "memories_v2"
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "memory_summary.md").write_text(text, encoding="utf-8")
-
-
-def first_input(server: FakeModelServer) -> list[dict[str, Any]]:
-    return server.requests[-1].json()["input"]
-
-
-def has_memory(items: list[dict[str, Any]]) -> bool:
-    return "MEMORY_SUMMARY BEGINS" in json.dumps(items)
-
-
-@pytest.mark.parametrize(
-    ("extra", "features", "injected"),
-    [
-        ("", {"memories": True}, True),
-        ("use_memories = false\n", {"memories": True}, False),
-        ("", {"memories": False}, False),
-    ],
-    ids=["on", "use_memories-false", "feature-off"],
-)
-def test_the_summary_reaches_new_sessions_only_when_memories_are_used(
-    tmp_path: Path,
-    fake_server: FakeModelServer,
-    work: Path,
-    extra: str,
-    features: dict[str, bool],
-    injected: bool,
-) -> None:
-    home = tmp_path / "codex-home"
-    write_config(home, fake_server, extra=MEMORY_CONFIG + extra, features=features)
-    write_summary(home)
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("hi"))
-    result = run_cli(["exec", "--skip-git-repo-check", "hello"], codex_home=home, cwd=work)
-    assert result.returncode == 0, result.stderr
-    assert has_memory(first_input(fake_server)) is injected
-    if not features["memories"]:
-        # Feature off: not even the background check ran.
-        assert not (home / "memories_v2.sqlite").exists()
-        refused = run_cli(["memories", "update"], codex_home=home, cwd=work)
-        assert refused.returncode == 2
-        assert refused.stderr.startswith("error: memories are off;")
-
-
-def test_an_ephemeral_session_starts_no_memory_work(
-    tmp_path: Path, fake_server: FakeModelServer, work: Path
-) -> None:
-    home = memories_home(tmp_path, fake_server)
-    write_session(home, user="ELIGIBLE-TASK", assistant="done")
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("hi"))
-    args = ["exec", "--ephemeral", "--skip-git-repo-check", "hello"]
-    result = run_cli(args, codex_home=home, cwd=work)
-    assert result.returncode == 0, result.stderr
-    assert len(fake_server.requests) == 1
-    assert not (home / "memories_v2.sqlite").exists()  # no check, so no worker either
-
-
-def test_sessions_recorded_with_generate_memories_false_are_never_mined(
-    tmp_path: Path, fake_server: FakeModelServer, work: Path
-) -> None:
-    home = memories_home(tmp_path, fake_server, "generate_memories = false\n")
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("hi"))
-    result = run_cli(["hello"], codex_home=home, cwd=work)  # the interactive agent, piped
-    assert result.returncode == 0, result.stderr
-    [session] = (home / "sessions").rglob("rollout-*.jsonl")
-    meta = json.loads(session.read_text().splitlines()[0])["payload"]
-    assert meta["source"] == "cli" and meta["memory_mode"] == "disabled"
-    past = time.time() - 3 * 3600
-    os.utime(session, (past, past))
-    mined = update(home, work)
-    assert mined.returncode == 0, mined.stdout
-    assert "no session to mine" in mined.stdout
-
-
-def test_clear_memories_empties_the_folder_and_the_store(
-    tmp_path: Path, fake_server: FakeModelServer, work: Path
-) -> None:
-    home = memories_home(tmp_path, fake_server)
-    write_session(home, user="ELIGIBLE-TASK", assistant="done")
-    fake_server.expect_sse(
-        "/v1/responses", stage_one_reply("notes", "task"), when=user_says("ELIGIBLE-TASK")
-    )
-    short_agent(fake_server)
-    assert update(home, work).returncode == 0
-
-    cleared = run_cli(["debug", "clear-memories"], codex_home=home, cwd=work)
-
-    assert cleared.returncode == 0, cleared.stderr
-    assert cleared.stdout == (
-        f"Cleared memory state from {home}/memories_v2.sqlite. "
-        f"Cleared memory directories under {home}.\n"
-    )
-    root = home / "memories_v2"
-    assert root.is_dir() and list(root.iterdir()) == []
-    with sqlite3.connect(home / "memories_v2.sqlite") as db:
-        for table in ("jobs", "stage1_outputs"):
-            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,)
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("hi"), when=user_says("NEXT"))
-    nxt = run_cli(
-        ["exec", "--ephemeral", "--skip-git-repo-check", "NEXT"], codex_home=home, cwd=work
-    )
-    assert nxt.returncode == 0 and not has_memory(first_input(fake_server))
-
-
-def test_two_concurrent_updates_never_mine_the_same_session(
-    tmp_path: Path, fake_server: FakeModelServer, work: Path
-) -> None:
-    home = memories_home(tmp_path, fake_server, "max_rollouts_per_startup = 5\n")
-    markers = [f"TASK-{n}" for n in range(3)]
-    for marker in markers:
-        write_session(home, user=marker, assistant="done")
-        fake_server.expect_sse(
-            "/v1/responses", stage_one_reply(f"notes on {marker}", marker), when=user_says(marker)
-        )
-    short_agent(fake_server)
-    env = cli_env(home)
-    command = [sys.executable, "-m", "pycodex", "memories", "update"]
-    processes = [
-        subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=120)[0] for process in processes]
-
-    assert [process.returncode for process in processes] == [0, 0], outputs
-    stage_one = [r for r in fake_server.requests if is_stage_one(r)]
-    mined = sorted(m for r in stage_one for m in markers if m in json.dumps(r.json()["input"]))
-    assert mined == markers  # each session exactly once, across both processes
-    lines = [line for out in outputs for line in out.splitlines() if line.startswith("mined")]
-    assert len(lines) == 3
-    assert len(list((home / "memories_v2" / "rollout_summaries").iterdir())) == 3
-
-
-def test_exec_leaves_memory_work_to_a_detached_worker_that_finishes_it(
-    tmp_path: Path, fake_server: FakeModelServer, work: Path
-) -> None:
-    home = memories_home(tmp_path, fake_server)
-    write_session(home, user="ELIGIBLE-TASK", assistant="done")
-    fake_server.expect_sse(
-        "/v1/responses", sse.assistant_reply("main answer"), when=user_says("MAIN")
-    )
-    release = threading.Event()
-
-    def held_stage_one(_request: RecordedRequest) -> list[dict[str, Any]]:
-        release.wait(60)  # answers only once exec has exited
-        return stage_one_reply("notes", "task")
-
-    fake_server.expect_sse_from("/v1/responses", held_stage_one, when=user_says("ELIGIBLE-TASK"))
-    short_agent(fake_server)
-
-    result = run_cli(["exec", "--json", "--skip-git-repo-check", "MAIN"], codex_home=home, cwd=work)
-
-    assert result.returncode == 0, result.stderr
-    assert result.events()[-1]["type"] == "turn.completed"
-    arrived = fake_server.wait_for_requests(2)  # the worker's stage one is in flight, unanswered
-    assert [is_stage_one(request) for request in arrived].count(True) == 1
-    assert not lock_is_free(home)  # exec is gone; its memory work lives on in the worker
-    release.set()
-    wait_for_pipeline(home)
-    assert (home / "memories_v2" / "memory_summary.md").read_text() == SUMMARY
-    assert consolidation_job(home)[0] == "done"
-    log = (home / "log" / "memories.log").read_text()
-    assert "consolidation: memory_summary.md updated" in log
-
-
-def lock_is_free(home: Path) -> bool:
-    fd = os.open(home / "memories_v2.lock", os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
-
-
-LOADED_MODULES = """
-import json, sys
-from pycodex.cli.main import main
-code = main(sys.argv[2:])
-with open(sys.argv[1], "w") as out:
-    json.dump(sorted(sys.modules), out)
-sys.exit(code)
-"""
-
-
-def test_exec_without_memories_loads_none_of_their_machinery(
-    tmp_path: Path, fake_server: FakeModelServer, home: Path, work: Path
-) -> None:
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("hi"))
-    listing = tmp_path / "modules.json"
-    args = ["exec", "--skip-git-repo-check", "hello"]
-    subprocess.run(
-        [sys.executable, "-c", LOADED_MODULES, str(listing), *args],
-        cwd=work, env=cli_env(home), capture_output=True, check=True, timeout=60,
-    )  # fmt: skip
-    loaded = json.loads(listing.read_text())
-    assert [m for m in loaded if m.startswith(("pycodex.memories", "sqlite3", "_sqlite3"))] == []
-    assert "pycodex.context.memory_summary" not in loaded
-
-
-def test_a_damaged_store_is_one_line_and_never_breaks_a_session(
-    tmp_path: Path, fake_server: FakeModelServer, work: Path
-) -> None:
-    home = memories_home(tmp_path, fake_server)
-    (home / "memories_v2.sqlite").write_bytes(b"this is not a database" * 100)
-    result = update(home, work)
-    assert result.returncode == 1
-    assert result.stderr.startswith(f"error: memory store {home}/memories_v2.sqlite: ")
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    fake_server.expect_sse("/v1/responses", sse.assistant_reply("hi"))
-    session = run_cli(["exec", "--skip-git-repo-check", "hello"], codex_home=home, cwd=work)
-    assert session.returncode == 0 and session.stdout == "hi\n"
-    assert "background check failed" in (home / "log" / "memories.log").read_text()
 
 
 THREE_SESSIONS = [
