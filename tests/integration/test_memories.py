@@ -9,6 +9,7 @@ stage one is told apart by its JSON schema, the consolidation agent by its promp
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,21 @@ def test_three_sessions_become_one_memory_folder(
     assert "ghp_" not in everything
     agent = [r for r in fake_server.requests if is_agent(r)]
     assert "v1\n" in tool_output(agent[4], "r4")
+
+
+def test_a_stage_one_answer_with_an_extra_field_fails_the_job(
+    tmp_path: Path, fake_server: FakeModelServer, work: Path
+) -> None:
+    home = memories_home(tmp_path, fake_server)
+    thread_id, _ = write_session(home, user="ELIGIBLE-TASK", assistant="done")
+    answer = {"rollout_summary": "s", "rollout_slug": "x", "raw_memory": "old v1 field"}
+    fake_server.expect_sse(
+        "/v1/responses", sse.assistant_reply(json.dumps(answer)), when=user_says("ELIGIBLE-TASK")
+    )
+    result = update(home, work)
+    assert result.returncode == 1
+    assert f"failed {thread_id}: unknown field 'raw_memory' in the answer" in result.stdout
+    assert list((home / "memories_v2").rglob("rollout_summaries/*.md")) == []
+    with sqlite3.connect(home / "memories_v2.sqlite") as db:
+        row = db.execute("SELECT status, attempts FROM jobs WHERE job_key = ?", (thread_id,))
+        assert row.fetchone() == ("error", 1)

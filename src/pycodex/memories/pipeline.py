@@ -131,8 +131,8 @@ async def _mine(
         prompt = stage_one.build_prompt(claim, head, config.model_context_window)
         context = stage_one.request_context(owner)
         answer = stage_one.parse_answer(await stage_one.request_answer(client, prompt, context))
-    except (ModelError, stage_one.StageOneError, OSError) as err:
-        reason = str(err) or type(err).__name__
+    except Exception as err:  # every failure ends the job visibly; none leaves it leased
+        reason = _failure_reason(err)
         store.stage1_failed(claim.thread_id, reason, time.time())
         report.failed.append((claim.thread_id, reason))
         return
@@ -146,6 +146,12 @@ async def _mine(
         return
     written = stage_one.write_summary_file(paths, output)
     report.mined.append((claim.thread_id, written.name))
+
+
+def _failure_reason(err: Exception) -> str:
+    if isinstance(err, ModelError | stage_one.StageOneError | OSError):
+        return str(err) or type(err).__name__
+    return f"internal error: {type(err).__name__}: {err}"  # a bug, reported, not raised
 
 
 # --- consolidation ------------------------------------------------------------------------------
@@ -166,6 +172,10 @@ async def run_consolidation(
         failure = await _consolidate(config, paths, store, claim, options, report)
     except (workspace.WorkspaceError, OSError) as err:
         failure = f"failed_workspace: {err}"
+    except ConfigError as err:  # the agent's model client cannot be built (no API key...)
+        failure = f"failed_agent: {err}"
+    except Exception as err:  # a bug: the job fails visibly instead of staying leased
+        failure = f"failed_internal: {type(err).__name__}: {err}"
     if failure is not None:
         store.phase2_failed(failure, time.time())
         report.consolidation = f"failed ({failure}); retried later"
