@@ -167,7 +167,7 @@ def test_update_mines_one_session_and_the_agent_writes_the_summary(
 def test_an_invalid_summary_is_rejected_and_the_next_update_retries(
     tmp_path: Path, fake_server: FakeModelServer, work: Path
 ) -> None:
-    home = memories_home(tmp_path, fake_server)
+    home = memories_home(tmp_path, fake_server, 'consolidation_model = "big-consolidator"\n')
     write_session(home, user="ELIGIBLE-TASK", assistant="done")
     fake_server.expect_sse(
         "/v1/responses", stage_one_reply("notes", "task"), when=user_says("ELIGIBLE-TASK")
@@ -177,6 +177,8 @@ def test_an_invalid_summary_is_rejected_and_the_next_update_retries(
     first = update(home, work)
 
     assert first.returncode == 1
+    agent_models = {r.json()["model"] for r in fake_server.requests if is_agent(r)}
+    assert agent_models == {"big-consolidator"}
     assert "failed_invalid_artifacts: memory_summary.md must start with the line 'v1'" in (
         first.stdout
     )
@@ -298,7 +300,7 @@ def test_three_sessions_become_one_memory_folder(
 def test_a_stage_one_answer_with_an_extra_field_fails_the_job(
     tmp_path: Path, fake_server: FakeModelServer, work: Path
 ) -> None:
-    home = memories_home(tmp_path, fake_server)
+    home = memories_home(tmp_path, fake_server, 'extract_model = "tiny-extractor"\n')
     thread_id, _ = write_session(home, user="ELIGIBLE-TASK", assistant="done")
     answer = {"rollout_summary": "s", "rollout_slug": "x", "raw_memory": "old v1 field"}
     fake_server.expect_sse(
@@ -307,6 +309,7 @@ def test_a_stage_one_answer_with_an_extra_field_fails_the_job(
     result = update(home, work)
     assert result.returncode == 1
     assert f"failed {thread_id}: unknown field 'raw_memory' in the answer" in result.stdout
+    assert [r.json()["model"] for r in fake_server.requests] == ["tiny-extractor"]
     assert list((home / "memories_v2").rglob("rollout_summaries/*.md")) == []
     with sqlite3.connect(home / "memories_v2.sqlite") as db:
         row = db.execute("SELECT status, attempts FROM jobs WHERE job_key = ?", (thread_id,))
