@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 
+from pycodex.config.memories import MemoriesConfig
 from pycodex.execution.sandbox import sandbox_status
+from pycodex.memories.scan import eligible_sessions
+from pycodex.memories.store import MemoryStore
 from support import sse_builders as sse
 from support.cli import cli_env, run_cli, write_config
 from support.fake_server import FakeModelServer, RecordedRequest
@@ -100,9 +103,11 @@ def test_sessions_recorded_with_generate_memories_false_are_never_mined(
     assert meta["source"] == "cli" and meta["memory_mode"] == "disabled"
     past = time.time() - 3 * 3600
     os.utime(session, (past, past))
-    mined = update(home, work)
-    assert mined.returncode == 0, mined.stdout
-    assert "no session to mine" in mined.stdout
+    store = MemoryStore.open(home / "memories_v2.sqlite")
+    config = MemoriesConfig(min_rollout_idle_hours=1)
+    assert eligible_sessions(store, home / "sessions", config, time.time()) == []
+    assert store.skipped() == {meta["id"]}
+    store.close()
 
 
 def test_clear_memories_empties_the_folder_and_the_store(

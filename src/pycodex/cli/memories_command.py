@@ -94,19 +94,25 @@ def _update(config: Config, *, background: bool, thread_id: str | None) -> int:
         held = lock.acquire(paths.lock, wait=True)
         assert held is not None
     options = PipelineOptions(trigger_thread_id=thread_id, force=not background)
-    try:
-        with held:
+    with held:  # the report is written before the lock goes: waiters see it complete
+        try:
             report = asyncio.run(run_pipeline(config, options))
-    except KeyboardInterrupt:
-        # The jobs it held are taken over by the next run (their owner is gone).
-        sys.stderr.write("memory update interrupted\n")
-        return 130
-    except (sqlite3.Error, OSError) as err:
-        sys.stderr.write(f"error: memory store {paths.database}: {err}\n")
-        return 1
-    out = sys.stderr if background else sys.stdout
-    prefix = (
-        f"{time.strftime('%Y-%m-%dT%H:%M:%S')} memories [{os.getpid()}]: " if background else ""
-    )
-    out.write("".join(f"{prefix}{line}\n" for line in report.lines()))
+        except KeyboardInterrupt:
+            # The jobs it held are taken over by the next run (their owner is gone).
+            sys.stderr.write("memory update interrupted\n")
+            return 130
+        except (sqlite3.Error, OSError) as err:
+            sys.stderr.write(f"error: memory store {paths.database}: {err}\n")
+            return 1
+        _write_report(report.lines(), background)
     return 0 if report.ok else 1
+
+
+def _write_report(lines: list[str], background: bool) -> None:
+    if not background:
+        sys.stdout.write("".join(f"{line}\n" for line in lines))
+        sys.stdout.flush()
+        return
+    prefix = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} memories [{os.getpid()}]: "
+    sys.stderr.write("".join(f"{prefix}{line}\n" for line in lines))
+    sys.stderr.flush()
