@@ -348,6 +348,6 @@ def test_memories_are_announced_and_shown(
     pane.wait_for("Using memories from earlier sessions (/memories shows them).")
     pane.submit("/memories")
     pane.wait_for("Prefers TABS-NOT-SPACES.")
-    assert "This session was given the summary below." in pane.screen()
+    assert "This session started with the memory summary; as it is now:" in pane.screen()
     pane.submit("/exit")
     pane.wait_for("[pycodex exited 0]")

@@ -162,7 +162,7 @@ async def _memories(app: ReplApp, _args: str) -> None:
     elif not config.memories.use_memories:
         state = "Memories are not given to sessions ([memories] use_memories = false)."
     elif app.thread.engine.state.context.memory_message is not None:
-        state = "This session was given the summary below."
+        state = "This session started with the memory summary; as it is now:"
     else:
         state = "This session started without a memory summary."
     if summary is None:
