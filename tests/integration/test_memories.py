@@ -249,7 +249,8 @@ def test_three_sessions_become_one_memory_folder(
     steps = [
         exec_call("cat phase2_workspace_diff.md", "r1"),
         exec_call("ls rollout_summaries", "r2"),
-        patch_call(add_file_patch("memory_summary.md", THREE_SUMMARY), "r3"),
+        # This agent writes through the shell (the other tests' through apply_patch).
+        exec_call(f"cat > memory_summary.md <<'END'\n{THREE_SUMMARY}END", "r3"),
         exec_call("head -1 memory_summary.md && wc -c memory_summary.md", "r4"),
         sse.assistant_reply("Wrote memory_summary.md from three session summaries."),
     ]
@@ -280,6 +281,7 @@ def test_three_sessions_become_one_memory_folder(
     everything = "".join(p.read_text() for p in (root / "rollout_summaries").iterdir())
     assert "ghp_" not in everything
     agent = [r for r in fake_server.requests if is_agent(r)]
+    assert "Process exited with code 0" in tool_output(agent[3], "r3")
     assert "v1\n" in tool_output(agent[4], "r4")
 
 

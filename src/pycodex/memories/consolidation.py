@@ -7,7 +7,7 @@ It runs confined to the memory folder:
 - cwd = the memory folder; sandbox `workspace-write` whose only writable root is that folder
   (no `/tmp`, no `$TMPDIR`, no network; `.git`, `.agents`, `.codex` inside it stay read-only);
 - approval `never`: nothing can be escalated, a refused write is reported to the model;
-- no sub-agents, no MCP servers, no web search, no memories of its own;
+- no sub-agents, no MCP servers, no web search, no project AGENTS.md, no memories of its own;
 - model `[memories] consolidation_model`, else the session's model.
 
 Its only task is `memory_summary.md`; `summary_problem` decides whether the result is accepted.
@@ -68,7 +68,7 @@ def agent_config(config: Config, paths: MemoryPaths) -> Config:
         mcp_servers={},
         web_search="disabled",
         developer_instructions=None,
-        # The user's AGENTS.md files are about their projects, not about this folder.
+        # Project AGENTS.md files are about projects, not this folder (the global one applies).
         project_doc_max_bytes=0,
         output_schema=None,
         notify=None,
