@@ -31,6 +31,7 @@ MODULES = {
     "subagents": "subagents_bench",
     "batch": "batch_bench",
     "hooks": "hooks_bench",
+    "memories": "memories_bench",
     "app-server": "app_server_bench",
     "peers": "peers",
     "instructions": "instructions_bench",

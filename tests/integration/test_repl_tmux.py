@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from support import sse_builders as sse
-from support.cli import cli_env
+from support.cli import cli_env, write_config
 from support.fake_server import FakeModelServer
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -335,3 +335,19 @@ def test_history_persistence_none_writes_no_prompt_history(
         assert "remember this line" in history.read_text()
     else:
         assert not history.exists()
+
+
+def test_memories_are_announced_and_shown(
+    start: Callable[..., Pane], home: Path, fake_server: FakeModelServer
+) -> None:
+    write_config(home, fake_server, features={"memories": True})
+    (home / "memories_v2").mkdir()
+    summary = "v1\n## User Profile\nPrefers TABS-NOT-SPACES.\n"
+    (home / "memories_v2" / "memory_summary.md").write_text(summary, encoding="utf-8")
+    pane = start()
+    pane.wait_for("Using memories from earlier sessions (/memories shows them).")
+    pane.submit("/memories")
+    pane.wait_for("Prefers TABS-NOT-SPACES.")
+    assert "This session started with the memory summary; as it is now:" in pane.screen()
+    pane.submit("/exit")
+    pane.wait_for("[pycodex exited 0]")

@@ -492,6 +492,8 @@ class FakeModelServer:
                 self._unexpected.append(request)
                 self._errors.append(line)
         if script is not None:
+            # Outside the lock, as a real server computes each answer on its own: a reply that
+            # waits (for the test to let it go) holds up no other request.
             reply = script.reply
             return reply(request) if callable(reply) else reply
         body = {"error": {"message": line, "type": "fake_server", "code": "unexpected_request"}}

@@ -128,6 +128,8 @@ def build_thread(
             provider_id=config.model_provider_id,
             source=source,
         )
+        if not config.memories.generate_memories:
+            meta["memory_mode"] = "disabled"  # the memory pipeline never mines this session
         start_recording(state, config.codex_home, meta)
 
     if hooks is not None:

@@ -16,6 +16,10 @@ ThreadSource = Literal["user", "subagent", "memory_consolidation", "app"]
 HistoryStart = Literal["new", "forked", "cold_resume"]
 SUBAGENT_HEADER_VALUE = "collab_spawn"
 SUBAGENT_KIND = "thread_spawn"
+# The memory pipeline's consolidation agent: its thread source and `x-openai-subagent` value,
+# and the header upstream marks its requests with.
+MEMORY_CONSOLIDATION: Literal["memory_consolidation"] = "memory_consolidation"
+MEMGEN_HEADER = "x-openai-memgen-request"
 
 
 @dataclass

@@ -179,8 +179,10 @@ class ThreadManager:
         recorded: RecordedThread | None = None,
         user_input: Any = None,
         config: Config | None = None,
+        identity: ThreadIdentity | None = None,
     ) -> ManagedThread:
-        """A root thread for a frontend, which runs its engine and reads its events."""
+        """A root thread for a frontend (or an internal worker such as the memory
+        consolidation agent, with its `identity`), which runs its engine and reads its events."""
         chosen = config or self.config
         built = build_thread(
             chosen,
@@ -189,6 +191,7 @@ class ThreadManager:
             user_input=user_input,
             recorded=recorded,
             on_warning=self._on_warning,
+            identity=identity,
             namespaces=self._namespaces_for(chosen),
             hooks=self._hooks(),
         )

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 
 from pycodex._records import dataclass, field, replace
 from pycodex.agent.compact import compact, should_auto_compact
-from pycodex.agent.identity import SUBAGENT_HEADER_VALUE, SUBAGENT_KIND
+from pycodex.agent.identity import (
+    MEMGEN_HEADER,
+    MEMORY_CONSOLIDATION,
+    SUBAGENT_HEADER_VALUE,
+    SUBAGENT_KIND,
+)
 from pycodex.agent.rollout import collab_item_completed, turn_context
 from pycodex.agent.sampling import SampleResult, ToolCall, sample
 from pycodex.agent.state import Emit, ThreadState
@@ -191,6 +196,8 @@ async def _stop_recording(state: ThreadState) -> None:
 def request_context(state: ThreadState, turn_id: str) -> RequestContext:
     identity = state.identity
     child = identity.is_subagent
+    if identity.thread_source == MEMORY_CONSOLIDATION:
+        return _internal_request_context(state, turn_id)
     return RequestContext(
         thread_id=state.thread_id,
         session_id=state.session_id,
@@ -210,6 +217,21 @@ def request_context(state: ThreadState, turn_id: str) -> RequestContext:
             else None
         ),
         agent_name=ROOT_AGENT_NAME if child else None,
+    )
+
+
+def _internal_request_context(state: ThreadState, turn_id: str) -> RequestContext:
+    """The memory consolidation agent's requests: its own ids, marked as internal work."""
+    return RequestContext(
+        thread_id=state.thread_id,
+        session_id=state.session_id,
+        turn_id=turn_id,
+        client_request_id=new_random_id(),
+        sandbox_mode=state.context.sandbox_policy.mode.value,
+        thread_source=MEMORY_CONSOLIDATION,
+        turn_trigger=MEMORY_CONSOLIDATION,
+        subagent=MEMORY_CONSOLIDATION,
+        extra_headers={MEMGEN_HEADER: "true"},
     )
 
 

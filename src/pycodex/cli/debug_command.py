@@ -1,4 +1,5 @@
 """`pycodex debug prompt [PROMPT]`: print the exact request body the next turn would send.
+`pycodex debug clear-memories`: forget what the memory pipeline learned (docs/memories.md).
 
 It builds the thread as `exec` would (same config, catalog, context and tools), puts the
 initial context and PROMPT after the history, and prints the JSON body that would be POSTed to
@@ -33,6 +34,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def run_debug_command(argv: list[str]) -> int:
+    if argv and argv[0] == "clear-memories":
+        return _clear_memories(argv[1:])
     if not argv or argv[0] != "prompt":
         sys.stderr.write("usage: pycodex debug prompt [PROMPT] [-m MODEL] [-c key=value]\n")
         return 2
@@ -100,3 +103,23 @@ def _request(state: ThreadState, text: str) -> dict[str, Any]:
     return build_responses_body(
         prompt, state.client.settings, request_context(state, str(uuid.uuid4()))
     )
+
+
+def _clear_memories(argv: list[str]) -> int:
+    """`pycodex debug clear-memories` (hidden, as upstream's): see `memories/clear.py`."""
+    if argv:
+        sys.stderr.write("usage: pycodex debug clear-memories\n")
+        return 2
+    from pycodex.config import find_codex_home
+    from pycodex.memories.clear import MemoriesBusyError, clear_memories
+
+    try:
+        message = clear_memories(find_codex_home(os.environ))
+    except ConfigError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    except (MemoriesBusyError, OSError) as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 1
+    sys.stdout.write(message + "\n")
+    return 0

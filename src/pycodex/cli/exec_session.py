@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import threading
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -82,7 +83,22 @@ async def _start_and_drive(
     for warning in thread.built.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     notes = startup.warnings() if startup is not None else []
-    return await _drive(manager, thread, args, config, prompt, items, interrupted, notes)
+    memory_check = start_memories(config, thread.thread_id)
+    try:
+        return await _drive(manager, thread, args, config, prompt, items, interrupted, notes)
+    finally:
+        if memory_check is not None:
+            memory_check.join()  # quick; makes sure a needed worker was started before exit
+
+
+def start_memories(config: Config, thread_id: str) -> threading.Thread | None:
+    """With `[features] memories` on, look for memory work in the background and hand it to a
+    detached worker (docs/memories.md); the session never waits for it."""
+    if not config.memories_enabled:
+        return None
+    from pycodex.memories.background import start_background_update
+
+    return start_background_update(config, thread_id)
 
 
 _INTERRUPTED = object()

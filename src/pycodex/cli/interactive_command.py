@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,6 +23,7 @@ from pycodex.agent.rollout import RecordedThread, RolloutLoadError, load_thread
 from pycodex.agent.threads import ThreadManager
 from pycodex.cli.exec_args import UsageError
 from pycodex.cli.exec_command import read_prompt
+from pycodex.cli.exec_session import start_memories
 from pycodex.config import Config, ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 from pycodex.frontends.repl import ReplApp, ReplThread, ThreadFactory, run_plain
 from pycodex.frontends.repl.markup import Painter
@@ -88,12 +90,16 @@ def run_interactive(argv: list[str], *, resume: bool = False) -> int:
         sys.stderr.write(f"warning: {warning}\n")
     colour = _colour(args.color, on_terminal)
     manager = ThreadManager(config, originator=ORIGINATOR)
-    factory = _thread_factory(manager, recorded)
+    memory_checks: list[threading.Thread] = []
+    factory = _thread_factory(manager, recorded, memory_checks)
     if on_terminal:
         run = _interactive(config, factory, prompt, images, colour)
     else:
         run = _plain(config, factory, prompt, colour)
-    return asyncio.run(_with_mcp(manager, run))
+    code = asyncio.run(_with_mcp(manager, run))
+    for check in memory_checks:
+        check.join()  # quick; makes sure a needed memory worker was started before exit
+    return code
 
 
 async def _with_mcp(manager: ThreadManager, run: Coroutine[Any, Any, int]) -> int:
@@ -169,11 +175,14 @@ def _colour(choice: str, on_terminal: bool) -> bool:
 
 
 def _thread_factory(
-    manager: ThreadManager, recorded: RecordedThread | None = None
+    manager: ThreadManager,
+    recorded: RecordedThread | None = None,
+    memory_checks: list[threading.Thread] | None = None,
 ) -> ThreadFactory:
     """Builds the session's threads: the first continues `recorded` when given, /new starts
-    fresh ones."""
+    fresh ones. The first also starts the memory pipeline's check (`memory_checks` holds it)."""
     pending = [recorded] if recorded is not None else []
+    memories_started: list[bool] = []
 
     def build(user_input: ReplUserInput | None, resume: Path | None) -> ReplThread:
         if resume is not None:
@@ -186,6 +195,11 @@ def _thread_factory(
         )
         for warning in thread.built.warnings:
             sys.stderr.write(f"warning: {warning}\n")
+        if not memories_started:  # once per process, for the first thread
+            memories_started.append(True)
+            check = start_memories(manager.config, thread.thread_id)
+            if check is not None and memory_checks is not None:
+                memory_checks.append(check)
 
         async def close() -> None:
             await manager.release(thread.thread_id)

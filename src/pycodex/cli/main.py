@@ -77,6 +77,12 @@ def _batch(args: list[str]) -> int:
     return run_batch_command(args)
 
 
+def _memories(args: list[str]) -> int:
+    from pycodex.cli.memories_command import run_memories_command
+
+    return run_memories_command(args)
+
+
 def _rules(args: list[str]) -> int:
     from pycodex.cli.rules_command import run_rules_command
 
@@ -146,6 +152,8 @@ COMMANDS = (
      "sent)", _debug),
     ("rules", "rules", "list or remove command prefixes you allowed for good", _rules),
     ("hooks", "hooks", "list your hooks; trust, untrust, disable or enable them", _hooks),
+    ("memories", "memories", "update the memory of past sessions now, or show its summary "
+     "(`pycodex memories update|show`)", _memories),
     ("sandbox", "sandbox", "run one command under a sandbox policy (`pycodex sandbox -- ls`)",
      _sandbox),
     ("mcp", "mcp", "add, list, show or remove MCP servers (`pycodex mcp list`)", _mcp),
@@ -157,7 +165,7 @@ COMMANDS = (
 # `-c/--config KEY=VALUE` pairs before a command (the official SDKs put them there) are handed
 # to these commands, whose own parsers take `-c`; before any other command they are an error,
 # not silently lost. No command at all is the interactive agent, which takes them too.
-_TAKES_CONFIG = ("exec", "e", "resume", "doctor", "debug", "app-server")
+_TAKES_CONFIG = ("exec", "e", "resume", "doctor", "app-server")
 
 
 def usage() -> str:
@@ -170,7 +178,7 @@ def usage() -> str:
         "       pycodex [-c KEY=VALUE]... <command> [args]",
         "",
         "`-c/--config KEY=VALUE` before a command applies to it (exec, resume, app-server,",
-        "doctor, debug, and the interactive agent).",
+        "doctor, and the interactive agent).",
         "",
         "commands:",
         *(f"  {shown.ljust(width)}  {summary}" for shown, summary in rows),

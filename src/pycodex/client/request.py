@@ -79,6 +79,8 @@ class RequestContext:
     subagent_kind: str | None = None
     history_initialization: str | None = None
     agent_name: str | None = None
+    # Headers of an internal request (the memory pipeline's), sent after the identity headers.
+    extra_headers: dict[str, str] = field(default_factory=dict)
     on_retry: RetryListener | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -141,6 +143,7 @@ class RequestContext:
             headers["x-codex-parent-thread-id"] = self.parent_thread_id
         if self.subagent is not None:
             headers["x-openai-subagent"] = self.subagent
+        headers.update(self.extra_headers)
         return headers
 
 

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pycodex._records import dataclass, field
 from pycodex.config.agents import AgentsConfig
 from pycodex.config.files import CONFIG_FILE_NAME
+from pycodex.config.memories import FEATURE as MEMORIES_FEATURE
+from pycodex.config.memories import MemoriesConfig
 from pycodex.config.providers import OPENAI_PROVIDER, OPENAI_PROVIDER_ID, ModelProviderInfo
 from pycodex.protocol.policies import (
     AskForApproval,
@@ -75,6 +77,7 @@ class Config:
     view_image_tool: bool = True
     features: dict[str, bool] = field(default_factory=dict)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
+    memories: MemoriesConfig = field(default_factory=MemoriesConfig)
     mcp_servers: dict[str, Any] = field(default_factory=dict)
     # `[hooks]` as written (event groups and `state`); `pycodex.hooks` reads it when it is used.
     hooks: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +100,12 @@ class Config:
     def config_file(self) -> Path:
         """The main config file (it may not exist)."""
         return self.codex_home / CONFIG_FILE_NAME
+
+    @property
+    def memories_enabled(self) -> bool:
+        """`[features] memories`: the memory pipeline and the summary injection (off by
+        default)."""
+        return self.features.get(MEMORIES_FEATURE, False)
 
     def sandbox_policy(self) -> SandboxPolicy:
         """The policy every spawned command runs under."""

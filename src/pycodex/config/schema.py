@@ -12,6 +12,8 @@ from typing import Any
 
 from pycodex.config.coerce import describe_value
 from pycodex.config.layers import KeyPath, Source
+from pycodex.config.memories import ACCEPTED_KEYS as MEMORIES_ACCEPTED_KEYS
+from pycodex.config.memories import HANDLED_KEYS as MEMORIES_KEYS
 from pycodex.config.model import (
     HISTORY_PERSISTENCE_MODES,
     REASONING_EFFORTS,
@@ -49,6 +51,7 @@ HANDLED_KEYS = frozenset(
         "tools",
         "features",
         "agents",
+        "memories",
         "mcp_servers",
         "hooks",
         "history",
@@ -61,8 +64,7 @@ HANDLED_KEYS = frozenset(
 )
 
 # Upstream Codex keys that do not apply to pycodex (its UI, accounts, telemetry, platforms) or
-# that other parts own (`[mcp_servers]`, `[agents]`, `[memories]` are being
-# built): accepted without a warning.
+# that other parts own: accepted without a warning.
 UPSTREAM_ONLY_KEYS = frozenset(
     {
         "analytics",
@@ -80,7 +82,6 @@ UPSTREAM_ONLY_KEYS = frozenset(
         "log_dir",
         "mcp_oauth_callback_port",
         "mcp_oauth_credentials_store",
-        "memories",
         "notice",
         "notifications",
         "otel",
@@ -225,6 +226,8 @@ def _nested_warnings(key: str, value: Mapping[str, Any], source: Source) -> list
         return _check_keys((key,), value, SANDBOX_WORKSPACE_WRITE_KEYS, source)
     if key == "shell_environment_policy":
         return _check_keys((key,), value, SHELL_ENVIRONMENT_POLICY_KEYS, source)
+    if key == "memories":
+        return _check_keys((key,), value, MEMORIES_KEYS | MEMORIES_ACCEPTED_KEYS, source)
     if key == "model_providers":
         allowed = PROVIDER_KEYS | PROVIDER_KEYS_ACCEPTED
         warnings: list[str] = []

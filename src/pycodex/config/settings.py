@@ -9,6 +9,7 @@ from typing import Any, cast
 from pycodex._records import dataclass
 from pycodex.config.agents import read_agents
 from pycodex.config.coerce import Reader
+from pycodex.config.memories import read_memories
 from pycodex.config.model import (
     DEFAULT_MODEL,
     DEFAULT_PROJECT_DOC_MAX_BYTES,
@@ -56,6 +57,7 @@ def build_config(reader: Reader, context: ResolveContext) -> Config:
         **_context_settings(reader, context.invocation_dir),
         **_extension_settings(reader),
         agents=read_agents(reader, context.codex_home),
+        memories=read_memories(reader),
         base_instructions=overrides.base_instructions,
         additional_writable_roots=_absolute_all(
             overrides.additional_writable_roots, context.invocation_dir

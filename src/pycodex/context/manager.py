@@ -3,6 +3,8 @@
 Each request's input is the history in order. The first turn of a thread records the initial
 context before the user's message:
 
+0. with memories on and a summary written, a developer message holding the memory summary
+   (`context/memory_summary.py`);
 1. a developer message: permissions, `developer_instructions`, the collaboration mode (when not
    the default) and the skills list;
 2. a user message: the AGENTS.md instructions and the `<environment_context>`.
@@ -66,6 +68,7 @@ class ContextManager:
         shell: str | None = None,
         warnings: Sequence[str] = (),
         today: Callable[[], date] = date.today,
+        memory_message: str | None = None,
     ) -> None:
         self.base_instructions = (
             base_instructions if base_instructions is not None else default_base_instructions()
@@ -87,6 +90,8 @@ class ContextManager:
         # A developer note about tools (the deferred tool namespaces), set by whoever builds the
         # thread's tools; part of the initial context.
         self.tools_note: str | None = None
+        # The memory summary message (None: memories off, unused, or no summary yet).
+        self.memory_message = memory_message
 
     @classmethod
     def from_config(
@@ -103,6 +108,11 @@ class ContextManager:
         )
         agents_md = discover_instruction_files(config)
         skills = discover_skills(skill_roots(config))
+        memory_message = None
+        if config.memories_enabled:  # the module is only loaded for those who use memories
+            from pycodex.context.memory_summary import memory_message_text
+
+            memory_message = memory_message_text(config)
         return cls(
             base_instructions=base,
             cwd=config.cwd,
@@ -115,6 +125,7 @@ class ContextManager:
             shell=config.env.get("SHELL"),
             warnings=[*warnings, *base_warnings, *agents_md.warnings, *skills.warnings],
             today=today,
+            memory_message=memory_message,
         )
 
     @classmethod
@@ -178,7 +189,13 @@ class ContextManager:
         if self.tools_note:
             developer.append(self.tools_note)
         user = [self.user_instructions, self.environment().to_text()]
-        return [_message("developer", developer), _message("user", [u for u in user if u])]
+        items: list[ResponseItem] = [
+            _message("developer", developer),
+            _message("user", [u for u in user if u]),
+        ]
+        if self.memory_message is not None:
+            items.insert(0, _message("developer", [self.memory_message]))
+        return items
 
     def turn_context_items(self) -> list[ResponseItem]:
         """Items to record before a turn's user message: the initial context on the first

@@ -167,6 +167,12 @@ class ReplApp:
         self.busy = False
         self.queue.clear()
 
+    def _memory_notice(self) -> None:
+        """Say when the session starts with the memory of earlier ones."""
+        if self._thread is not None and self._thread.engine.state.context.memory_message:
+            text = "Using memories from earlier sessions (/memories shows them)."
+            self.show(self.renderer.painter.styled(text, "dim"))
+
     def request_exit(self) -> None:
         self._exit_requested = True
 
@@ -186,6 +192,8 @@ class ReplApp:
         for block in self.renderer.process(event):
             self.show(block)
         match event:
+            case ev.SessionConfigured():
+                self._memory_notice()
             case ev.TurnStarted():
                 self._mark_busy()
             case ev.ExecApprovalRequest() | ev.PatchApprovalRequest() | ev.McpToolApprovalRequest():

@@ -35,6 +35,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("fork", "/fork", "branch this conversation into a new session"),
     CommandSpec("title", "/title [text]", "name this session"),
     CommandSpec("agents", "/agents [name|off]", "list sub-agents, or follow one"),
+    CommandSpec("memories", "/memories", "what pycodex remembers from earlier sessions"),
     CommandSpec("exit", "/exit", "leave pycodex"),
     CommandSpec("quit", "/quit", "leave pycodex"),
 )

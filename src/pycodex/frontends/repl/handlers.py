@@ -151,6 +151,27 @@ async def _agents(app: ReplApp, args: str) -> None:
         )
 
 
+async def _memories(app: ReplApp, _args: str) -> None:
+    from pycodex.context.memory_summary import read_summary, summary_path
+
+    config = app.config
+    path = summary_path(config.codex_home)
+    summary = await asyncio.to_thread(read_summary, config.codex_home)
+    if not config.memories_enabled:
+        state = "Memories are off ([features] memories = true turns them on)."
+    elif not config.memories.use_memories:
+        state = "Memories are not given to sessions ([memories] use_memories = false)."
+    elif app.thread.engine.state.context.memory_message is not None:
+        state = "This session started with the memory summary; as it is now:"
+    else:
+        state = "This session started without a memory summary."
+    if summary is None:
+        app.show(f"{state}\nNo memory summary yet ({path}).")
+        return
+    app.show(f"{state}\n{path}:")
+    app.show(app.renderer.painter.markdown(summary))
+
+
 async def _exit(app: ReplApp, _args: str) -> None:
     app.request_exit()
 
@@ -278,6 +299,7 @@ _HANDLERS: dict[str, Handler] = {
     "diff": _diff,
     "queue": _queue,
     "agents": _agents,
+    "memories": _memories,
     "exit": _exit,
     "quit": _exit,
 }
