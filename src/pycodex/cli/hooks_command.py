@@ -52,7 +52,7 @@ def _parser() -> _Parser:
 
 def run_hooks_command(argv: list[str]) -> int:
     from pycodex.config import parse_cli_override
-    from pycodex.hooks.trust_store import TrustStoreError
+    from pycodex.config.edit import ConfigEditError
 
     try:
         args = _parser().parse_args(argv)
@@ -63,7 +63,7 @@ def run_hooks_command(argv: list[str]) -> int:
             return _list(config, found, as_json=args.json)
         chosen = _select(found, args.hooks, every=args.all)
         return _change(config, args.action, chosen, assume_yes=args.yes)
-    except (_UsageError, ConfigError, TrustStoreError) as err:
+    except (_UsageError, ConfigError, ConfigEditError) as err:
         sys.stderr.write(f"error: {err}\n")
         return 2
 

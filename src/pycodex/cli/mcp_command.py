@@ -176,31 +176,15 @@ def _put(servers: Any, name: str, entry: dict[str, Any]) -> bool:
 
 def _edit_servers(change: Any) -> Any:
     """Apply `change` to the `[mcp_servers]` table of config.toml and write the file back
-    (comments, order and formatting of everything else kept); returns what `change` returned.
-    The file is only written when `change` returns something true."""
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
+    (comments, order and formatting of everything else kept, `config.edit`); returns what
+    `change` returned. The file is only written when `change` returns something true."""
+    from pycodex.config.edit import ConfigEditError, edit_config, table_in
 
     path = _codex_home() / "config.toml"
     try:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        document = tomlkit.parse(text)
-    except (OSError, UnicodeDecodeError, TOMLKitError) as err:
-        raise _Failure(f"failed to read {path}: {err}") from None
-    servers = document.get("mcp_servers")
-    if servers is None:
-        servers = tomlkit.table(is_super_table=True)
-        document["mcp_servers"] = servers
-    elif not isinstance(servers, dict):
-        raise _Failure(f"{path}: mcp_servers is not a table")
-    outcome = change(servers)
-    if outcome:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(tomlkit.dumps(document), encoding="utf-8")
-        except OSError as err:
-            raise _Failure(f"failed to write {path}: {err}") from None
-    return outcome
+        return edit_config(path, lambda document: change(table_in(document, "mcp_servers", path)))
+    except ConfigEditError as err:
+        raise _Failure(str(err)) from None
 
 
 # --- list / get -----------------------------------------------------------------------------

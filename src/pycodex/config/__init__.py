@@ -13,6 +13,7 @@ Modules:
 - `layers`    raw settings merged layer by layer with the source of every value
 - `coerce`    typed accessors that report the file and key of a bad value
 - `errors`    `ConfigError`
+- `edit`      editing config.toml in place for the commands that write it (tomlkit, on use)
 
 Nothing runs at import time: no environment reads, no file reads.
 """

@@ -1,18 +1,16 @@
-"""Writing `[hooks.state."<key>"]` into config.toml, keeping everything else as the user wrote it.
-
-Comments, order, spacing and quoting survive: the file is edited through `tomlkit` (a
-round-tripping TOML library, imported only here, by `pycodex hooks`) and replaced atomically.
+"""Writing `[hooks.state."<key>"]` into config.toml, keeping everything else as the user wrote it
+(through `config.edit`: comments, order, spacing and quoting survive; the file is replaced
+atomically).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pycodex._records import dataclass
+from pycodex.config.edit import edit_config, table_in
 
 KEEP: Any = object()
 
@@ -26,39 +24,16 @@ class StateChange:
     enabled: Any = KEEP
 
 
-class TrustStoreError(Exception):
-    """config.toml could not be read, parsed or written (one line)."""
-
-
 def write_states(config_file: Path, changes: Mapping[str, StateChange]) -> None:
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
+    """Raises `config.edit.ConfigEditError` when config.toml cannot be read, parsed or written."""
 
-    try:
-        text = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
-        document = tomlkit.parse(text)
-    except (OSError, UnicodeDecodeError) as err:
-        raise TrustStoreError(f"cannot read {config_file}: {err}") from None
-    except TOMLKitError as err:
-        raise TrustStoreError(f"cannot parse {config_file}: {err}") from None
-    state = _state_table(document)
-    for key, change in changes.items():
-        _apply(state, key, change)
-    _replace(config_file, tomlkit.dumps(document))
+    def change(document: Any) -> bool:
+        state = table_in(table_in(document, "hooks", config_file), "state", config_file)
+        for key, one in changes.items():
+            _apply(state, key, one)
+        return True
 
-
-def _state_table(document: Any) -> Any:
-    import tomlkit
-
-    hooks = document.get("hooks")
-    if hooks is None:
-        hooks = tomlkit.table(is_super_table=True)
-        document["hooks"] = hooks
-    state = hooks.get("state")
-    if state is None:
-        state = tomlkit.table(is_super_table=True)
-        hooks["state"] = state
-    return state
+    edit_config(config_file, change)
 
 
 def _apply(state: Any, key: str, change: StateChange) -> None:
@@ -80,23 +55,3 @@ def _apply(state: Any, key: str, change: StateChange) -> None:
             entry[field] = value
     if len(entry) == 0:
         del state[key]
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically, keeping the file's permissions (and a symlinked
-    config.toml a symlink: its target is replaced)."""
-    path = path.resolve() if path.is_symlink() else path
-    try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".config-", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.chmod(temporary, mode)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as err:
-        raise TrustStoreError(f"cannot write {path}: {err.strerror or err}") from None
