@@ -24,6 +24,7 @@ commands:
   apply-patch  apply a patch read from stdin to the current directory
   serve        a Responses API endpoint in front of a Chat Completions or Messages server
   doctor       check config, key, network, model and sandbox (--json, --skip-live)
+  local        the local model: install, status, start, stop, remove (`pycodex exec --oss`)
   debug prompt print the exact request the next turn would send (nothing is sent)
   rules        list or remove command prefixes you allowed for good
   sandbox      run one command under a sandbox policy (`pycodex sandbox -- ls`)
@@ -58,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pycodex.cli.doctor_command import run_doctor_command
 
         return run_doctor_command(rest)
+    if command == "local":
+        from pycodex.cli.local_command import run_local_command
+
+        return run_local_command(rest)
     if command == "serve":
         from pycodex.cli.serve_command import run_serve_command
 

@@ -58,6 +58,9 @@ class ModelInfo:
     tool_output_token_limit: int
     # A packaged prompt name, or an absolute path when it came from the user's catalog.
     instructions_file: str | None
+    # Only `shell_command` (one parameter, no login shell) and the `apply_patch` function: for
+    # small models, which call a few simple tools reliably and get lost among many.
+    minimal_tools: bool = False
 
     @property
     def effective_context_window(self) -> int:
@@ -114,6 +117,7 @@ _FIELDS: dict[str, Check] = {
     "parallel_tool_calls": _boolean,
     "tool_output_token_limit": _positive_int,
     "instructions_file": _optional_string,
+    "minimal_tools": _boolean,
 }
 
 # Used when the packaged defaults object itself is damaged; kept equal to models.json.
@@ -130,6 +134,7 @@ _FALLBACK_DEFAULTS: dict[str, Any] = {
     "parallel_tool_calls": False,
     "tool_output_token_limit": 10000,
     "instructions_file": None,
+    "minimal_tools": False,
 }
 
 
@@ -272,6 +277,7 @@ def resolve_model_info(
         parallel_tool_calls=fields["parallel_tool_calls"],
         tool_output_token_limit=config.tool_output_token_limit or fields["tool_output_token_limit"],
         instructions_file=fields["instructions_file"],
+        minimal_tools=fields["minimal_tools"],
     )
     return info, warnings
 

@@ -4,7 +4,8 @@ Which shell tool and which apply_patch variant a model gets comes from the model
 (`ModelInfo.shell_tool`, `ModelInfo.apply_patch`); `[features]` flags override it for users who
 want another set: `shell_tool` (the argv `shell` tool), `unified_exec = false`
 (`shell_command`), `apply_patch_freeform = false` (the JSON variant), `file_tools` (read_file,
-list_dir, grep_files).
+list_dir, grep_files). A model whose catalog entry sets `minimal_tools` (a small local model)
+gets only a one-parameter `shell_command` and the `apply_patch` function.
 
 Importing this package loads only what describes the tools (names, schemas, argument classes);
 each tool imports its machinery (`pycodex.execution`, `pycodex.apply_patch`, approvals) when it
@@ -19,7 +20,7 @@ from pycodex._records import dataclass, field
 from pycodex.tools.base import BaseTool
 from pycodex.tools.builtin.apply_patch_tool import ApplyPatchFreeformTool, ApplyPatchFunctionTool
 from pycodex.tools.builtin.plan import UpdatePlanTool
-from pycodex.tools.builtin.shell import ShellCommandTool, ShellTool
+from pycodex.tools.builtin.shell import MinimalShellCommandTool, ShellCommandTool, ShellTool
 from pycodex.tools.builtin.unified_exec import ExecCommandTool, UnifiedExecState, WriteStdinTool
 from pycodex.tools.builtin.user_input import RequestUserInputTool
 from pycodex.tools.builtin.view_image import ViewImageTool
@@ -57,6 +58,9 @@ def build_default_tools(
 ) -> tuple[ToolRegistry, ToolServices]:
     services = ToolServices()
     features = config.features
+    if model is not None and model.minimal_tools:
+        minimal: list[BaseTool[Any]] = [MinimalShellCommandTool(), ApplyPatchFunctionTool()]
+        return ToolRegistry(minimal), services
     tools = _shell_tools(features, model, services)
     apply_patch = model.apply_patch if model is not None else "freeform"
     if features.get("apply_patch_freeform") is False and apply_patch == "freeform":
