@@ -69,12 +69,21 @@ def context_size(port: int, *, host: str = "127.0.0.1") -> int | None:
     return None
 
 
-def slot_busy(port: int, *, host: str = "127.0.0.1") -> bool | None:
-    """Whether any request slot is processing; None when `/slots` cannot be read."""
+@dataclass(frozen=True, slots=True)
+class SlotActivity:
+    busy: bool  # a slot is processing a request now
+    last_task: int | None  # the newest task id any slot took: it changes with every request
+
+
+def slot_activity(port: int, *, host: str = "127.0.0.1") -> SlotActivity | None:
+    """What the request slots are doing; None when `/slots` cannot be read."""
     reply = request_json(port, "GET", "/slots", host=host)
     if reply is None or reply.status != 200 or not isinstance(reply.body, list):
         return None
-    return any(isinstance(slot, dict) and slot.get("is_processing") for slot in reply.body)
+    slots = [slot for slot in reply.body if isinstance(slot, dict)]
+    tasks = [slot["id_task"] for slot in slots if isinstance(slot.get("id_task"), int)]
+    busy = any(slot.get("is_processing") for slot in slots)
+    return SlotActivity(busy, max(tasks) if tasks else None)
 
 
 def slot_action(port: int, action: str, filename: str, *, timeout_s: float = 120.0) -> bool:

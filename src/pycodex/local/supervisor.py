@@ -40,6 +40,9 @@ class Supervisor:
         self.paths = LocalPaths(Path(launch.state_file).parent.parent)
         self.stop = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None
+        self.used = False  # a request was served since the server started
+        self.last_task: int | None = None
+        self.last_served = 0.0
         self.state: dict[str, Any] = {
             "supervisor_pid": os.getpid(),
             "port": launch.port,
@@ -97,28 +100,38 @@ class Supervisor:
         assert self.child is not None
         slot = Path(self.launch.slots_dir) / self.launch.slot_file
         last_active = time.monotonic()
-        self.used = was_busy = False
+        seen = loopback.slot_activity(self.launch.port)
+        self.last_task = seen.last_task if seen else None
         while not self.stop.wait(self.launch.check_interval_s):
             if self.child.poll() is not None:
                 code = self.child.returncode
                 self.state.update(ready=False, error=f"llama-server exited with code {code}")
                 return
-            busy = loopback.slot_busy(self.launch.port)
-            if busy or live_leases(self.paths):
+            activity = self._activity()
+            if (activity is not None and activity.busy) or live_leases(self.paths):
                 last_active = time.monotonic()
-            if busy:
-                self.used = was_busy = True
-            elif was_busy and not slot.is_file():
-                was_busy = False
+            last_active = max(last_active, self.last_served)
+            if self.used and activity is not None and not activity.busy and not slot.is_file():
+                # The first prompt processed since the cache was last saved: keep it now, in
+                # case this server is killed rather than stopped.
                 loopback.slot_action(self.launch.port, "save", slot.name)
             if time.monotonic() - last_active >= self.launch.idle_timeout_s:
                 _log(self.launch, f"idle for {self.launch.idle_timeout_s:.0f} s: stopping")
                 return
 
+    def _activity(self) -> loopback.SlotActivity | None:
+        """The slots' state; a new task id since the last look means a request was served."""
+        activity = loopback.slot_activity(self.launch.port)
+        if activity is not None and (activity.busy or activity.last_task != self.last_task):
+            self.used, self.last_task = True, activity.last_task
+            self.last_served = time.monotonic()
+        return activity
+
     def _shut_down(self) -> None:
         child = self.child
         if child is not None and child.poll() is None:
-            if getattr(self, "used", False):
+            self._activity()
+            if self.used:
                 loopback.slot_action(self.launch.port, "save", self.launch.slot_file)
             child.terminate()
             try:
