@@ -162,3 +162,27 @@ def test_no_key_and_no_provider_says_how_to_run_offline(machine: Machine) -> Non
     configured.write_text('openai_base_url = "http://127.0.0.1:9/v1"\n')
     pointed = machine.run("exec", "--skip-git-repo-check", "hi")
     assert pointed.returncode == 2 and "--oss" not in pointed.stderr
+
+
+@needs_build_tools
+def test_doctor_names_the_local_model_before_and_after_it_runs(machine: Machine) -> None:
+    def checks() -> dict[str, dict[str, Any]]:
+        result = machine.run("doctor", "--oss", "--json")
+        return {check["name"]: check for check in json.loads(result.stdout)}
+
+    before = checks()
+    assert before["local"]["status"] == "warn"
+    assert "model and llama-server not installed" in before["local"]["detail"]
+    assert "pycodex local install" in before["local"]["fix"]
+    assert f"model {fake.MODEL_ID}" in before["provider"]["detail"]
+    assert before["live"]["detail"].startswith("not run: the local server is not running")
+    started = machine.run("local", "start")
+    assert started.returncode == 0, started.stderr
+    url = started.stdout.strip()
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+    after = checks()
+    assert after["local"]["status"] == "ok"
+    assert after["local"]["detail"].startswith(f"{fake.MODEL_ID} served at {url} (context 3000")
+    assert f"at {url}, model {fake.MODEL_ID}" in after["provider"]["detail"]
+    assert after["connect"]["status"] == "ok"
+    assert after["live"]["detail"].startswith(f"model {fake.MODEL_ID} answered")
