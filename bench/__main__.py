@@ -1,7 +1,8 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
-Sections: startup, loop, sse, tools, sessions, compaction, serve, peers. With no arguments, all
-of them. `peers` (the comparison with upstream codex and python-codex) only runs with
+Sections: startup, loop, sse, tools, sessions, compaction, serve, peers, local. With no
+arguments, all of them but `local` (the real local model: long, and it installs the model when
+missing). `peers` (the comparison with upstream codex and python-codex) only runs with
 PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
 """
 
@@ -23,6 +24,7 @@ def _sse(table: Table) -> None:
 
 
 SECTIONS = ("startup", "loop", "sse", "tools", "sessions", "compaction", "serve", "peers")
+OPT_IN = ("local",)
 
 
 def main(argv: list[str]) -> int:
@@ -60,8 +62,12 @@ def main(argv: list[str]) -> int:
             from bench import peers
 
             peers.run(table)
+        elif section == "local":
+            from bench import local_bench
+
+            local_bench.run(table)
         else:
-            print(f"unknown section {section!r}; choose from {', '.join(SECTIONS)}")
+            print(f"unknown section {section!r}; choose from {', '.join(SECTIONS + OPT_IN)}")
             return 2
     print(f"pycodex benchmarks, {date.today()}, {platform.machine()}, {platform.python_version()}")
     print(table.render())

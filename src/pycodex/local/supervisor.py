@@ -151,7 +151,7 @@ class Supervisor:
         write_json(self.paths.state_file, self.state)
 
     def _log_reason(self) -> str:
-        lines = _tail(Path(self.launch.log_file))
+        lines = [line for line in _tail(Path(self.launch.log_file)) if line.strip()]
         errors = [line for line in lines if "error" in line.lower() or "failed" in line.lower()]
         chosen = errors[-1] if errors else (lines[-1] if lines else "no output")
         return chosen.strip()[:300] + f" (see {self.launch.log_file})"

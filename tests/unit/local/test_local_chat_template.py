@@ -99,3 +99,20 @@ def test_without_tools_there_are_no_function_notes_or_examples(tools: list[Any] 
         "<|im_start|>system\nYou are a helpful coding assistant.<|im_end|>\n"
         "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     )
+
+
+def test_a_call_that_repeats_an_earlier_result_is_pointed_out() -> None:
+    def tested(output: str) -> list[dict[str, Any]]:
+        return [
+            call("python3 -m pytest -q"),
+            {"role": "tool", "tool_call_id": "c", "content": output},
+        ]
+
+    again = render([*conversation("Fix it."), *tested("1 failed"), *tested("1 failed")])
+    assert again.endswith(
+        "This exact command gave this exact result before: repeating it changes nothing. "
+        "The task: Fix it.\nRead the outputs above and try something different.<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+    changed = render([*conversation("Fix it."), *tested("1 failed"), *tested("1 passed")])
+    assert "repeating it changes nothing" not in changed  # a re-run after a fix is progress
