@@ -161,7 +161,7 @@ def _pycodex_exec(repo: Path, prompt: str) -> tuple[list[str], dict[str, str]]:
 
 
 def _tasks(table: Table, root: Path, label: str, runs: int, command: Any) -> None:
-    from support.local_tasks import PROMPTS, TASKS, Run, check, repository
+    from support.local_tasks import PROMPTS, TASKS, Run, check, machinery_problem, repository
 
     for name in TASKS:
         walls: list[float] = []
@@ -181,7 +181,7 @@ def _tasks(table: Table, root: Path, label: str, runs: int, command: Any) -> Non
                     timeout=TASK_TIMEOUT_S,
                 )
                 result = Run(done.returncode, done.stdout, done.stderr)
-                problem = check(name, repo, result)
+                problem = machinery_problem(result) or check(name, repo, result)
             except subprocess.TimeoutExpired:
                 problem = f"timed out after {TASK_TIMEOUT_S} s"
             walls.append(time.monotonic() - began)

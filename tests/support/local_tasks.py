@@ -89,6 +89,19 @@ class Run:
         return "\n".join([*lines, f"answer: {self.answer}", self.stderr[-2000:]])
 
 
+def machinery_problem(run: Run) -> str | None:
+    """What went wrong that is pycodex's fault, not the model's: the run failed, the turn did not
+    complete, or the model's call came back as text (the template's call shape not parsed)."""
+    if run.returncode != 0:
+        return f"exit code {run.returncode}"
+    if not any(event.get("type") == "turn.completed" for event in run.events):
+        return "the turn did not complete"
+    for message in run.items("agent_message"):
+        if re.search(r'```json\s*\{\s*"name"', message["text"]):
+            return "a function call came back as text (not parsed by the server)"
+    return None
+
+
 def check(name: str, repo: Path, run: Run) -> str | None:
     """None when the task was done, else what is wrong."""
     if run.returncode != 0:
