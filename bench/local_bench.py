@@ -247,7 +247,7 @@ def _upstream(table: Table, root: Path, base_url: str, model: str, runs: int) ->
 
             env = task_env()
             env.update(CODEX_HOME=str(home), NO_PROXY="127.0.0.1,localhost")
-            return [str(codex), "exec", "--json", "--full-auto", prompt], env
+            return [str(codex), "exec", "--json", "--sandbox", "workspace-write", prompt], env
 
         _tasks(table, root / "runs", "upstream codex via pycodex serve", runs, command)
     finally:
