@@ -55,11 +55,19 @@ def install(
 ) -> InstallStatus:
     """Make the model file and the server binary ready; raises `LocalModelError`."""
     with _locked(paths.install_lock):
-        if not model_files.model_ready(paths, manifest.model):
-            _install_model(paths, manifest, progress, env)
-        if not build.server_ready(paths, manifest.source):
-            build.build_server(paths, manifest.source, progress, env)
+        try:
+            if not model_files.model_ready(paths, manifest.model):
+                _install_model(paths, manifest, progress, env)
+            if not build.server_ready(paths, manifest.source):
+                build.build_server(paths, manifest.source, progress, env)
+        except OSError as err:  # a full disk, a directory that cannot be written...
+            raise LocalModelError(f"installing the local model failed: {_describe(err)}") from None
     return install_status(paths, manifest)
+
+
+def _describe(err: OSError) -> str:
+    reason = err.strerror or str(err)
+    return f"{err.filename}: {reason}" if err.filename else reason
 
 
 def remove(paths: LocalPaths, manifest: Manifest) -> None:

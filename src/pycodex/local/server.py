@@ -75,12 +75,17 @@ def ensure_server(
     env: Mapping[str, str],
 ) -> ServerState:
     """The running server for the manifest's model, started if needed; raises LocalModelError."""
-    with _locked(paths.start_lock):
-        state = running_server(paths)
-        if state is not None and state.model_id == manifest.model.id:
-            return state
-        _stop_locked(paths)
-        return _start_locked(paths, manifest, settings, env)
+    try:
+        with _locked(paths.start_lock):
+            state = running_server(paths)
+            if state is not None and state.model_id == manifest.model.id:
+                return state
+            _stop_locked(paths)
+            return _start_locked(paths, manifest, settings, env)
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        reason = err.strerror or str(err)
+        raise LocalModelError(f"cannot start the local server: {where}{reason}") from None
 
 
 def stop_server(paths: LocalPaths) -> bool:

@@ -179,3 +179,24 @@ def test_model_stamp_must_match_the_file(setting: Setting) -> None:
     assert hashlib.sha256(path.read_bytes()).hexdigest() == manifest.model.sha256
     path.write_bytes(data[:-1])  # truncated after the check: no longer trusted
     assert not model_files.model_ready(paths, manifest.model)
+
+
+def test_an_unwritable_cache_is_one_error_line(setting: Setting) -> None:
+    paths, _index, env, _data = setting
+    paths.root.parent.joinpath("blocker").write_text("a file where a directory should be")
+    blocked = LocalPaths(paths.root.parent / "blocker" / "cache")
+    with pytest.raises(LocalModelError) as caught:
+        install(blocked, load_manifest(env), Steps(), env)
+    assert "cannot write to the cache directory" in str(caught.value)
+    assert "Not a directory" in str(caught.value)
+
+
+def test_a_write_failure_while_installing_is_one_error_line(setting: Setting) -> None:
+    paths, _index, env, _data = setting
+    paths.root.mkdir(parents=True)
+    paths.models.write_text("a file where the models directory should be")
+    with pytest.raises(LocalModelError) as caught:
+        install(paths, load_manifest(env), Steps(), env)
+    message = str(caught.value)
+    assert message.startswith("installing the local model failed: ")
+    assert str(paths.models) in message and "\n" not in message
