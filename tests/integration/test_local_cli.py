@@ -186,3 +186,16 @@ def test_doctor_names_the_local_model_before_and_after_it_runs(machine: Machine)
     assert f"at {url}, model {fake.MODEL_ID}" in after["provider"]["detail"]
     assert after["connect"]["status"] == "ok"
     assert after["live"]["detail"].startswith(f"model {fake.MODEL_ID} answered")
+
+
+def test_the_interactive_agent_uses_the_managed_server_too(machine: Machine) -> None:
+    fake.installed_cache(machine.cache, machine.data)  # installed earlier; the server is stopped
+    result = run_cli(
+        ["--oss", "say hello"], codex_home=machine.home, cwd=machine.work, env=machine.env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Hello from the local model." in result.stdout
+    assert "pycodex: starting the local model server" in result.stderr
+    assert "installing" not in result.stderr
+    chat = [e["body"] for e in machine.server_log() if e.get("path") == "/v1/chat/completions"]
+    assert [body["model"] for body in chat] == [fake.MODEL_ID]
