@@ -3,7 +3,8 @@
 With no arguments, every section of `SECTIONS`. `peers` (the comparison with upstream codex and
 python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row (and
 `app-server` skips its upstream figures). The sections of `ON_REQUEST` run only when named
-(`instructions`: valgrind instruction counts of start-up and the loop, a few minutes).
+(`instructions`: valgrind instruction counts of start-up and the loop, a few minutes; `local`:
+the real local model, long, and it installs the model when missing).
 
 A section is one row of `MODULES`: the `bench` module whose `run(table)` fills it.
 """
@@ -35,8 +36,9 @@ MODULES = {
     "app-server": "app_server_bench",
     "peers": "peers",
     "instructions": "instructions_bench",
+    "local": "local_bench",
 }
-ON_REQUEST = ("instructions",)
+ON_REQUEST = ("instructions", "local")
 SECTIONS = tuple(name for name in MODULES if name not in ON_REQUEST)
 
 

@@ -272,6 +272,9 @@ class ThreadManager:
             return []
         if state.identity.depth >= config.agents.max_depth:
             return []
+        model = state.context.model_info
+        if model is not None and model.minimal_tools:
+            return []  # a small model gets only the tools it calls reliably (docs/local.md)
         from pycodex.tools.collab import multi_agent_namespace
 
         state.services.agent_control = ThreadControl(self, state)

@@ -179,6 +179,15 @@ def sandbox_check(config: Config) -> Check:
     return Check("sandbox", "fail", f"unavailable, but sandbox mode is {mode}: {detail}", fix)
 
 
+async def served_model_config(config: Config) -> Config:
+    """The config with the model the server lists, when its list can be read (else unchanged:
+    the live check reports the problem)."""
+    try:
+        return await _doctor_config(config, True)
+    except (ModelListError, ConfigError):
+        return config
+
+
 async def _doctor_config(config: Config, discover_model: bool) -> Config:
     # Fail fast: doctor is diagnosing, not waiting out a flaky server.
     provider = replace(

@@ -91,7 +91,10 @@ async def _run_checks(
     found = [config_check, _dotenv(env)]
     if config is None:
         return found
+    if config.model_provider.managed:
+        return found + await _managed_checks(config, overrides.model, live=live)
     provider = config.model_provider
+    at_provider = len(found)
     found += [
         checks.provider_check(config),
         checks.api_key_check(config),
@@ -105,6 +108,11 @@ async def _run_checks(
             provider.base_url, proxied=checks.uses_proxy(config.env)
         )
         found.append(connect)
+    if discover_model and connect is not None and connect.status == "ok":
+        # Name the model a run would really use: the one the server lists.
+        config = await checks.served_model_config(config)
+        found[at_provider] = checks.provider_check(config)
+        discover_model = False
     if live:
         blocked = [c.name for c in found if c.status == "fail"]
         if blocked:
@@ -116,6 +124,23 @@ async def _run_checks(
         from pycodex.cli.doctor_mcp import mcp_checks
 
         found += await mcp_checks(config)
+    return found
+
+
+async def _managed_checks(config: Config, model: str | None, *, live: bool) -> list[Check]:
+    """pycodex's own local server: what is installed and running; a stopped server is fine
+    (the next run starts it), so the network checks wait for one that runs."""
+    from pycodex.cli.local_checks import local_check
+
+    local, config = local_check(config, model)
+    found = [local, checks.provider_check(config), checks.api_key_check(config)]
+    if local.status != "ok":
+        reason = "not run: the local server is not running (`pycodex local start` starts it)"
+        return [*found, Check("live", "warn", reason), checks.sandbox_check(config)]
+    found.append(await checks.connect_check(config.model_provider.base_url, proxied=False))
+    if live:
+        found.append(await checks.live_check(config, discover_model=False))
+    found.append(checks.sandbox_check(config))
     return found
 
 

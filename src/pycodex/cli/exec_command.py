@@ -14,7 +14,12 @@ from pathlib import Path
 
 from pycodex.cli.exec_args import ExecArgs, UsageError, parse_exec_args
 from pycodex.cli.exec_session import ExecOutcome, run_exec_session
-from pycodex.cli.local_provider import local_overrides, wants_served_model, with_served_model
+from pycodex.cli.local_provider import (
+    check_api_key,
+    local_overrides,
+    wants_served_model,
+    with_served_model,
+)
 from pycodex.cli.std_streams import (
     EXIT_STDOUT_CLOSED,
     StdoutClosedError,
@@ -32,7 +37,7 @@ def run_exec_command(argv: list[str]) -> int:
         args = parse_exec_args(argv)
         config = _resolve(args)
         _check_git_repo(args, config.cwd)
-        config.model_provider.api_key(config.env)  # a missing key is an error before any input
+        check_api_key(config)  # a missing key is an error before any input
         _check_output_file(args.output_last_message)
         _check_images(args.images)
         prompt = read_prompt(args.prompt, resume=args.resume)
@@ -42,7 +47,22 @@ def run_exec_command(argv: list[str]) -> int:
     for warning in config.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     items: tuple[InputItem, ...] = (*(ImageInput(path) for path in args.images), TextInput(prompt))
-    outcome = _run(args, config, prompt, items)
+    if not config.model_provider.managed:
+        return _finish(args, _run(args, config, prompt, items))
+    # pycodex's own local model server: installed and started on first use (docs/local.md).
+    from pycodex.cli.local_managed import ModelChoiceError, prepare_managed_model
+    from pycodex.local.errors import LocalModelError
+
+    try:
+        config, lease = prepare_managed_model(config, args.model)
+    except ModelChoiceError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    except LocalModelError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 1
+    with lease:
+        outcome = _run(args, config, prompt, items)
     return _finish(args, outcome)
 
 
@@ -168,7 +188,7 @@ def _run(args: ExecArgs, config: Config, prompt: str, items: tuple[InputItem, ..
 
 async def _local_model(args: ExecArgs, config: Config) -> Config | None:
     """The config with the model a local server serves (see `local_provider`); None on error."""
-    if not wants_served_model(args):
+    if not wants_served_model(args) or config.model_provider.managed:
         return config
     try:
         return await with_served_model(config)

@@ -24,6 +24,7 @@ from pycodex.agent.threads import ThreadManager
 from pycodex.cli.exec_args import UsageError
 from pycodex.cli.exec_command import read_prompt
 from pycodex.cli.exec_session import start_memories
+from pycodex.cli.local_provider import check_api_key
 from pycodex.config import Config, ConfigError, ConfigOverrides, parse_cli_override, resolve_config
 from pycodex.frontends.repl import ReplApp, ReplThread, ThreadFactory, run_plain
 from pycodex.frontends.repl.markup import Painter
@@ -76,7 +77,7 @@ def run_interactive(argv: list[str], *, resume: bool = False) -> int:
         args = _build_parser(resume).parse_args(argv)
         config = _resolve(args)
         recorded = _recorded(args, config) if resume else None
-        config.model_provider.api_key(config.env)  # a missing key is an error before any input
+        check_api_key(config)  # a missing key is an error before any input
         images = tuple(Path(part) for value in args.image for part in value.split(",") if part)
         for image in images:
             if not image.is_file():
@@ -88,13 +89,40 @@ def run_interactive(argv: list[str], *, resume: bool = False) -> int:
         return 2
     for warning in config.warnings:
         sys.stderr.write(f"warning: {warning}\n")
-    colour = _colour(args.color, on_terminal)
+    if not config.model_provider.managed:
+        return _run(config, recorded, prompt, images, args.color, on_terminal)
+    # pycodex's own local model server: installed and started on first use (docs/local.md).
+    from pycodex.cli.local_managed import ModelChoiceError, prepare_managed_model
+    from pycodex.local.errors import LocalModelError
+
+    try:
+        config, lease = prepare_managed_model(config, args.model)
+    except ModelChoiceError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    except LocalModelError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 1
+    with lease:
+        return _run(config, recorded, prompt, images, args.color, on_terminal)
+
+
+def _run(
+    config: Config,
+    recorded: RecordedThread | None,
+    prompt: str | None,
+    images: tuple[Path, ...],
+    color: str,
+    on_terminal: bool,
+) -> int:
+    colour = _colour(color, on_terminal)
     manager = ThreadManager(config, originator=ORIGINATOR)
     memory_checks: list[threading.Thread] = []
     factory = _thread_factory(manager, recorded, memory_checks)
     if on_terminal:
         run = _interactive(config, factory, prompt, images, colour)
     else:
+        assert prompt is not None
         run = _plain(config, factory, prompt, colour)
     code = asyncio.run(_with_mcp(manager, run))
     for check in memory_checks:

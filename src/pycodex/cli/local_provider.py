@@ -3,13 +3,15 @@
 Each flag becomes ordinary `-c` overrides placed before the user's own, so the one precedence
 rule of `config.resolve` still decides and a user's `-c model_providers.oss.base_url=...` wins:
 
-    --oss                    model_provider = "oss" (built in: Chat Completions, Ollama's port)
+    --oss                    model_provider = "oss" (built in: pycodex's own llama.cpp server
+                             with the default local model, installed and started on first use)
     --local-provider ollama  the `oss` provider at that server's usual local address and kind
       (or lmstudio, vllm, llamacpp; any other NAME selects `[model_providers.NAME]`)
     --vllm-endpoint URL      a `vllm` provider: Chat Completions at URL, provider_kind "vllm"
 
-Local servers serve whatever model they loaded, so without `-m` the model comes from
+Servers of your own serve whatever model they loaded, so without `-m` the model comes from
 `GET {base_url}/models`: the configured model when the server lists it, else the first listed.
+The managed server's model and address come from `cli/local_managed.py` instead.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pycodex._records import dataclass, replace
 from pycodex.cli.exec_args import ExecArgs
 from pycodex.client.factory import served_models
 from pycodex.client.transport import HttpClient
-from pycodex.config import Config
+from pycodex.config import Config, ConfigError
 
 OSS_ID = "oss"
 VLLM_ID = "vllm"
@@ -88,6 +90,25 @@ async def with_served_model(config: Config, http: HttpClient | None = None) -> C
     models = await served_models(config.model_provider, config.env, http=http)
     chosen = config.model if config.model in models else models[0]
     return replace(config, model=chosen)
+
+
+def check_api_key(config: Config) -> None:
+    """Raise `ConfigError` when the provider's key is missing; with no provider configured at
+    all, the message also says how to run without a key."""
+    try:
+        config.model_provider.api_key(config.env)
+    except ConfigError as err:
+        if config.model_provider_id != "openai" or _provider_configured(config):
+            raise
+        hint = "; or run offline with pycodex's local model: add --oss (see docs/local.md)"
+        raise ConfigError(
+            err.message + hint, file=err.file, key=err.key, origin=err.origin
+        ) from None
+
+
+def _provider_configured(config: Config) -> bool:
+    """Whether the user named a provider or a base URL (then the offline hint would mislead)."""
+    return config.model_provider.base_url != "https://api.openai.com/v1"
 
 
 def _normalized(name: str) -> str:

@@ -83,6 +83,12 @@ def _memories(args: list[str]) -> int:
     return run_memories_command(args)
 
 
+def _local(args: list[str]) -> int:
+    from pycodex.cli.local_command import run_local_command
+
+    return run_local_command(args)
+
+
 def _rules(args: list[str]) -> int:
     from pycodex.cli.rules_command import run_rules_command
 
@@ -148,6 +154,8 @@ COMMANDS = (
      "server", _serve),
     ("doctor", "doctor", "check config, key, network, model and sandbox (--json, --skip-live)",
      _doctor),
+    ("local", "local", "the local model: install, status, start, stop, remove (`pycodex exec "
+     "--oss`)", _local),
     ("debug", "debug prompt", "print the exact request the next turn would send (nothing is "
      "sent)", _debug),
     ("rules", "rules", "list or remove command prefixes you allowed for good", _rules),

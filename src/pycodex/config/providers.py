@@ -1,8 +1,11 @@
 """Model providers: where requests go, how they authenticate, which wire protocol they speak.
 
-Two providers are built in: `openai` (the default, Responses API) and `oss` (a local Chat
-Completions server such as Ollama or llama.cpp). `[model_providers.<id>]` tables add providers,
-and a table whose id is built in overrides that provider's fields one by one.
+Two providers are built in: `openai` (the default, Responses API) and `oss`, the local model
+server pycodex installs and runs itself (llama.cpp's llama-server, Chat Completions; see
+`pycodex.local`). Pointing `oss` anywhere else (`CODEX_OSS_BASE_URL`, a `base_url` in
+`[model_providers.oss]`, `--local-provider`) makes it a plain provider for your own server.
+`[model_providers.<id>]` tables add providers, and a table whose id is built in overrides that
+provider's fields one by one.
 """
 
 from __future__ import annotations
@@ -75,6 +78,9 @@ class ModelProviderInfo:
     requires_openai_auth: bool = False
     provider_kind: str | None = None
     """The kind of Chat Completions server (`pycodex.providers.kinds`); None means generic."""
+    managed: bool = False
+    """The server is pycodex's own local model server: the CLI installs and starts it, and sets
+    `base_url` to where it listens. Only the built-in `oss` provider, while nobody moved it."""
 
     def api_key(self, env: Mapping[str, str]) -> str | None:
         """The key to send as a bearer token, or None for providers that need none.
@@ -131,13 +137,15 @@ OPENAI_PROVIDER = ModelProviderInfo(
     wire_api="responses",
     requires_openai_auth=True,
 )
+# The managed server's usual address; the CLI replaces it with the one the server really has.
+MANAGED_LOCAL_BASE_URL = "http://127.0.0.1:11435/v1"
 OSS_PROVIDER = ModelProviderInfo(
     id=OSS_PROVIDER_ID,
-    name="Local OSS server",
-    base_url="http://localhost:11434/v1",
+    name="pycodex local model",
+    base_url=MANAGED_LOCAL_BASE_URL,
     wire_api="chat",
-    # The default address is Ollama's; a `provider_kind` key or `--local-provider` changes it.
-    provider_kind="ollama",
+    provider_kind="llamacpp",
+    managed=True,
 )
 
 
@@ -148,7 +156,7 @@ def builtin_providers(env: Mapping[str, str]) -> dict[str, ModelProviderInfo]:
         openai = replace(openai, base_url=env["OPENAI_BASE_URL"])
     oss = OSS_PROVIDER
     if env.get("CODEX_OSS_BASE_URL"):
-        oss = replace(oss, base_url=env["CODEX_OSS_BASE_URL"])
+        oss = replace(oss, base_url=env["CODEX_OSS_BASE_URL"], managed=False)
     return {OPENAI_PROVIDER_ID: openai, OSS_PROVIDER_ID: oss}
 
 
@@ -178,14 +186,15 @@ def _provider_from_table(
     reader: Reader, provider_id: str, builtin: ModelProviderInfo | None
 ) -> ModelProviderInfo:
     at = ("model_providers", provider_id)
-    base_url = reader.string((*at, "base_url"))
-    if base_url is None:
-        if builtin is None:
-            raise reader.error(at, "base_url is required for a provider that is not built in")
-        base_url = builtin.base_url
+    explicit_url = reader.string((*at, "base_url"))
+    if explicit_url is None and builtin is None:
+        raise reader.error(at, "base_url is required for a provider that is not built in")
+    base_url = explicit_url or (builtin.base_url if builtin else "")
     _check_url(reader, (*at, "base_url"), base_url)
     start = builtin or ModelProviderInfo(id=provider_id, name=provider_id, base_url=base_url)
     changes: dict[str, Any] = {"base_url": base_url}
+    if explicit_url is not None:
+        changes["managed"] = False  # a server of the user's own
     for key in ("name", "env_key", "env_key_instructions"):
         changes[key] = reader.string((*at, key))
     changes["wire_api"] = reader.choice((*at, "wire_api"), WIRE_APIS)

@@ -66,6 +66,9 @@ class ModelInfo:
     supports_search_tool: bool
     # A packaged prompt name, or an absolute path when it came from the user's catalog.
     instructions_file: str | None
+    # Only `shell_command` (one parameter, no login shell) and the `apply_patch` function: for
+    # small models, which call a few simple tools reliably and get lost among many.
+    minimal_tools: bool = False
 
     @property
     def effective_context_window(self) -> int:
@@ -125,6 +128,7 @@ _FIELDS: dict[str, Check] = {
     "tool_output_token_limit": _positive_int,
     "supports_search_tool": _boolean,
     "instructions_file": _optional_string,
+    "minimal_tools": _boolean,
 }
 
 # Used when the packaged defaults object itself is damaged; kept equal to models.json.
@@ -144,6 +148,7 @@ _FALLBACK_DEFAULTS: dict[str, Any] = {
     "tool_output_token_limit": 10000,
     "supports_search_tool": False,
     "instructions_file": None,
+    "minimal_tools": False,
 }
 
 
@@ -288,6 +293,7 @@ def resolve_model_info(
         tool_output_token_limit=config.tool_output_token_limit or fields["tool_output_token_limit"],
         supports_search_tool=fields["supports_search_tool"],
         instructions_file=fields["instructions_file"],
+        minimal_tools=fields["minimal_tools"],
     )
     return info, warnings
 

@@ -44,3 +44,16 @@ def test_model_discovery_only_without_a_model_flag() -> None:
     assert not wants_served_model(ExecArgs(prompt=None))
     assert vllm_base_url("http://h:8000/") == "http://h:8000/v1"
     assert vllm_base_url("http://h:8000/v1") == "http://h:8000/v1"
+
+
+def test_exec_and_the_repl_load_the_local_model_machinery_only_when_used() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, pycodex.cli.exec_command, pycodex.cli.interactive_command\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('pycodex.local', "
+        "'pycodex.cli.local_managed', 'pycodex.cli.local_progress'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -34,7 +34,7 @@ def test_kind_is_read_and_normalized(tmp_path: Path, spelling: str, kind: str) -
 def test_kind_defaults(tmp_path: Path) -> None:
     assert resolve(tmp_path, LOCAL).model_provider.provider_kind is None
     oss = resolve(tmp_path, 'model_provider = "oss"\n').model_provider
-    assert oss.provider_kind == "ollama"
+    assert oss.provider_kind == "llamacpp"  # pycodex's own llama.cpp server
     changed = resolve(
         tmp_path, 'model_provider = "oss"\n', ('model_providers.oss.provider_kind="vllm"',)
     )

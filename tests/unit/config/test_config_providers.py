@@ -41,12 +41,25 @@ def test_default_provider_is_openai(tmp_path: Path) -> None:
     assert config.model_provider.requires_openai_auth
 
 
-def test_oss_provider_is_a_local_chat_server(tmp_path: Path) -> None:
+def test_oss_provider_is_the_managed_local_chat_server(tmp_path: Path) -> None:
     config = resolve(tmp_path, 'model_provider = "oss"\n')
     assert config.model_provider == OSS_PROVIDER
-    assert config.model_provider.base_url == "http://localhost:11434/v1"
+    assert config.model_provider.managed
+    assert config.model_provider.base_url == "http://127.0.0.1:11435/v1"
     assert config.model_provider.wire_api == "chat"
     assert config.model_provider.api_key({}) is None
+
+
+def test_moving_the_oss_provider_makes_it_a_server_of_your_own(tmp_path: Path) -> None:
+    table = 'model_provider = "oss"\n[model_providers.oss]\nbase_url = "http://127.0.0.1:8080/v1"\n'
+    moved = resolve(tmp_path, table).model_provider
+    assert (moved.base_url, moved.managed) == ("http://127.0.0.1:8080/v1", False)
+    kind_only = 'model_provider = "oss"\n[model_providers.oss]\nprovider_kind = "vllm"\n'
+    assert resolve(tmp_path, kind_only).model_provider.managed
+    by_env = resolve(
+        tmp_path, 'model_provider = "oss"\n', env={"CODEX_OSS_BASE_URL": "http://127.0.0.1:9/v1"}
+    )
+    assert not by_env.model_provider.managed
 
 
 def test_openai_base_url_precedence(tmp_path: Path) -> None:

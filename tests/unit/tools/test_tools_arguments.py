@@ -24,7 +24,7 @@ from pycodex.tools.builtin.grep_files import GrepFilesTool
 from pycodex.tools.builtin.list_dir import ListDirTool
 from pycodex.tools.builtin.plan import PlanItem, UpdatePlanArgs, UpdatePlanTool
 from pycodex.tools.builtin.read_file import IndentationOptions, ReadFileArgs, ReadFileTool
-from pycodex.tools.builtin.shell import ShellCommandTool, ShellTool
+from pycodex.tools.builtin.shell import MinimalShellCommandTool, ShellCommandTool, ShellTool
 from pycodex.tools.builtin.unified_exec import (
     ExecCommandArgs,
     ExecCommandTool,
@@ -45,6 +45,7 @@ BUILTIN_TOOLS: list[BaseTool[Any]] = [
     WriteStdinTool(UnifiedExecState()),
     ShellTool(),
     ShellCommandTool(),
+    MinimalShellCommandTool(),
     UpdatePlanTool(),
     ReadFileTool(),
     ListDirTool(),

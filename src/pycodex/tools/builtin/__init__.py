@@ -4,7 +4,8 @@ Which shell tool and which apply_patch variant a model gets comes from the model
 (`ModelInfo.shell_tool`, `ModelInfo.apply_patch`); `[features]` flags override it for users who
 want another set: `shell_tool` (the argv `shell` tool), `unified_exec = false`
 (`shell_command`), `apply_patch_freeform = false` (the JSON variant), `file_tools` (read_file,
-list_dir, grep_files).
+list_dir, grep_files). A model whose catalog entry sets `minimal_tools` (a small local model)
+gets only a one-parameter `shell_command` and the `apply_patch` function.
 
 Importing this package loads only what describes the tools (names, schemas, argument classes);
 each tool imports its machinery (`pycodex.execution`, `pycodex.apply_patch`, approvals) when it
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pycodex.tools.base import BaseTool
 from pycodex.tools.builtin.apply_patch_tool import ApplyPatchFreeformTool, ApplyPatchFunctionTool
 from pycodex.tools.builtin.plan import UpdatePlanTool
-from pycodex.tools.builtin.shell import ShellCommandTool, ShellTool
+from pycodex.tools.builtin.shell import MinimalShellCommandTool, ShellCommandTool, ShellTool
 from pycodex.tools.builtin.unified_exec import ExecCommandTool, UnifiedExecState, WriteStdinTool
 from pycodex.tools.builtin.user_input import RequestUserInputTool
 from pycodex.tools.builtin.view_image import ViewImageTool
@@ -37,6 +38,9 @@ def build_default_tools(
     """The tools a session exposes, and their services (the caller adds the user, the rules)."""
     unified_exec = UnifiedExecState()
     features = config.features
+    if model is not None and model.minimal_tools:
+        minimal: list[BaseTool[Any]] = [MinimalShellCommandTool(), ApplyPatchFunctionTool()]
+        return ToolRegistry(minimal), ToolServices(prefix_rules=PrefixRules())
     tools = _shell_tools(features, model, unified_exec)
     tools += _mcp_resource_tools(config)
     apply_patch = model.apply_patch if model is not None else "freeform"

