@@ -71,9 +71,7 @@ class LoadedThread:
             if isinstance(event, ev.TurnStarted) and self.busy is None:
                 # A turn the engine started on its own: input steered too late for the last one.
                 self.busy = event.turn_id
-            if isinstance(
-                event, ev.ExecApprovalRequest | ev.PatchApprovalRequest | ev.McpToolApprovalRequest
-            ):
+            if isinstance(event, ApprovalRequest):
                 ask(self, event)
             if isinstance(event, _ENDS) and self.translator.active is None:
                 self.busy = None
