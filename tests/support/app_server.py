@@ -44,14 +44,16 @@ def check_notification(message: Message) -> None:
 
 
 class RawAppServer:
-    def __init__(self, home: Path, work: Path, *args: str, before: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, home: Path, work: Path, *args: str, before: tuple[str, ...] = (), **env: str
+    ) -> None:
         self.proc = subprocess.Popen(
             [PYCODEX_BIN, *before, "app-server", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=work,
-            env=cli_env(home),
+            env=cli_env(home, **env),
         )
         self._messages: queue.Queue[Message | None] = queue.Queue()
         self.raw_lines: list[bytes] = []

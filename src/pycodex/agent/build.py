@@ -72,11 +72,13 @@ def build_thread(
     namespaces: NamespaceFactory | None = None,
     hooks: HookSetup | None = None,
     parent_transcript: Path | None = None,
+    thread_id: str | None = None,
 ) -> BuiltThread:
     """Wire a thread, recorded under $CODEX_HOME/sessions unless the config is ephemeral.
 
     With `recorded`, the thread continues that session (same ids, history, file). A new thread
-    gets a fresh thread id; `session_id` (the tree's) and `identity` make it a sub-agent.
+    gets `thread_id`, or a fresh one; `session_id` (the tree's) and `identity` make it a
+    sub-agent.
 
     Raises `ConfigError` when the provider cannot be used (no API key). `user_input` is the
     frontend's `UserInputProvider` for `request_user_input`; None (nobody to ask) makes that tool
@@ -103,7 +105,7 @@ def build_thread(
         client=client,
         tools=tools,
         context=context,
-        thread_id=new_thread_id(),
+        thread_id=thread_id or new_thread_id(),
         session_id=session_id or "",
         identity=identity or ThreadIdentity(),
         shell_environment_policy=config.shell_environment_policy,

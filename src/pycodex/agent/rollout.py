@@ -190,9 +190,12 @@ def _base_instructions(meta: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def fork_thread(codex_home: Path, cwd: Path, recorded: RecordedThread) -> tuple[str, Path]:
-    """Copy a recorded thread's history into a new thread and file; returns its id and path."""
-    thread_id = new_thread_id()
+async def fork_thread(
+    codex_home: Path, cwd: Path, recorded: RecordedThread, thread_id: str | None = None
+) -> tuple[str, Path]:
+    """Copy a recorded thread's history into a new thread (`thread_id`, or a fresh one) and
+    file; returns its id and path."""
+    thread_id = thread_id or new_thread_id()
     meta: dict[str, Any] = {
         "id": thread_id,
         "session_id": thread_id,

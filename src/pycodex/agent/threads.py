@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from pycodex.agent.rollout import RecordedThread
     from pycodex.agent.state import ThreadState
     from pycodex.config import Config
-    from pycodex.mcp.manager import McpConnectionManager, McpStartup
+    from pycodex.mcp.manager import McpConnectionManager, McpStartup, McpStatusListener
     from pycodex.tools.collab import SpawnRequest
     from pycodex.tools.namespaces import ToolNamespace
 
@@ -128,11 +128,12 @@ class ThreadManager:
         # The MCP servers of this process, shared by every thread (`start_mcp`).
         self._mcp: McpConnectionManager | None = None
 
-    async def start_mcp(self) -> McpStartup | None:
+    async def start_mcp(self, on_status: McpStatusListener | None = None) -> McpStartup | None:
         """Start the configured MCP servers, all at once, before the first thread: their tools
         are offered to every thread built afterwards. None when no server is configured (then
         nothing MCP-related is imported). Raises `ConfigError` for a bad `[mcp_servers]` table;
-        a server that fails is reported in the result (`fatal()` when it was required)."""
+        a server that fails is reported in the result (`fatal()` when it was required).
+        `on_status` hears each server's progress (the app-server reports it to its client)."""
         if self._mcp is not None or not self.config.mcp_servers:
             return None
         from pycodex.mcp.config import enabled_servers
@@ -143,7 +144,13 @@ class ThreadManager:
         from pycodex.mcp.manager import McpConnectionManager
 
         self._mcp = McpConnectionManager(servers, cwd=self.config.cwd, env=self.config.env)
-        return await self._mcp.start()
+        return await self._mcp.start(on_status)
+
+    async def stop_mcp(self) -> None:
+        """Stop the MCP servers (threads built later get none); `start_mcp` may run again."""
+        mcp, self._mcp = self._mcp, None
+        if mcp is not None:
+            await mcp.aclose()
 
     # --- lookup -------------------------------------------------------------------------------
 
@@ -180,9 +187,12 @@ class ThreadManager:
         user_input: Any = None,
         config: Config | None = None,
         identity: ThreadIdentity | None = None,
+        thread_id: str | None = None,
     ) -> ManagedThread:
         """A root thread for a frontend (or an internal worker such as the memory
-        consolidation agent, with its `identity`), which runs its engine and reads its events."""
+        consolidation agent, with its `identity`), which runs its engine and reads its events.
+        A new thread gets `thread_id` when the frontend chose it already (the app-server names
+        it in notifications sent while the MCP servers start)."""
         chosen = config or self.config
         built = build_thread(
             chosen,
@@ -192,6 +202,7 @@ class ThreadManager:
             recorded=recorded,
             on_warning=self._on_warning,
             identity=identity,
+            thread_id=thread_id,
             namespaces=self._namespaces_for(chosen),
             hooks=self._hooks(),
         )
@@ -444,6 +455,4 @@ class ThreadManager:
             if thread.parent_id is None and not thread.closed:
                 thread.closed = True
                 await thread.built.aclose()
-        mcp, self._mcp = self._mcp, None
-        if mcp is not None:
-            await mcp.aclose()
+        await self.stop_mcp()

@@ -39,6 +39,12 @@ def _build_parser() -> _Parser:
     )
     p.add_argument("--listen", default=STDIO, metavar="URL", help="only stdio:// (the default)")
     p.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--dangerously-bypass-hook-trust",
+        dest="bypass_hook_trust",
+        action="store_true",
+        help="run every enabled hook without checking that you trusted it",
+    )
     p.add_argument("--max-queued-requests", type=int, default=None, help=argparse.SUPPRESS)
     return p
 
@@ -51,7 +57,14 @@ def run_app_server_command(argv: list[str], global_config: list[str]) -> int:
         if args.listen != STDIO:
             raise UsageError(f"--listen {args.listen}: only {STDIO} is supported")
         overrides = [parse_cli_override(raw) for raw in [*global_config, *args.config]]
-        config = resolve_config(ConfigOverrides(cli_overrides=overrides), env=os.environ)
+        config = resolve_config(
+            ConfigOverrides(cli_overrides=overrides, bypass_hook_trust=args.bypass_hook_trust),
+            env=os.environ,
+        )
+        if config.mcp_servers:  # a bad table ends the launch, not the first thread/start
+            from pycodex.mcp.config import enabled_servers
+
+            enabled_servers(config.mcp_servers)
     except (UsageError, ConfigError) as err:
         sys.stderr.write(f"error: {err}\n")
         return 2

@@ -10,8 +10,9 @@ a tree (sub-agents call the same servers) and closed once, at shutdown.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Literal
 
 from pycodex._records import dataclass, field
 from pycodex.mcp.config import McpServerConfig
@@ -19,7 +20,11 @@ from pycodex.mcp.connection import McpConnection, McpError
 from pycodex.mcp.names import namespace_name
 from pycodex.tools.namespaces import ToolNamespace
 
-__all__ = ["McpConnectionManager", "McpStartup", "McpStartupFailure"]
+__all__ = ["McpConnectionManager", "McpStartup", "McpStartupFailure", "McpStatusListener"]
+
+McpServerState = Literal["starting", "ready", "failed"]
+# Told each server's progress as it happens: (server name, state, error when it failed).
+McpStatusListener = Callable[[str, McpServerState, str | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,8 @@ class McpConnectionManager:
         # (server, tool) pairs the user allowed for the rest of the session.
         self.approved: set[tuple[str, str]] = set()
 
-    async def start(self) -> McpStartup:
-        outcomes = await asyncio.gather(*(self._start(c) for c in self._connections))
+    async def start(self, on_status: McpStatusListener | None = None) -> McpStartup:
+        outcomes = await asyncio.gather(*(self._start(c, on_status) for c in self._connections))
         startup = McpStartup()
         for connection, error in zip(self._connections, outcomes, strict=True):
             if error is None:
@@ -70,7 +75,17 @@ class McpConnectionManager:
                 startup.failures.append(failure)
         return startup
 
-    async def _start(self, connection: McpConnection) -> str | None:
+    async def _start(
+        self, connection: McpConnection, on_status: McpStatusListener | None
+    ) -> str | None:
+        if on_status is not None:
+            on_status(connection.name, "starting", None)
+        error = await self._started(connection)
+        if on_status is not None:
+            on_status(connection.name, "ready" if error is None else "failed", error)
+        return error
+
+    async def _started(self, connection: McpConnection) -> str | None:
         timeout = connection.config.startup_timeout_s
         try:
             await asyncio.wait_for(connection.start(), timeout)

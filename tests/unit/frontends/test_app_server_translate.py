@@ -159,3 +159,69 @@ def test_sub_agent_web_search_and_reasoning_items() -> None:
         ["child"],
     )
     assert collab["agentsStates"] == {"child": {"status": "completed", "message": "child says hi"}}
+
+
+def test_mcp_tool_calls_are_mcp_tool_call_items() -> None:
+    from openai_codex.generated.v2_all import McpToolCallThreadItem
+
+    tr, sent = translator()
+    args = {"text": "hi"}
+    result = {"content": [{"type": "text", "text": "echo: hi"}], "structured_content": None}
+    refused = "MCP tool call requires approval, but approval policy is never"
+    for event in [
+        ev.TurnStarted("t"),
+        ev.McpToolCallBegin("c1", "my-srv.v2", "read-file", args),
+        ev.McpToolApprovalRequest("c1", "my-srv.v2", "read-file", args),
+        ev.McpToolCallEnd("c1", "my-srv.v2", "read-file", args, result, None, True, 0.25),
+        ev.McpToolCallBegin("c2", "probe", "add", {"a": 1}),
+        ev.McpToolCallEnd("c2", "probe", "add", {"a": 1}, None, refused, False, 0.0),
+        ev.TurnComplete("t", None),
+    ]:
+        tr.process(event)
+    assert methods(sent) == [
+        "thread/status/changed",
+        "turn/started",
+        "item/started",
+        "item/completed",
+        "item/started",
+        "item/completed",
+        "thread/status/changed",
+        "turn/completed",
+    ]
+    started, done = sent[2][1]["item"], sent[3][1]["item"]
+    assert started == {
+        "type": "mcpToolCall",
+        "id": "c1",
+        "server": "my-srv.v2",
+        "tool": "read-file",
+        "status": "inProgress",
+        "arguments": {"text": "hi"},
+        "result": None,
+        "error": None,
+        "durationMs": None,
+    }
+    assert done == {
+        **started,
+        "status": "completed",
+        "result": {
+            "content": [{"type": "text", "text": "echo: hi"}],
+            "structuredContent": None,
+            "_meta": None,
+        },
+        "durationMs": 250,
+    }
+    failed = McpToolCallThreadItem.model_validate(sent[5][1]["item"])
+    assert failed.status.value == "failed" and failed.result is None
+    assert failed.error is not None and failed.error.message == refused
+    assert [item["id"] for item in tr.turns[0].items] == ["c1", "c2"]
+
+
+def test_a_hook_report_is_a_warning_for_the_user() -> None:
+    tr, sent = translator()
+    tr.process(ev.TurnStarted("t"))
+    tr.process(ev.HookReport("PreToolUse hook failed: exited with code 1"))
+    assert methods(sent)[-1] == "warning"
+    assert sent[-1][1] == {
+        "threadId": "thread-1",
+        "message": "hook: PreToolUse hook failed: exited with code 1",
+    }

@@ -6,6 +6,8 @@ manager, submits ops, and turns each thread's engine events into protocol notifi
 - `rpc`         the message kinds of the wire (JSON lines, no `jsonrpc` member) and error codes
 - `transport`   reading requests from stdin and writing messages to stdout
 - `server`      the dispatcher: one request at a time, server->client requests, overload
+- `approvals`   approval questions as server->client requests, and the client's answers
+- `mcp_startup` the MCP servers: started for the first thread, their status told to each
 - `params`      request params parsed into typed records (bad params are -32602)
 - `thread_ops`  thread/start, resume, fork, list, read, name, archive, compact
 - `listing`     thread/list: session files filtered and paged

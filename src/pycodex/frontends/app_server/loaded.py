@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from pycodex.agent.state import ThreadState
     from pycodex.agent.threads import ManagedThread
 
-ApprovalRequest = ev.ExecApprovalRequest | ev.PatchApprovalRequest
+ApprovalRequest = ev.ApprovalRequest
 AskApproval = Callable[["LoadedThread", ApprovalRequest], None]
 TurnEnded = Callable[["LoadedThread"], None]
 
@@ -71,7 +71,7 @@ class LoadedThread:
             if isinstance(event, ev.TurnStarted) and self.busy is None:
                 # A turn the engine started on its own: input steered too late for the last one.
                 self.busy = event.turn_id
-            if isinstance(event, ev.ExecApprovalRequest | ev.PatchApprovalRequest):
+            if isinstance(event, ApprovalRequest):
                 ask(self, event)
             if isinstance(event, _ENDS) and self.translator.active is None:
                 self.busy = None

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from pycodex._records import dataclass
 from pycodex.frontends.app_server import rpc
+from pycodex.frontends.app_server.approvals import approval_request, review_decision
 from pycodex.frontends.app_server.loaded import ApprovalRequest, LoadedThread
+from pycodex.frontends.app_server.mcp_startup import McpStartupReporter
 from pycodex.frontends.app_server.params import Params
 from pycodex.frontends.app_server.rpc import RpcError
 from pycodex.frontends.app_server.transport import LineTooLong, StdioTransport, now_ms
 from pycodex.frontends.app_server.wire import Json
-from pycodex.protocol import events as ev
-from pycodex.protocol.ops import ApprovalDecision, ReviewDecision
+from pycodex.protocol.ops import ApprovalDecision
 
 if TYPE_CHECKING:
     from pycodex.agent.threads import ThreadManager
@@ -59,6 +60,7 @@ class AppServer:
         self.max_queued = max_queued
         self.threads: dict[str, LoadedThread] = {}
         self.manager: ThreadManager | None = None
+        self.mcp = McpStartupReporter(self.notify)
         self.client_name = ""
         self._queue: asyncio.Queue[rpc.Request | None] = asyncio.Queue()
         self._approvals: dict[int, PendingApproval] = {}
@@ -237,59 +239,6 @@ def user_agent(client: str, client_version: str | None) -> str:
         f"{client}/{PROTOCOL_VERSION} (pycodex {__version__}; {system}) "
         f"({client}; {client_version or 'unknown'})"
     )
-
-
-def approval_request(thread: LoadedThread, request: ApprovalRequest) -> tuple[str, Json]:
-    turn = thread.translator.active
-    base = {
-        "threadId": thread.thread_id,
-        "turnId": turn.id if turn is not None else "",
-        "itemId": request.call_id,
-        "startedAtMs": now_ms(),
-        "reason": request.reason,
-    }
-    if isinstance(request, ev.PatchApprovalRequest):
-        return "item/fileChange/requestApproval", {**base, "grantRoot": None}
-    prefix = list(request.proposed_prefix)
-    amend = {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": prefix}}
-    decisions: list[Any] = ["accept", "acceptForSession", *([amend] if prefix else [])]
-    return "item/commandExecution/requestApproval", {
-        **base,
-        "kind": "command",
-        "environmentId": "local",
-        "command": request.command,
-        "cwd": str(request.cwd),
-        "commandActions": [{"type": "unknown", "command": request.command}],
-        "proposedExecpolicyAmendment": prefix or None,
-        "availableDecisions": [*decisions, "decline", "cancel"],
-    }
-
-
-_DECISIONS: dict[str, ReviewDecision] = {
-    "accept": "approved",
-    "acceptForSession": "approved_for_session",
-    "decline": "denied",
-    "cancel": "abort",
-}
-
-
-def review_decision(
-    response: rpc.Response, request: ApprovalRequest
-) -> tuple[ReviewDecision, list[str]]:
-    """The client's answer as an engine decision, and a prefix to allow for good (or [])."""
-    result = response.result if isinstance(response.result, dict) else {}
-    decision = result.get("decision")
-    if isinstance(decision, str) and decision in _DECISIONS:
-        return _DECISIONS[decision], []
-    if isinstance(decision, dict) and isinstance(request, ev.ExecApprovalRequest):
-        amendment = (decision.get("acceptWithExecpolicyAmendment") or {}).get(
-            "execpolicy_amendment"
-        )
-        if isinstance(amendment, list) and amendment and all(isinstance(a, str) for a in amendment):
-            return "approved", list(amendment)
-    if response.error is None:
-        log(f"approval answer {decision!r} not understood: declined")
-    return "denied", []
 
 
 def log(message: str) -> None:

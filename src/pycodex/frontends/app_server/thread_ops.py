@@ -27,6 +27,7 @@ from pycodex.frontends.app_server.params import (
 from pycodex.frontends.app_server.translate import TurnTranslator
 from pycodex.frontends.app_server.wire import Json, ThreadMeta, TurnRecord
 from pycodex.protocol.ops import Compact
+from pycodex.sessions.ids import new_thread_id
 
 if TYPE_CHECKING:
     from pycodex.agent.rollout import RecordedThread
@@ -60,7 +61,9 @@ class ThreadOps:
     async def start(self, params: Params) -> Json:
         settings = thread_settings(params)
         config = self._config(settings, None)
-        loaded = self._load(config, settings, None, None)
+        thread_id = new_thread_id()
+        await self._servers_ready(thread_id)
+        loaded = self._load(config, settings, None, None, thread_id)
         self.server.notify("thread/started", {"thread": loaded.thread_json()})
         return {"thread": loaded.thread_json(), **loaded.settings_json()}
 
@@ -73,6 +76,7 @@ class ThreadOps:
             path = self._rollout(thread_id)
             view, recorded = await asyncio.to_thread(self._read, path)
             config = self._config(settings, _existing_dir(view.meta.cwd))
+            await self._servers_ready(thread_id)
             loaded = self._load(config, settings, recorded, view)
         return {"thread": loaded.thread_json(include_turns=include_turns), **loaded.settings_json()}
 
@@ -88,11 +92,13 @@ class ThreadOps:
         else:
             view, recorded = await asyncio.to_thread(self._read, self._rollout(source_id))
         config = self._config(settings, _existing_dir(view.meta.cwd))
+        thread_id = new_thread_id()
+        await self._servers_ready(thread_id)
         if config.ephemeral:
-            loaded = self._load(config, settings, None, None)
+            loaded = self._load(config, settings, None, None, thread_id)
             loaded.state.context.replace_history(recorded.history)
         else:
-            _, path = await fork_thread(self.home, config.cwd, recorded)
+            _, path = await fork_thread(self.home, config.cwd, recorded, thread_id)
             copy = await asyncio.to_thread(load_thread, path)
             loaded = self._load(config, settings, copy, None)
         loaded.meta.forked_from_id = source_id
@@ -127,17 +133,23 @@ class ThreadOps:
             raise rpc.invalid_request(str(err)) from None
         return config
 
+    async def _servers_ready(self, thread_id: str) -> None:
+        """The MCP servers run (started for this thread, or earlier) before it is built."""
+        assert self.server.manager is not None
+        await self.server.mcp.ready_for(self.server.manager, thread_id)
+
     def _load(
         self,
         config: Config,
         settings: ThreadSettings,
         recorded: RecordedThread | None,
         view: RecordedView | None,
+        thread_id: str | None = None,
     ) -> LoadedThread:
         assert self.server.manager is not None
         try:
             managed = self.server.manager.start_thread(
-                source=SOURCE, recorded=recorded, config=config
+                source=SOURCE, recorded=recorded, config=config, thread_id=thread_id
             )
         except ConfigError as err:
             raise rpc.invalid_request(str(err)) from None

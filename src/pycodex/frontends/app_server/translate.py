@@ -95,6 +95,8 @@ class TurnTranslator:
                 self._open_item(wire.web_search_item(call_id, "", None))
             case ev.WebSearchEnd(call_id=call_id, query=query, action=action):
                 self._close_item(wire.web_search_item(call_id, query, action))
+            case ev.McpToolCallBegin() | ev.McpToolCallEnd():
+                self._mcp_tool_call(event)
             case ev.CollabToolCallBegin():
                 self._open_item(wire.collab_item(event, "inProgress"))
             case ev.CollabToolCallEnd(success=success):
@@ -112,6 +114,9 @@ class TurnTranslator:
                 self._error(error, will_retry=False)
             case ev.Warning(message=message):
                 self._notify("warning", {"threadId": self.thread_id, "message": message})
+            case ev.HookReport(message=message):
+                # What a hook said or did wrong is for the user, as a warning (exec: stderr).
+                self._notify("warning", {"threadId": self.thread_id, "message": f"hook: {message}"})
             case ev.TurnComplete(failed=failed):
                 self._end_turn("failed" if failed else "completed")
             case ev.TurnAborted():
@@ -120,6 +125,7 @@ class TurnTranslator:
                 ev.SessionConfigured()
                 | ev.ToolCallBegin()
                 | ev.ToolCallEnd()
+                | ev.McpToolApprovalRequest()  # its item is open already; the server asks
                 | ev.ShutdownComplete()
             ):
                 pass
@@ -216,6 +222,13 @@ class TurnTranslator:
         return wire.file_change_item(
             event.call_id, changes, "completed" if event.success else "failed"
         )
+
+    def _mcp_tool_call(self, event: ev.McpToolCallBegin | ev.McpToolCallEnd) -> None:
+        item = wire.mcp_tool_call_item(event)
+        if isinstance(event, ev.McpToolCallBegin):
+            self._open_item(item)
+        else:
+            self._close_item(item)
 
     def _plan(self, event: ev.PlanUpdated) -> None:
         steps = [{"step": s.step, "status": _PLAN_STATUS[s.status]} for s in event.steps]

@@ -247,6 +247,35 @@ def web_search_item(call_id: str, query: str, action: dict[str, Any] | None) -> 
     return {"type": "webSearch", "id": call_id, "query": query, "action": action}
 
 
+def mcp_tool_call_item(event: ev.McpToolCallBegin | ev.McpToolCallEnd) -> Json:
+    """A call to an MCP server's tool: `inProgress` from its begin event; from its end event
+    `completed`, or `failed` (an `isError` result keeps its `result`; a call that got no result
+    has an `error`)."""
+    item: Json = {
+        "type": "mcpToolCall",
+        "id": event.call_id,
+        "server": event.server,
+        "tool": event.tool,
+        "status": "inProgress",
+        "arguments": event.arguments,
+        "result": None,
+        "error": None,
+        "durationMs": None,
+    }
+    if isinstance(event, ev.McpToolCallEnd):
+        item["status"] = "completed" if event.success else "failed"
+        if event.result is not None:
+            item["result"] = {
+                "content": event.result.get("content", []),
+                "structuredContent": event.result.get("structured_content"),
+                "_meta": None,
+            }
+        if event.error is not None:
+            item["error"] = {"message": event.error}
+        item["durationMs"] = int(event.duration_s * 1000)
+    return item
+
+
 _COLLAB_TOOLS = {
     "spawn_agent": "spawnAgent",
     "send_input": "sendInput",
