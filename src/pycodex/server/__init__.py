@@ -8,13 +8,13 @@ and the request lifecycle.
     app               routing, client bearer-token check, the request log
     responses_route   `POST /v1/responses`: history, compaction, stream or JSON, store, dump
     pipeline          one response's attempts, the reasoning-only rule, SSE and collecting sinks
-    downstream        `DownstreamTarget`, `Downstream`: the shared HTTP client and error mapping
+    backend           `DownstreamTarget`, `Downstream`: the shared HTTP client and error mapping
     compaction        remote compaction: summary prompt, HMAC-signed tokens, expansion
     store             stored responses for `previous_response_id` (memory or SQLite)
     trajectory        the per-request JSON-lines dump for training on rollouts
     validation        checks on client bodies (400 with an OpenAI-style error)
     errors            `ApiError` and the code → HTTP status table
-    http              a small asyncio HTTP/1.1 server
+    http_server       HTTP/1.1 connections on asyncio streams, framed by h11
     prompts/          the summarization prompt and the summary hand-off text
 """
 

@@ -17,7 +17,7 @@ from pycodex.client.transport import HttpClient, Timeouts
 from pycodex.server.app import ServeApp
 from pycodex.server.backend import Downstream, DownstreamTarget
 from pycodex.server.compaction import load_or_create_secret
-from pycodex.server.http_server import MAX_HEAD_BYTES, serve_connection
+from pycodex.server.http_server import serve_connection
 from pycodex.server.responses_route import ServeContext
 from pycodex.server.store import MemoryResponseStore, ResponseStore, SqliteResponseStore
 from pycodex.server.trajectory import TrajectoryLog
@@ -95,7 +95,6 @@ class ResponsesServer:
             on_connection,
             self.options.host,
             self.options.port,
-            limit=MAX_HEAD_BYTES,
             backlog=_LISTEN_BACKLOG,
         )
 
