@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import openai
 import pytest
 
 from pycodex.server.compaction import (
+    SecretKeyError,
     load_or_create_secret,
     sign_summary,
     verify_summary,
@@ -145,8 +148,42 @@ def test_tokens_verify_only_unaltered() -> None:
 
 
 def test_secret_is_created_once_with_owner_only_permissions(tmp_path: Path) -> None:
-    path = tmp_path / "serve" / "secret"
+    path = tmp_path / "home" / "serve" / "secret"
     first = load_or_create_secret(path)
     assert len(first) == 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert load_or_create_secret(path) == first
+    assert sorted(p.name for p in path.parent.iterdir()) == ["secret"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        (b"", "holds 0 bytes, not 32"),  # a crash between create and write, before
+        (b"ab" * 16, "holds 16 bytes, not 32"),
+        (b"zz" * 32, "is not hex text"),
+        (b"\xff\xfe", "cannot read"),
+    ],
+)
+def test_a_malformed_secret_is_refused(tmp_path: Path, content: bytes, complaint: str) -> None:
+    path = tmp_path / "secret"
+    path.write_bytes(content)
+    with pytest.raises(SecretKeyError) as caught:
+        load_or_create_secret(path)
+    message = str(caught.value)
+    assert complaint in message and str(path) in message and "\n" not in message
+    assert path.read_bytes() == content  # never replaced behind the user's back
+
+
+def test_servers_starting_together_agree_on_one_secret(tmp_path: Path) -> None:
+    path = tmp_path / "serve" / "secret"
+    start = threading.Barrier(8)
+
+    def load() -> bytes:
+        start.wait()
+        return load_or_create_secret(path)
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: load(), range(8)))
+    assert len(set(keys)) == 1 and keys[0] == bytes.fromhex(path.read_text())

@@ -44,33 +44,6 @@ def error_of(err: openai.APIStatusError) -> dict[str, Any]:
     return err.body
 
 
-@pytest.mark.parametrize(
-    ("raw", "param", "code"),
-    [
-        (b"{not json", None, "invalid_json"),
-        (b"[1, 2]", None, None),
-        (b'{"input": "hi"}', "model", "missing_required_parameter"),
-        (b'{"model": "m", "input": 5}', "input", "invalid_type"),
-        (b'{"model": "m", "input": ["text"]}', "input[0]", "invalid_type"),
-        (b'{"model": "m", "input": "hi", "stream": "yes"}', "stream", "invalid_type"),
-        (b'{"model": "m", "input": "hi", "tools": {}}', "tools", "invalid_type"),
-        (b'{"model": "m", "input": "hi", "max_output_tokens": 1.5}', "max_output_tokens", "invalid_type"),
-    ],
-)  # fmt: skip
-async def test_malformed_bodies_get_openai_style_400(
-    http: httpx.AsyncClient, raw: bytes, param: str | None, code: str | None
-) -> None:
-    response = await http.post(
-        "/v1/responses", content=raw, headers={"content-type": "application/json"}
-    )
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert set(error) == {"message", "type", "param", "code"}
-    assert error["type"] == "invalid_request_error"
-    assert (error["param"], error["code"]) == (param, code)
-    assert error["message"]
-
-
 async def test_bearer_token_is_required_when_configured(
     fake_server: FakeModelServer, tmp_path: Path
 ) -> None:

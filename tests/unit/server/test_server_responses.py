@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -270,6 +271,7 @@ async def test_trajectory_file_gets_one_line_per_request(
         assert line["timing"]["duration_ms"] >= line["timing"]["first_event_ms"] >= 0
         assert line["timing"]["downstream_attempts"] == 1
     assert "sk-downstream" not in dump.read_text()
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600  # it holds whole conversations
 
 
 async def test_many_concurrent_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
