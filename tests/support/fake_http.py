@@ -71,9 +71,9 @@ class FakeHTTPServer(ThreadingHTTPServer):
     idle keep-alive connection; `close()` still joins them so none outlives the test.
     """
 
-    # Concurrency tests open dozens of connections at once; socketserver's default backlog of 5
-    # would drop them.
-    request_queue_size = 128
+    # Concurrency tests and benchmarks open dozens of connections at once; socketserver's default
+    # backlog of 5 would drop them. Real servers listen with a deep queue (nginx 511, uvicorn 2048).
+    request_queue_size = 1024
 
     daemon_threads = True
     block_on_close = False

@@ -37,6 +37,7 @@ logger = logging.getLogger("pycodex.server")
 MAX_HEAD_BYTES = 64 * 1024
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 _READ_SIZE = 64 * 1024
+_FLUSH_BYTES = 64 * 1024  # a stream piece this large goes out at once
 _VERSIONS = {b"1.1": "HTTP/1.1", b"1.0": "HTTP/1.0"}
 
 
@@ -63,7 +64,13 @@ Handler = Callable[[HttpRequest, "HttpResponder"], Awaitable[None]]
 
 
 class HttpResponder:
-    """Writes the one response to one request through the connection's h11 state machine."""
+    """Writes the one response to one request through the connection's h11 state machine.
+
+    A stream's pieces are gathered and handed to the socket once per event-loop turn: the events
+    translated from one read of the downstream leave in one send, not one send each. On loopback
+    a send costs far more than framing (each one wakes the reader), and nothing waits longer: the
+    flush runs as soon as the handler next waits for the downstream.
+    """
 
     def __init__(self, conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
         self._conn = conn
@@ -72,6 +79,10 @@ class HttpResponder:
         """Set to False before the response starts to close the connection after it."""
         self.status: int | None = None
         self._last_write = time.monotonic()
+        self._framed: list[bytes] = []  # bytes h11 produced, not yet given to the socket
+        self._body: list[bytes] = []  # stream pieces not yet framed
+        self._body_size = 0
+        self._flush_handle: asyncio.Handle | None = None
 
     @property
     def started(self) -> bool:
@@ -90,25 +101,54 @@ class HttpResponder:
         if body:
             self._send(h11.Data(data=body))
         self._send(h11.EndOfMessage())
-        await self.drain()
+        self.flush()
+        await self._writer.drain()
 
     async def open_stream(self, status: int, headers: Mapping[str, str] | None = None) -> None:
         """Start a body of unknown length: chunked for HTTP/1.1, close-delimited for HTTP/1.0."""
         self._send(self._head(status, dict(headers or {})))
-        await self.drain()
+        self._schedule_flush()
 
     def write(self, data: bytes) -> None:
         """Queue one piece of a stream; `drain` applies back-pressure from a slow client."""
         if data:
-            self._send(h11.Data(data=data))
+            self._body.append(data)
+            self._body_size += len(data)
             self._last_write = time.monotonic()
+            self._schedule_flush()
 
     async def drain(self) -> None:
+        if self._body_size >= _FLUSH_BYTES:
+            self.flush()
         await self._writer.drain()
 
     async def close_stream(self) -> None:
+        self._frame_body()
         self._send(h11.EndOfMessage())
-        await self.drain()
+        self.flush()
+        await self._writer.drain()
+
+    def flush(self) -> None:
+        """Hand everything queued to the socket now."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        self._frame_body()
+        if self._framed:
+            data = b"".join(self._framed)
+            self._framed.clear()
+            self._writer.write(data)
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def _frame_body(self) -> None:
+        if self._body:
+            data = b"".join(self._body)
+            self._body.clear()
+            self._body_size = 0
+            self._send(h11.Data(data=data))
 
     def _head(self, status: int, headers: dict[str, str]) -> h11.Response:
         self.status = status
@@ -121,7 +161,7 @@ class HttpResponder:
     def _send(self, event: h11.Event) -> None:
         data = self._conn.send(event)
         if data:
-            self._writer.write(data)
+            self._framed.append(data)
 
 
 async def serve_connection(

@@ -118,7 +118,9 @@ def _reserve(family: socket.AddressFamily, address: tuple[str, int]) -> socket.s
 def _socket(
     family: socket.AddressFamily, address: tuple[str, int], *, reuse_port: bool
 ) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+    # without it every streamed answer waited ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if reuse_port and _REUSE_PORT is not None:

@@ -14,7 +14,6 @@ import openai
 import pytest
 from openai.types.responses import ResponseStreamEvent
 
-from support import fake_http
 from support.fake_server import FakeModelServer
 from support.serve import ServeHandle, running_serve
 from support.sse_builders import chat_chunk
@@ -274,10 +273,7 @@ async def test_trajectory_file_gets_one_line_per_request(
     assert stat.S_IMODE(dump.stat().st_mode) == 0o600  # it holds whole conversations
 
 
-async def test_many_concurrent_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The fake's listen backlog (socketserver's default of 5) drops bursts of connections; a
-    # deeper queue lets it stand in for a real model server here.
-    monkeypatch.setattr(fake_http.FakeHTTPServer, "request_queue_size", 256)
+async def test_many_concurrent_streams(tmp_path: Path) -> None:
     with (
         FakeModelServer() as fake_server,
         running_serve(fake_server, tmp_path, store="memory") as serve,
