@@ -207,7 +207,10 @@ def start_workers(
     return proc, banner.split("listening on ", 1)[1].split()[0]
 
 
-def test_workers_share_the_port_and_the_store(fake_server: FakeModelServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])
+def test_workers_share_the_port_and_the_store(
+    fake_server: FakeModelServer, tmp_path: Path, stop_with: signal.Signals
+) -> None:
     turns = 16
     for index in range(turns):
         fake_server.expect_chat_stream(CHAT, [chat_chunk(f"a{index}"), chat_chunk(finish_reason="stop")])  # fmt: skip
@@ -225,7 +228,7 @@ def test_workers_share_the_port_and_the_store(fake_server: FakeModelServer, tmp_
             assert response.status_code == 200, response.text
             previous = response.json()["id"]
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop_with)
         _, log = proc.communicate(timeout=60)
     assert proc.returncode == 0, log
     served_by = {int(line.split("[", 1)[1].split("]")[0]) for line in log.splitlines() if "POST /v1/responses 200" in line}  # fmt: skip
@@ -233,6 +236,25 @@ def test_workers_share_the_port_and_the_store(fake_server: FakeModelServer, tmp_
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     contents = [m["content"] for m in fake_server.requests[-1].json()["messages"]]
     assert len(contents) == 2 * turns - 1
+
+
+def test_stopping_workers_lets_a_stream_in_flight_finish(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    words = [chat_chunk(f"w{i} ") for i in range(5)]
+    fake_server.expect_chat_stream(CHAT, [*words, chat_chunk(finish_reason="stop")], delay_s=0.1)
+    proc, base_url = start_workers(fake_server, tmp_path)
+    try:
+        body = {"model": "m", "input": "go", "stream": True}
+        with httpx.stream("POST", f"{base_url}/responses", json=body, timeout=30) as response:
+            chunks = response.iter_raw()
+            received = next(chunks)  # the stream has begun...
+            proc.send_signal(signal.SIGTERM)  # ...when the server is told to stop
+            received += b"".join(chunks)
+    finally:
+        _, log = proc.communicate(timeout=60)
+    assert proc.returncode == 0, log
+    assert b"event: response.completed" in received and b"w4 " in received
 
 
 def test_a_worker_that_dies_stops_the_server(fake_server: FakeModelServer, tmp_path: Path) -> None:
