@@ -5,9 +5,9 @@ every field the server or the translators read must have the shape the Responses
 a wrong type, a value out of range, an input item or tool the server cannot carry is a 400 naming
 the parameter (`input[2].call_id`, `tools[0].name`), in the OpenAI error shape, as the real API
 answers. Nothing is silently changed or dropped, with one documented exception: hosted tools
-(`web_search`, `file_search`...) and `web_search_call` items, which Codex sends with every
-request, are left out of the downstream request with a warning in the log. The items and tools
-are checked in `input_validation`.
+(`web_search`, which Codex sends with every request, `file_search`...) and `web_search_call`
+items (Codex replays them) are left out of the downstream request with a warning in the log.
+The items and tools are checked in `input_validation`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def parse_json(raw: bytes) -> Any:
     """Strict JSON: NaN and Infinity are refused (naming where they were), so is deep nesting."""
     constants = _ConstantTrap()
     try:
-        value = json.loads(raw, parse_constant=constants)
+        value = json.loads(raw, parse_constant=constants, parse_float=constants.number)
     except RecursionError:
         raise _too_deep() from None
     except (ValueError, UnicodeDecodeError):
@@ -80,7 +80,8 @@ def parse_json(raw: bytes) -> Any:
         path = _path_of(value, lambda node: node is _NON_FINITE) or None
         where = f" in '{path}'" if path else ""
         raise ApiError.invalid_request(
-            f"Invalid number{where}: NaN and Infinity are not valid JSON numbers.",
+            f"Invalid number{where}: NaN, Infinity and numbers beyond the float range are "
+            "not accepted.",
             param=path,
             code="invalid_json",
         )
@@ -90,7 +91,8 @@ def parse_json(raw: bytes) -> Any:
 
 
 class _NonFinite:
-    """Stands in for NaN/Infinity while parsing, so the error can say where it was."""
+    """Stands in for NaN/Infinity (or a number too large to be finite) while parsing, so the
+    error can say where it was."""
 
 
 _NON_FINITE = _NonFinite()
@@ -103,6 +105,11 @@ class _ConstantTrap:
     def __call__(self, name: str) -> _NonFinite:
         self.seen = True
         return _NON_FINITE
+
+    def number(self, text: str) -> float | _NonFinite:
+        """A float literal; one too large for a float (`1e400`) is Infinity in disguise."""
+        value = float(text)
+        return value if math.isfinite(value) else self(text)
 
 
 def _too_deep() -> ApiError:

@@ -51,6 +51,7 @@ BAD_BODIES = [
     ("item_reference", items({"type": "item_reference", "id": "msg_1"}), "input[0].type", "invalid_value"),
     ("temperature NaN", b'{"model": "m", "input": "hi", "temperature": NaN}', "temperature", "invalid_json"),
     ("Infinity in an item", b'{"model": "m", "input": [{"role": "user", "content": [{"type": "input_text", "text": -Infinity}]}]}', "input[0].content[0].text", "invalid_json"),
+    ("1e400 in a tool schema", b'{"model": "m", "input": "hi", "tools": [{"type": "function", "name": "f", "parameters": {"maximum": 1e400}}]}', "tools[0].parameters.maximum", "invalid_json"),
     ("max_output_tokens -1", body(max_output_tokens=-1), "max_output_tokens", "integer_below_min_value"),
     ("max_output_tokens 0", body(max_output_tokens=0), "max_output_tokens", "integer_below_min_value"),
     ("tools: [5]", body(tools=[5]), "tools[0]", "invalid_type"),
