@@ -2,7 +2,8 @@
 
 Sections: startup, loop, sse, tools, sessions, compaction, serve, peers. With no arguments, all
 of them. `peers` (the comparison with upstream codex and python-codex) only runs with
-PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row.
+PYCODEX_BENCH_PEERS=1, which also adds LiteLLM's proxy to `serve`; otherwise each adds a
+"skipped" row.
 """
 
 from __future__ import annotations

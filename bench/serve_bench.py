@@ -13,13 +13,13 @@ Method. Every party is its own process, so none measures the others' cost as its
   last byte.
 
 The baseline ("direct") is the same load sent straight to the model server as Chat Completions
-requests. For each scenario (`SCENARIOS`) the targets take turns, `ROUNDS` times (a machine
-shared with other work drifts; turns spread the drift over every target); each figure is the
-median of its rounds. Latency is per request, from the first byte sent to the last byte read;
-"added" is the target's percentile minus the direct one in the same scenario. CPU per request is
-the user + system time of the server's processes (all workers) over the requests they answered:
-the figure least moved by other work on the machine. LiteLLM, ~30x slower, sends a quarter of
-the requests per round.
+requests. For each scenario (`SCENARIOS`) the targets take turns, `ROUNDS` times, each round
+starting with the next target (a machine shared with other work drifts; turns spread the drift
+over every target); each figure is the median of its rounds. Latency is per request, from the
+first byte sent to the last byte read; "added" is the target's percentile minus the direct one
+in the same scenario. CPU per request is the user + system time of the server's processes (all
+workers) over the requests they answered: the figure least moved by other work on the machine.
+LiteLLM, ~30x slower, is sent a quarter of the requests per round.
 
 Everything shares the machine's cores (on the 2-core CI machine: the model server, the server
 under test and the load generators), so throughput is a floor for any of them alone.
@@ -114,8 +114,10 @@ def run(table: Table) -> None:
             targets.append(Target("serve x1 (baseline)", f"{url}/responses", responses_file, pid))
         targets += _litellm_targets(stack, root, base, responses_file, table)
         for scenario in SCENARIOS:
-            for _ in range(ROUNDS):
-                for target in targets:
+            for round_index in range(ROUNDS):
+                # Each round starts with another target, so none always follows the same one.
+                shift = round_index % len(targets)
+                for target in targets[shift:] + targets[:shift]:
                     target.runs.setdefault(scenario, []).append(_measure(target, scenario))
         _report(table, targets)
 
