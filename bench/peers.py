@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import Table, use_test_support
+from bench.common import Table, stop, use_test_support
 
 ENV_FLAG = "PYCODEX_BENCH_PEERS"
 STARTUP_RUNS = 10
@@ -342,12 +342,7 @@ def litellm_proxy(root: Path, downstream: str, workers: int) -> Iterator[tuple[s
         _wait_until_up(f"http://127.0.0.1:{port}/health/liveliness", proc, log)
         yield f"http://127.0.0.1:{port}/v1", proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _litellm_venv(root: Path) -> Path:

@@ -43,7 +43,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import ROOT, Table
+from bench.common import ROOT, Table, stop
 
 
 @dataclass(frozen=True)
@@ -146,12 +146,7 @@ def _process(
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+            stop(proc)
 
 
 def wait_for_line(log: Path, proc: subprocess.Popen[str], marker: str, timeout_s: float) -> str:

@@ -53,13 +53,17 @@ def _message(item: dict[str, Any], where: str) -> None:
         if role is None:
             raise missing(f"{where}.role")
         raise invalid_value(f"{where}.role", role, "one of " + ", ".join(map(repr, _ROLES)))
-    content = item.get("content")
-    if isinstance(content, str):
+    _text_or_parts(item.get("content"), f"{where}.content")
+
+
+def _text_or_parts(value: Any, where: str) -> None:
+    """A message's content or a tool's output: a string, or content parts."""
+    if isinstance(value, str):
         return
-    if not isinstance(content, list):
-        raise wrong_type(f"{where}.content", "a string or an array of content parts", content)
-    for index, part in enumerate(content):
-        _content_part(part, f"{where}.content[{index}]")
+    if not isinstance(value, list):
+        raise wrong_type(where, "a string or an array of content parts", value)
+    for index, part in enumerate(value):
+        _content_part(part, f"{where}[{index}]")
 
 
 def _content_part(part: Any, where: str) -> None:
@@ -109,13 +113,7 @@ def _non_empty(value: Any, param: str) -> None:
 
 def _tool_output(item: dict[str, Any], where: str) -> None:
     _non_empty(item.get("call_id"), f"{where}.call_id")
-    output = item.get("output")
-    if isinstance(output, str):
-        return
-    if not isinstance(output, list):
-        raise wrong_type(f"{where}.output", "a string or an array of content parts", output)
-    for index, part in enumerate(output):
-        _content_part(part, f"{where}.output[{index}]")
+    _text_or_parts(item.get("output"), f"{where}.output")
 
 
 def _reasoning(item: dict[str, Any], where: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import stat
 import threading
-from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from pycodex.server.compaction import (
     verify_summary,
 )
 from support.fake_server import FakeModelServer
-from support.serve import ServeHandle, running_serve
+from support.serve import ServeHandle
 from support.sse_builders import chat_chunk
 
 CHAT = "/v1/chat/completions"
@@ -36,18 +35,6 @@ def message(role: str, text: str) -> dict[str, Any]:
 
 def summary_reply(text: str = SUMMARY) -> list[dict[str, Any]]:
     return [chat_chunk(text, role="assistant"), chat_chunk(finish_reason="stop")]
-
-
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
-@pytest.fixture
-async def client(serve: ServeHandle) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(base_url=serve.base_url, api_key="k", max_retries=0) as opened:
-        yield opened
 
 
 HISTORY = [message("user", "Add a --verbose flag"), message("assistant", "Parser updated.")]

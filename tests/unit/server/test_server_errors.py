@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import openai
 import pytest
 
 from support.fake_server import FakeModelServer
-from support.serve import ServeHandle, running_serve
+from support.serve import running_serve
 from support.sse_builders import chat_chunk
 
 CHAT = "/v1/chat/completions"
@@ -19,24 +18,6 @@ VLLM_OVERFLOW = (
     "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens "
     "(8000 in the messages, 1000 in the completion). Please reduce the length of the messages."
 )
-
-
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
-@pytest.fixture
-async def client(serve: ServeHandle) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(base_url=serve.base_url, api_key="k", max_retries=0) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def http(serve: ServeHandle) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=serve.origin) as opened:
-        yield opened
 
 
 def error_of(err: openai.APIStatusError) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,12 +17,6 @@ from support.serve import ServeHandle, running_serve
 from support.sse_builders import chat_chunk
 
 CHAT = "/v1/chat/completions"
-
-
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
 
 
 async def exchange(port: int, raw: bytes) -> bytes:

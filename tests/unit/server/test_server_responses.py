@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,21 +60,9 @@ def reasoning_chunk(text: str) -> dict[str, Any]:
     return chunk
 
 
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
 def sdk(serve: ServeHandle, api_key: str = "unused") -> openai.AsyncOpenAI:
     """An SDK client; use it as `async with` so its connections close inside the test."""
     return openai.AsyncOpenAI(base_url=serve.base_url, api_key=api_key, max_retries=0)
-
-
-@pytest.fixture
-async def client(serve: ServeHandle) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with sdk(serve) as opened:
-        yield opened
 
 
 async def test_streamed_text_parses_as_typed_events(

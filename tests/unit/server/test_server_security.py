@@ -6,7 +6,6 @@ got through would fail the test at teardown).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -14,24 +13,12 @@ import pytest
 
 from pycodex.server.access import is_loopback_host
 from support.fake_server import FakeModelServer
-from support.serve import ServeHandle, running_serve
+from support.serve import running_serve
 from support.sse_builders import chat_chunk
 
 CHAT = "/v1/chat/completions"
 BODY = b'{"model": "m", "input": "hi"}'
 JSON = "application/json"
-
-
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
-@pytest.fixture
-async def http(serve: ServeHandle) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=serve.origin) as opened:
-        yield opened
 
 
 def reply_ok(fake_server: FakeModelServer) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,6 @@ def serve(
 ) -> Iterator[ServeHandle]:
     with running_serve(fake_server, tmp_path, store=request.param) as handle:
         yield handle
-
-
-@pytest.fixture
-async def client(serve: ServeHandle) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(base_url=serve.base_url, api_key="k", max_retries=0) as opened:
-        yield opened
 
 
 async def test_retrieve_returns_the_completed_response(

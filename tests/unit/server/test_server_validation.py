@@ -7,15 +7,12 @@ that got through would fail the test at teardown).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from support.fake_server import FakeModelServer
-from support.serve import ServeHandle, running_serve
 from support.sse_builders import chat_chunk
 
 CHAT = "/v1/chat/completions"
@@ -89,18 +86,6 @@ BAD_BODIES = [
     ("metadata a list", body(metadata=[]), "metadata", "invalid_type"),
     ("background", body(background=True), "background", "unsupported_parameter"),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
-@pytest.fixture
-async def http(serve: ServeHandle) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=serve.origin) as opened:
-        yield opened
 
 
 @pytest.mark.parametrize(
