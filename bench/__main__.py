@@ -1,10 +1,11 @@
 """`python -m bench [section ...]`: run the benchmarks and print one Markdown table.
 
 With no arguments, every section of `SECTIONS`. `peers` (the comparison with upstream codex and
-python-codex) only runs with PYCODEX_BENCH_PEERS=1; otherwise it adds a "skipped" row (and
-`app-server` skips its upstream figures). The sections of `ON_REQUEST` run only when named
-(`instructions`: valgrind instruction counts of start-up and the loop, a few minutes; `local`:
-the real local model, long, and it installs the model when missing).
+python-codex) only runs with PYCODEX_BENCH_PEERS=1, which also adds LiteLLM's proxy to `serve`;
+otherwise it adds a "skipped" row (and `app-server` skips its upstream figures). The sections of
+`ON_REQUEST` run only when named (`instructions`: valgrind instruction counts of start-up and the
+loop, a few minutes; `local`: the real local model, long, and it installs the model when
+missing).
 
 A section is one row of `MODULES`: the `bench` module whose `run(table)` fills it.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -48,3 +49,13 @@ class Table:
         lines.append(f"|{'-' * (width + 2)}|{'-' * (value_width + 2)}|------|")
         lines += [f"| {n:<{width}} | {v:>{value_width}} | {note} |" for n, v, note in self.rows]
         return "\n".join(lines)
+
+
+def stop(proc: subprocess.Popen[str] | subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    """SIGTERM, then SIGKILL if it is still there after `timeout_s`; reaped either way."""
+    proc.terminate()
+    try:
+        proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()

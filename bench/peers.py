@@ -1,4 +1,6 @@
-"""Peer comparison (opt-in, never in CI): pycodex against the upstream Codex CLI and python-codex.
+"""Peer comparison (opt-in, never in CI): pycodex against the upstream Codex CLI and python-codex,
+and `pycodex serve` against LiteLLM's proxy (the proxy is driven by bench/serve_bench.py; this
+module installs and starts it: `litellm_proxy`).
 
 Runs only with `PYCODEX_BENCH_PEERS=1`; otherwise it adds one "skipped" row and returns at once.
 With it:
@@ -38,17 +40,19 @@ import compileall
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import Table, use_test_support
+from bench.common import Table, stop, use_test_support
 
 ENV_FLAG = "PYCODEX_BENCH_PEERS"
 STARTUP_RUNS = 10
@@ -56,6 +60,9 @@ LOOP_RUNS = 3
 ITERATIONS = 200
 UPSTREAM_PACKAGE = "@openai/codex"
 PY_PEER_PACKAGE = "python-codex"
+LITELLM_REQUIREMENT = "litellm[proxy]"
+LITELLM_START_TIMEOUT_S = 180
+LITELLM_KEY = "sk-bench-" + "0123456789abcdef" * 2  # its clients' key; the proxy wants one
 API_KEY = "sk-bench"
 INSTALL_TIMEOUT_S = 900
 STARTUP_TIMEOUT_S = 120
@@ -271,19 +278,7 @@ def _upstream_native(shim: Agent) -> list[Agent]:
 
 
 def _python_codex(agent: Agent, root: Path) -> None:
-    venv = root / "pyvenv"
-    _install_step([sys.executable, "-m", "venv", str(venv)])
-    _install_step(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            PY_PEER_PACKAGE,
-        ]
-    )
+    venv = python_venv(root / "pyvenv", PY_PEER_PACKAGE)
     agent.config = lambda server: (
         'model = "test-model"\nmodel_provider = "fake"\nsandbox_mode = "danger-full-access"\n'
         'approval_policy = "never"\n' + _provider_toml(server)
@@ -294,6 +289,96 @@ def _python_codex(agent: Agent, root: Path) -> None:
     agent.command = [str(venv / "bin" / "pycodex"), "--config", str(config), "--json"]
     probe = "import importlib.metadata as m; print(m.version('python-codex'))"
     agent.version = _version([str(venv / "bin" / "python"), "-c", probe], agent.env)
+
+
+def python_venv(venv: Path, requirement: str) -> Path:
+    """A fresh venv at `venv` with `requirement` installed from PyPI (raises `PeerError`)."""
+    _install_step([sys.executable, "-m", "venv", str(venv)])
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    _install_step([*pip, "--disable-pip-version-check", requirement])
+    return venv
+
+
+# -- LiteLLM's proxy, a peer of `pycodex serve` (bench/serve_bench.py) -------------------------
+
+
+@contextmanager
+def litellm_proxy(root: Path, downstream: str, workers: int) -> Iterator[tuple[str, int]]:
+    """LiteLLM's proxy in front of `downstream` (a Chat Completions base URL): (base URL, pid).
+
+    Installed once per bench run into `<root>/litellm-venv` (`PYCODEX_BENCH_LITELLM_VENV` names
+    an existing venv to reuse instead). The model is a `custom_openai/` deployment, for which
+    the proxy answers `/v1/responses` by translating to `/chat/completions`, as `pycodex serve`
+    does. Its start-up network calls are off (the model cost map is read from the package,
+    telemetry disabled) and it gets the same dead proxy as the agent peers.
+    """
+    venv = _litellm_venv(root)
+    config = root / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: m\n"
+        "    litellm_params:\n"
+        "      model: custom_openai/m\n"
+        f"      api_base: {downstream}\n"
+        f"      api_key: {API_KEY}\n"
+        "litellm_settings:\n"
+        "  telemetry: false\n"
+        "  drop_params: true\n"
+        "general_settings:\n"
+        f"  master_key: {LITELLM_KEY}\n",
+        encoding="utf-8",
+    )
+    port = _free_port()
+    home = root / f"litellm-home-{workers}"
+    home.mkdir()
+    env = _peer_env(home)
+    env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_LOG="ERROR", LITELLM_TELEMETRY="False")
+    log = root / f"litellm-{workers}.log"
+    argv = [str(venv / "bin" / "litellm"), "--config", str(config), "--host", "127.0.0.1"]
+    argv += ["--port", str(port), "--num_workers", str(workers)]
+    with open(log, "w") as errors:
+        proc = subprocess.Popen(argv, cwd=root, env=env, stdout=errors, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/health/liveliness", proc, log)
+        yield f"http://127.0.0.1:{port}/v1", proc.pid
+    finally:
+        stop(proc)
+
+
+def _litellm_venv(root: Path) -> Path:
+    reuse = os.environ.get("PYCODEX_BENCH_LITELLM_VENV")
+    if reuse:
+        return Path(reuse)
+    venv = root / "litellm-venv"
+    if not (venv / "bin" / "litellm").exists():
+        print("  installing litellm[proxy]...", file=sys.stderr, flush=True)
+        python_venv(venv, LITELLM_REQUIREMENT)
+    return venv
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + LITELLM_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with opener.open(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    tail = " / ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+    raise PeerError(f"LiteLLM's proxy did not come up: {tail[:300]}")
 
 
 def _install(root: Path, name: str, make: Callable[[Agent, Path], None]) -> Agent:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from support.cli import cli_env, run_cli
 from support.fake_server import FakeModelServer
@@ -139,3 +141,133 @@ def test_serve_command_usage_errors_exit_2(tmp_path: Path) -> None:
         responses_provider.returncode == 2
         and "already speaks the Responses API" in responses_provider.stderr
     )
+
+
+def serve_argv(downstream: str, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "pycodex.cli.serve_command", "--downstream-url", downstream,
+        "--port", "0", *extra,
+    ]  # fmt: skip
+
+
+def run_serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        serve_argv("http://127.0.0.1:9/v1", *args),
+        env=cli_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_binding_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
+    for host in ("0.0.0.0", "::", "192.0.2.7"):
+        refused = run_serve(tmp_path, "--host", host)
+        assert refused.returncode == 2
+        lines = refused.stderr.splitlines()
+        assert len(lines) == 1 and "needs --auth-token-env" in lines[0] and host in lines[0]
+
+
+@pytest.mark.parametrize("content", [b"", b"00" * 16])
+def test_a_malformed_signing_key_is_one_line_and_exit_2(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "serve").mkdir()
+    (tmp_path / "serve" / "secret").write_bytes(content)
+    for workers in ("1", "2"):
+        result = run_serve(tmp_path, "--workers", workers)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: the signing key ")
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_workers_need_the_shared_store(tmp_path: Path) -> None:
+    result = run_serve(tmp_path, "--workers", "2", "--store", "memory")
+    assert result.returncode == 2 and "--workers needs --store sqlite" in result.stderr
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            found.add(int(stat_file.parent.name))
+    return found
+
+
+def start_workers(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> tuple[subprocess.Popen[str], str]:
+    argv = serve_argv(fake_server.base_url, "--workers", "2", "--provider-kind", "vllm")
+    proc = subprocess.Popen(argv, env=cli_env(tmp_path), stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    banner = proc.stderr.readline()
+    assert "listening on http://127.0.0.1:" in banner and "2 workers" in banner, banner
+    return proc, banner.split("listening on ", 1)[1].split()[0]
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])
+def test_workers_share_the_port_and_the_store(
+    fake_server: FakeModelServer, tmp_path: Path, stop_with: signal.Signals
+) -> None:
+    turns = 16
+    for index in range(turns):
+        fake_server.expect_chat_stream(CHAT, [chat_chunk(f"a{index}"), chat_chunk(finish_reason="stop")])  # fmt: skip
+    proc, base_url = start_workers(fake_server, tmp_path)
+    try:
+        workers = children_of(proc.pid)
+        assert len(workers) == 2
+        previous = None
+        for index in range(turns):
+            # A new connection each time: the kernel picks the worker, the chain crosses them.
+            body = {"model": "m", "input": f"q{index}", "previous_response_id": previous}
+            response = httpx.post(
+                f"{base_url}/responses", json=body, headers={"connection": "close"}
+            )
+            assert response.status_code == 200, response.text
+            previous = response.json()["id"]
+    finally:
+        proc.send_signal(stop_with)
+        _, log = proc.communicate(timeout=60)
+    assert proc.returncode == 0, log
+    served_by = {int(line.split("[", 1)[1].split("]")[0]) for line in log.splitlines() if "POST /v1/responses 200" in line}  # fmt: skip
+    assert served_by == workers
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    contents = [m["content"] for m in fake_server.requests[-1].json()["messages"]]
+    assert len(contents) == 2 * turns - 1
+
+
+def test_stopping_workers_lets_a_stream_in_flight_finish(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    words = [chat_chunk(f"w{i} ") for i in range(5)]
+    fake_server.expect_chat_stream(CHAT, [*words, chat_chunk(finish_reason="stop")], delay_s=0.1)
+    proc, base_url = start_workers(fake_server, tmp_path)
+    try:
+        body = {"model": "m", "input": "go", "stream": True}
+        with httpx.stream("POST", f"{base_url}/responses", json=body, timeout=30) as response:
+            chunks = response.iter_raw()
+            received = next(chunks)  # the stream has begun...
+            proc.send_signal(signal.SIGTERM)  # ...when the server is told to stop
+            received += b"".join(chunks)
+    finally:
+        _, log = proc.communicate(timeout=60)
+    assert proc.returncode == 0, log
+    assert b"event: response.completed" in received and b"w4 " in received
+
+
+def test_a_worker_that_dies_stops_the_server(fake_server: FakeModelServer, tmp_path: Path) -> None:
+    proc, _ = start_workers(fake_server, tmp_path)
+    try:
+        workers = children_of(proc.pid)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        _, log = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1
+    assert f"worker process {victim} exited with code -9" in log
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)

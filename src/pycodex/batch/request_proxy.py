@@ -29,7 +29,14 @@ from pycodex.batch.tasks import BatchTask
 from pycodex.batch.toml_values import toml_key, toml_string
 from pycodex.client.classify import error_fields, retry_after_from_headers
 from pycodex.client.transport import HttpClient, Response, Timeouts, TransportError
-from pycodex.server.http_server import BadRequest, HttpRequest, HttpResponder, read_request
+from pycodex.server.http_server import (
+    BadRequest,
+    HttpRequest,
+    HttpResponder,
+    new_connection,
+    read_request,
+    refuse,
+)
 
 _MAX_BODY_BYTES = 256 * 1024 * 1024
 # Hop-by-hop fields and those the proxy's own client sets.
@@ -145,14 +152,16 @@ class RequestProxy:
         """One request per connection (`connection: close`): while a request is forwarded the
         connection is watched for the exec process hanging up, and whatever that read takes
         must not be the start of a next request."""
+        conn = new_connection()
         try:
-            request = await read_request(reader, writer, _MAX_BODY_BYTES)
+            request = await read_request(conn, reader, writer, _MAX_BODY_BYTES)
         except BadRequest as err:
-            await HttpResponder(writer, "HTTP/1.1", False).send(err.status, str(err).encode())
+            await refuse(conn, writer, err)
             return
         if request is None:
             return
-        responder = HttpResponder(writer, request.version, keep_alive=False)
+        responder = HttpResponder(conn, writer)
+        responder.keep_alive = False
         forward = asyncio.create_task(self._forward(request, responder))
         hang_up = asyncio.create_task(reader.read(1))
         done, _ = await asyncio.wait({forward, hang_up}, return_when=asyncio.FIRST_COMPLETED)

@@ -1,12 +1,16 @@
-"""Routing, client authentication and the request log.
+"""Routing, the checks every request passes, and the request log.
 
-    GET  /health                     {"status": "ok"} (no token needed: for load balancers)
-    POST /v1/responses, /responses   the Responses API (`responses_route`)
-    GET  /v1/models, /models         the downstream's model list, passed through
+    GET    /health                                 {"status": "ok"} (no checks: load balancers)
+    POST   /v1/responses                           the Responses API (`responses_route`)
+    GET    /v1/responses/{id}                      a stored response (`stored_routes`)
+    DELETE /v1/responses/{id}
+    GET    /v1/responses/{id}/input_items
+    GET    /v1/models                              the downstream's model list, passed through
 
-With an auth token configured, every other route wants `Authorization: Bearer <token>`. The
-request log has one line per request: method, path, status, duration. Headers are never logged,
-so neither the client's token nor the downstream key can end up in it.
+Every path also answers without the `/v1` prefix. Before routing, a request must come from an
+accepted host and origin (`access`), carry the bearer token when one is configured, and a POST
+must be JSON. The request log has one line per request: method, path, status, duration. Headers
+are never logged, so neither the client's token nor the downstream key can end up in it.
 """
 
 from __future__ import annotations
@@ -15,21 +19,27 @@ import hmac
 import logging
 import time
 
+from pycodex.server.access import AccessPolicy, check_json_content_type
 from pycodex.server.errors import ApiError
 from pycodex.server.http_server import HttpRequest, HttpResponder
 from pycodex.server.responses_route import ServeContext, handle_responses
+from pycodex.server.stored_routes import delete_response, list_input_items, retrieve_response
 
 logger = logging.getLogger("pycodex.server")
 
-_RESPONSES_PATHS = frozenset({"/v1/responses", "/responses"})
-_MODELS_PATHS = frozenset({"/v1/models", "/models"})
 _JSON = {"content-type": "application/json"}
 
 
 class ServeApp:
-    def __init__(self, ctx: ServeContext, auth_token: str | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServeContext,
+        auth_token: str | None = None,
+        access: AccessPolicy | None = None,
+    ) -> None:
         self.ctx = ctx
         self._auth_token = auth_token
+        self._access = access or AccessPolicy()
 
     async def handle(self, request: HttpRequest, responder: HttpResponder) -> None:
         clock = time.perf_counter()
@@ -50,16 +60,29 @@ class ServeApp:
             _require_method(request, "GET")
             await responder.send(200, b'{"status":"ok"}', _JSON)
             return
+        self._access.check(request.headers)
         self._check_auth(request)
-        if path in _RESPONSES_PATHS:
-            _require_method(request, "POST")
-            await handle_responses(self.ctx, request, responder)
-        elif path in _MODELS_PATHS:
-            _require_method(request, "GET")
-            status, body, content_type = await self.ctx.downstream.models()
-            await responder.send(status, body, {"content-type": content_type})
-        else:
-            raise ApiError(404, f"Unknown path: {request.method} {path}", code="not_found")
+        parts = path.removeprefix("/v1").strip("/").split("/")
+        match parts:
+            case ["responses"]:
+                _require_method(request, "POST")
+                check_json_content_type(request.headers)
+                await handle_responses(self.ctx, request, responder)
+            case ["responses", response_id]:
+                _require_method(request, "GET", "DELETE")
+                if request.method == "GET":
+                    await retrieve_response(self.ctx, response_id, request.query, responder)
+                else:
+                    await delete_response(self.ctx, response_id, responder)
+            case ["responses", response_id, "input_items"]:
+                _require_method(request, "GET")
+                await list_input_items(self.ctx, response_id, request.query, responder)
+            case ["models"]:
+                _require_method(request, "GET")
+                status, body, content_type = await self.ctx.downstream.models()
+                await responder.send(status, body, {"content-type": content_type})
+            case _:
+                raise ApiError(404, f"Unknown path: {request.method} {path}", code="not_found")
 
     def _check_auth(self, request: HttpRequest) -> None:
         if self._auth_token is None:
@@ -79,11 +102,12 @@ class ServeApp:
             )
 
 
-def _require_method(request: HttpRequest, method: str) -> None:
-    if request.method != method:
+def _require_method(request: HttpRequest, *methods: str) -> None:
+    if request.method not in methods:
+        allowed = ", ".join(methods)
         raise ApiError(
             405,
-            f"Method {request.method} is not allowed on {request.path}; use {method}.",
+            f"Method {request.method} is not allowed on {request.path}; use {allowed}.",
             code="method_not_allowed",
-            headers={"allow": method},
+            headers={"allow": allowed},
         )

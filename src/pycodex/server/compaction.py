@@ -11,8 +11,10 @@ token the server can trust later:
 
 The token is integrity-protected, not encrypted: the summary inside is readable by whoever holds
 it, but nobody without the secret (`$CODEX_HOME/serve/secret`, made on first use, mode 0600) can
-forge or alter one. On a later request a compaction item whose token verifies becomes a user
-message carrying the summary; one that does not verify is the client's error (400).
+forge or alter one. The key file is published whole (written aside, then linked into place), so
+a crash never leaves an empty key behind, and a key of the wrong length is refused. On a later
+request a compaction item whose token verifies becomes a user message carrying the summary; one
+that does not verify is the client's error (400).
 """
 
 from __future__ import annotations
@@ -22,34 +24,56 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pycodex.server.errors import ApiError
+from pycodex.server.errors import ApiError, ServeSetupError
+from pycodex.server.private_files import publish_private
 
 COMPACTION_TYPES = ("context_compaction", "compaction")
 _TOKEN_PREFIX = "pcx1"
 _TOKEN_VERSION = 1
 
 
+SECRET_BYTES = 32
+
+
+class SecretKeyError(ServeSetupError):
+    """The signing key file cannot be read or does not hold a key; the message says which."""
+
+
 def load_or_create_secret(path: Path) -> bytes:
-    """The server's signing key; created once, readable by its owner only."""
+    """The server's signing key; created once (atomically, mode 0600), refused when malformed."""
+    key = _read_secret(path)
+    if key is not None:
+        return key
+    fresh = secrets.token_bytes(SECRET_BYTES)
+    if publish_private(path, fresh.hex().encode("ascii")):
+        return fresh
+    key = _read_secret(path)  # another server published its key first: use that one
+    if key is None:
+        raise SecretKeyError(f"the signing key {path} vanished while it was being created")
+    return key
+
+
+def _read_secret(path: Path) -> bytes | None:
     try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        text = path.read_bytes().decode("ascii").strip()
     except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SecretKeyError(f"cannot read the signing key {path}: {err}") from None
+    remedy = "delete it to have a new one made (summaries signed with it stop verifying)"
     try:
-        # O_EXCL: when two servers start at once, the second one reads the first one's key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        file.write(key.hex())
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise SecretKeyError(f"the signing key {path} is not hex text; {remedy}") from None
+    if len(key) != SECRET_BYTES:
+        raise SecretKeyError(
+            f"the signing key {path} holds {len(key)} bytes, not {SECRET_BYTES}; {remedy}"
+        )
     return key
 
 

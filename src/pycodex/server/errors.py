@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 # The HTTP status a Responses error code is reported with when it ends a request before any
 # event was streamed (or a non-streaming request whose response failed).
@@ -31,6 +32,11 @@ _STATUS_FOR_CODE: Mapping[str, int] = MappingProxyType(
 _TYPE_FOR_STATUS: Mapping[int, str] = MappingProxyType(
     {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
 )
+
+
+class ServeSetupError(Exception):
+    """The server cannot start as configured (a bad key file, a store it cannot open): the
+    message is one line for the person who started it."""
 
 
 class ApiError(Exception):
@@ -103,3 +109,60 @@ def _default_type(status: int) -> str:
     if status in _TYPE_FOR_STATUS:
         return _TYPE_FOR_STATUS[status]
     return "invalid_request_error" if status < 500 else "server_error"
+
+
+# -- the 400s of request validation (validation, input_validation) ---------------------------------
+
+
+def check_type(value: Any, param: str, kind: Any, wanted: str) -> None:
+    """A 400 unless `value` is absent (None) or of `kind`; booleans are not numbers."""
+    if value is None:
+        return
+    wrong_bool = isinstance(value, bool) and kind is not bool
+    if wrong_bool or not isinstance(value, kind):
+        raise wrong_type(param, wanted, value)
+
+
+def wrong_type(param: str, wanted: str, value: Any) -> ApiError:
+    if value is None:
+        return missing(param)
+    return ApiError.invalid_request(
+        f"Invalid type for '{param}': expected {wanted}, but got {_json_type(value)}.",
+        param=param,
+        code="invalid_type",
+    )
+
+
+def missing(param: str) -> ApiError:
+    return ApiError.invalid_request(
+        f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
+    )
+
+
+def invalid_value(param: str, value: Any, wanted: str) -> ApiError:
+    shown = json.dumps(value, ensure_ascii=False)[:80] if value is not None else "nothing"
+    return ApiError.invalid_request(
+        f"Invalid value for '{param}': expected {wanted}, but got {shown}.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def unsupported(param: str, message: str) -> ApiError:
+    return ApiError.invalid_request(
+        f"Unsupported parameter '{param}': {message}", param=param, code="unsupported_parameter"
+    )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

@@ -27,7 +27,7 @@ from pycodex.server.compaction import (
 from pycodex.server.errors import ApiError
 from pycodex.server.http_server import HttpRequest, HttpResponder
 from pycodex.server.pipeline import CollectingSink, SseSink, run_response
-from pycodex.server.store import ResponseStore, StoredResponse
+from pycodex.server.store import BrokenChain, ResponseStore, StoredResponse, with_item_ids
 from pycodex.server.trajectory import TrajectoryLog, TrajectoryRecord
 from pycodex.server.validation import parse_client_body
 
@@ -77,30 +77,28 @@ async def handle_responses(
     ctx: ServeContext, request: HttpRequest, responder: HttpResponder
 ) -> None:
     body = parse_client_body(request.body)
-    history = await _history(ctx.store, body.get("previous_response_id"))
+    previous_id = body.get("previous_response_id")
+    history = await _history(ctx.store, previous_id)
     exchange = _Exchange(body, [*history, *body["input"]], f"resp_{uuid.uuid4().hex}", responder)
     marker = compaction_marker(exchange.conversation)
     if marker is None:
         expanded = expand_compactions(ctx.secret, exchange.conversation)
         terminal, attempts = await _answer(ctx, exchange, {**body, "input": expanded})
-        stored = StoredResponse(
-            exchange.response_id,
-            int(exchange.started_at),
-            body["model"],
-            exchange.conversation,
-            terminal["response"].get("output", []),
-        )
     else:
         history_items = expand_compactions(ctx.secret, exchange.conversation[:-1])
         terminal, attempts = await _answer_compaction(
             ctx, exchange, marker, summary_request(body, history_items)
         )
-        # Continuing from a compaction means continuing from its summary alone.
-        output = terminal["response"]["output"]
-        stored = StoredResponse(
-            exchange.response_id, int(exchange.started_at), body["model"], [], output
-        )
     if body.get("store") is not False and terminal["type"] != "response.failed":
+        stored = StoredResponse(
+            exchange.response_id,
+            previous_id,
+            exchange.started_at,
+            with_item_ids(body["input"]),
+            terminal["response"],
+            # Continuing from a compaction means continuing from its summary alone.
+            restarts=marker is not None,
+        )
         await ctx.store.put(stored)
     if ctx.trajectory is not None:
         await ctx.trajectory.append(_record(exchange, terminal, attempts))
@@ -111,15 +109,24 @@ async def handle_responses(
 async def _history(store: ResponseStore, previous_id: str | None) -> list[dict[str, Any]]:
     if previous_id is None:
         return []
-    previous = await store.get(previous_id)
-    if previous is None:
+    try:
+        conversation = await store.conversation(previous_id)
+    except BrokenChain as err:
+        raise ApiError(
+            400,
+            f"Previous response with id '{previous_id}' cannot be continued: an earlier "
+            f"response of its conversation ('{err.missing_id}') expired or was deleted.",
+            param="previous_response_id",
+            code="previous_response_not_found",
+        ) from None
+    if conversation is None:
         raise ApiError(
             400,
             f"Previous response with id '{previous_id}' not found.",
             param="previous_response_id",
             code="previous_response_not_found",
         )
-    return previous.conversation()
+    return conversation
 
 
 async def _answer(

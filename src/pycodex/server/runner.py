@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from pathlib import Path
 from typing import Literal
 
 from pycodex._records import dataclass, field
 from pycodex.client.transport import HttpClient, Timeouts
+from pycodex.server.access import AccessPolicy
 from pycodex.server.app import ServeApp
 from pycodex.server.backend import Downstream, DownstreamTarget
 from pycodex.server.compaction import load_or_create_secret
-from pycodex.server.http_server import MAX_HEAD_BYTES, serve_connection
+from pycodex.server.errors import ServeSetupError
+from pycodex.server.http_server import serve_connection
 from pycodex.server.responses_route import ServeContext
-from pycodex.server.store import MemoryResponseStore, ResponseStore, SqliteResponseStore
+from pycodex.server.sqlite_store import SqliteResponseStore
+from pycodex.server.store import MemoryResponseStore, ResponseStore, StoreLimits
 from pycodex.server.trajectory import TrajectoryLog
 
 logger = logging.getLogger("pycodex.server")
@@ -28,7 +32,7 @@ StoreKind = Literal["sqlite", "memory"]
 SERVE_DIR = "serve"
 # Bursts of clients connecting at once (an eval harness starting 64 rollouts) must not overflow
 # the accept queue: the kernel would drop or reset those connections.
-_LISTEN_BACKLOG = 1024
+LISTEN_BACKLOG = 1024
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,11 @@ class ServeOptions:
     trajectory_file: Path | None = None
     keep_alive_s: float = 10.0
     connect_timeout_s: float = 10.0
+    allowed_hosts: tuple[str, ...] = ()
+    """`Host` names accepted besides IP literals and localhost (`*`: any); see `access`."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins accepted besides this machine's (`*`: any)."""
+    store_limits: StoreLimits = field(default_factory=StoreLimits)
 
     @property
     def serve_dir(self) -> Path:
@@ -73,9 +82,11 @@ class ResponsesServer:
         """The OpenAI-style base URL clients use: `http://HOST:PORT/v1`."""
         return f"http://{self.options.host}:{self.port}/v1"
 
-    async def start(self) -> None:
+    async def start(self, sock: socket.socket | None = None) -> None:
+        """Listen on `options.host:port`, or on `sock` (bound: one process of `--workers`)."""
         self._ctx = await self._build_context()
-        app = ServeApp(self._ctx, self.options.auth_token)
+        access = AccessPolicy.of(self.options.allowed_hosts, self.options.allowed_origins)
+        app = ServeApp(self._ctx, self.options.auth_token, access)
 
         async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()
@@ -91,12 +102,13 @@ class ResponsesServer:
             finally:
                 self._connections.discard(task)
 
+        if sock is not None:
+            self._server = await asyncio.start_server(
+                on_connection, sock=sock, backlog=LISTEN_BACKLOG
+            )
+            return
         self._server = await asyncio.start_server(
-            on_connection,
-            self.options.host,
-            self.options.port,
-            limit=MAX_HEAD_BYTES,
-            backlog=_LISTEN_BACKLOG,
+            on_connection, self.options.host, self.options.port, backlog=LISTEN_BACKLOG
         )
 
     async def serve_forever(self) -> None:
@@ -133,13 +145,15 @@ class ResponsesServer:
         if self._http is None:
             self._http = _shared_client(options)
         secret = await asyncio.to_thread(load_or_create_secret, options.serve_dir / "secret")
-        store: ResponseStore
-        if options.store == "memory":
-            store = MemoryResponseStore()
-        else:
-            path = options.serve_dir / "responses.sqlite"
-            store = await asyncio.to_thread(SqliteResponseStore, path)
-        trajectory = TrajectoryLog(options.trajectory_file) if options.trajectory_file else None
+        store = await asyncio.to_thread(open_store, options)
+        trajectory = None
+        if options.trajectory_file is not None:
+            try:
+                trajectory = TrajectoryLog(options.trajectory_file)
+            except OSError as err:
+                await store.close()
+                path = options.trajectory_file
+                raise ServeSetupError(f"cannot open the trajectory file {path}: {err}") from None
         return ServeContext(
             downstream=Downstream(options.target, self._http),
             store=store,
@@ -147,6 +161,12 @@ class ResponsesServer:
             trajectory=trajectory,
             keep_alive_s=options.keep_alive_s,
         )
+
+
+def open_store(options: ServeOptions) -> ResponseStore:
+    if options.store == "memory":
+        return MemoryResponseStore(options.store_limits)
+    return SqliteResponseStore(options.serve_dir / "responses.sqlite", options.store_limits)
 
 
 def _shared_client(options: ServeOptions) -> HttpClient:

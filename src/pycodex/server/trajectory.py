@@ -2,18 +2,21 @@
 
 Each line holds the request body as the client sent it, the response's id, status, output items,
 usage and error, and timing (start time, time to the first event, total duration, downstream
-attempts). Request headers are never written, so no credential reaches the file. Lines are
-appended in a worker thread under a lock: concurrent responses never interleave within a line.
+attempts). Request headers are never written, so no credential reaches the file. The file is
+created mode 0600 (it holds whole conversations); lines are appended in a worker thread, one
+`write` each, so concurrent responses and server processes never interleave within a line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pycodex._records import dataclass
+from pycodex.server.private_files import open_private_append
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +49,28 @@ class TrajectoryRecord:
 
 
 class TrajectoryLog:
+    """Appends whole lines with single `write` calls on an `O_APPEND` descriptor, so lines from
+    several server processes (`--workers`) land one after another, never inside each other."""
+
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = path.open("a", encoding="utf-8")
+        self._fd = open_private_append(path)
         self._lock = asyncio.Lock()
 
     async def append(self, record: TrajectoryRecord) -> None:
-        line = record.to_json() + "\n"
+        line = (record.to_json() + "\n").encode("utf-8")
         async with self._lock:
             await asyncio.to_thread(self._write, line)
 
     async def close(self) -> None:
         async with self._lock:
-            await asyncio.to_thread(self._file.close)
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
 
-    def _write(self, line: str) -> None:
-        self._file.write(line)
-        self._file.flush()
+    def _write(self, line: bytes) -> None:
+        view = memoryview(line)
+        while view:
+            view = view[os.write(self._fd, view) :]
 
 
 def _rounded(value: float | None) -> float | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import AsyncIterator, Iterator
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,13 @@ import openai
 import pytest
 
 from pycodex.server.compaction import (
+    SecretKeyError,
     load_or_create_secret,
     sign_summary,
     verify_summary,
 )
 from support.fake_server import FakeModelServer
-from support.serve import ServeHandle, running_serve
+from support.serve import ServeHandle
 from support.sse_builders import chat_chunk
 
 CHAT = "/v1/chat/completions"
@@ -33,18 +35,6 @@ def message(role: str, text: str) -> dict[str, Any]:
 
 def summary_reply(text: str = SUMMARY) -> list[dict[str, Any]]:
     return [chat_chunk(text, role="assistant"), chat_chunk(finish_reason="stop")]
-
-
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
-@pytest.fixture
-async def client(serve: ServeHandle) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(base_url=serve.base_url, api_key="k", max_retries=0) as opened:
-        yield opened
 
 
 HISTORY = [message("user", "Add a --verbose flag"), message("assistant", "Parser updated.")]
@@ -145,8 +135,42 @@ def test_tokens_verify_only_unaltered() -> None:
 
 
 def test_secret_is_created_once_with_owner_only_permissions(tmp_path: Path) -> None:
-    path = tmp_path / "serve" / "secret"
+    path = tmp_path / "home" / "serve" / "secret"
     first = load_or_create_secret(path)
     assert len(first) == 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert load_or_create_secret(path) == first
+    assert sorted(p.name for p in path.parent.iterdir()) == ["secret"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        (b"", "holds 0 bytes, not 32"),  # a crash between create and write, before
+        (b"ab" * 16, "holds 16 bytes, not 32"),
+        (b"zz" * 32, "is not hex text"),
+        (b"\xff\xfe", "cannot read"),
+    ],
+)
+def test_a_malformed_secret_is_refused(tmp_path: Path, content: bytes, complaint: str) -> None:
+    path = tmp_path / "secret"
+    path.write_bytes(content)
+    with pytest.raises(SecretKeyError) as caught:
+        load_or_create_secret(path)
+    message = str(caught.value)
+    assert complaint in message and str(path) in message and "\n" not in message
+    assert path.read_bytes() == content  # never replaced behind the user's back
+
+
+def test_servers_starting_together_agree_on_one_secret(tmp_path: Path) -> None:
+    path = tmp_path / "serve" / "secret"
+    start = threading.Barrier(8)
+
+    def load() -> bytes:
+        start.wait()
+        return load_or_create_secret(path)
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: load(), range(8)))
+    assert len(set(keys)) == 1 and keys[0] == bytes.fromhex(path.read_text())

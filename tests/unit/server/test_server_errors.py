@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import openai
 import pytest
 
 from support.fake_server import FakeModelServer
-from support.serve import ServeHandle, running_serve
+from support.serve import running_serve
 from support.sse_builders import chat_chunk
 
 CHAT = "/v1/chat/completions"
@@ -21,54 +20,9 @@ VLLM_OVERFLOW = (
 )
 
 
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
-@pytest.fixture
-async def client(serve: ServeHandle) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(base_url=serve.base_url, api_key="k", max_retries=0) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def http(serve: ServeHandle) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=serve.origin) as opened:
-        yield opened
-
-
 def error_of(err: openai.APIStatusError) -> dict[str, Any]:
     assert isinstance(err.body, dict)
     return err.body
-
-
-@pytest.mark.parametrize(
-    ("raw", "param", "code"),
-    [
-        (b"{not json", None, "invalid_json"),
-        (b"[1, 2]", None, None),
-        (b'{"input": "hi"}', "model", "missing_required_parameter"),
-        (b'{"model": "m", "input": 5}', "input", "invalid_type"),
-        (b'{"model": "m", "input": ["text"]}', "input[0]", "invalid_type"),
-        (b'{"model": "m", "input": "hi", "stream": "yes"}', "stream", "invalid_type"),
-        (b'{"model": "m", "input": "hi", "tools": {}}', "tools", "invalid_type"),
-        (b'{"model": "m", "input": "hi", "max_output_tokens": 1.5}', "max_output_tokens", "invalid_type"),
-    ],
-)  # fmt: skip
-async def test_malformed_bodies_get_openai_style_400(
-    http: httpx.AsyncClient, raw: bytes, param: str | None, code: str | None
-) -> None:
-    response = await http.post(
-        "/v1/responses", content=raw, headers={"content-type": "application/json"}
-    )
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert set(error) == {"message", "type", "param", "code"}
-    assert error["type"] == "invalid_request_error"
-    assert (error["param"], error["code"]) == (param, code)
-    assert error["message"]
 
 
 async def test_bearer_token_is_required_when_configured(

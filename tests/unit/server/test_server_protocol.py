@@ -1,16 +1,17 @@
-"""The server's HTTP layer on raw sockets, the Messages downstream, and the stores."""
+"""The server's HTTP/1.1 layer (h11) on raw sockets, and the Messages downstream."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 
-from pycodex.server.store import MemoryResponseStore, SqliteResponseStore, StoredResponse
+from pycodex.server.http_server import HttpRequest, HttpResponder, serve_connection
 from support.fake_server import FakeModelServer
 from support.serve import ServeHandle, running_serve
 from support.sse_builders import chat_chunk
@@ -18,28 +19,23 @@ from support.sse_builders import chat_chunk
 CHAT = "/v1/chat/completions"
 
 
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
-async def exchange(serve: ServeHandle, raw: bytes, until_close: bool = True) -> bytes:
-    reader, writer = await asyncio.open_connection("127.0.0.1", serve.server.port)
+async def exchange(port: int, raw: bytes) -> bytes:
+    """Send raw bytes, then read until the server closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(raw)
         await writer.drain()
-        return await reader.read() if until_close else await reader.read(65536)
+        return await reader.read()
     finally:
         writer.close()
         await writer.wait_closed()
 
 
-async def test_keep_alive_serves_two_requests_on_one_connection(serve: ServeHandle) -> None:
-    one = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
-    last = b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
-    reply = await exchange(serve, one + last)
-    assert reply.count(b"HTTP/1.1 200 OK") == 2
+async def test_keep_alive_and_pipelined_requests_on_one_connection(serve: ServeHandle) -> None:
+    one = b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+    last = b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n"
+    reply = await exchange(serve.server.port, one + one + last)
+    assert reply.count(b"HTTP/1.1 200 OK") == 3
     assert reply.endswith(b'{"status":"ok"}')
 
 
@@ -47,29 +43,118 @@ async def test_keep_alive_serves_two_requests_on_one_connection(serve: ServeHand
     ("raw", "status"),
     [
         (b"NONSENSE\r\n\r\n", b"400"),
-        (b"GET /health HTTP/2.0\r\n\r\n", b"400"),
-        (b"POST /v1/responses HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n", b"411"),
-        (b"POST /v1/responses HTTP/1.1\r\ncontent-length: 999999999999\r\n\r\n", b"413"),
-        (b"GET /health HTTP/1.1\r\nx-big: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+        (b"GET /health HTTP/2.0\r\nhost: 127.0.0.1\r\n\r\n", b"400"),
+        (b"GET /health HTTP/1.1\r\n\r\n", b"400"),  # HTTP/1.1 requires Host
+        (b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nno colon\r\n\r\n", b"400"),
+        # A Unicode digit in Content-Length (latin-1 superscript two; UTF-8 Arabic-Indic three)
+        (b"POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: \xb2\r\n\r\n", b"400"),
+        (b"POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: \xd9\xa3\r\n\r\n", b"400"),
+        (b"POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n", b"400"),
+        (b"POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n", b"400"),
+        (b"POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ntransfer-encoding: gzip\r\n\r\n", b"501"),
+        (b"POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 999999999999\r\n\r\n", b"413"),
+        (b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-big: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
     ],
-)
-async def test_malformed_requests_are_refused(
+)  # fmt: skip
+async def test_malformed_requests_get_a_status_and_a_closed_connection(
     serve: ServeHandle, raw: bytes, status: bytes
 ) -> None:
-    reply = await exchange(serve, raw)
+    reply = await exchange(serve.server.port, raw)
     assert reply.startswith(b"HTTP/1.1 " + status)
+    assert b"connection: close" in reply.lower()
 
 
-async def test_expect_continue_and_http10_close_delimited_stream(
+async def test_chunked_request_body_is_read(
+    serve: ServeHandle, fake_server: FakeModelServer
+) -> None:
+    fake_server.expect_chat_stream(CHAT, [chat_chunk("hi"), chat_chunk(finish_reason="stop")])
+    body = b'{"model": "m", "input": "chunked hello"}'
+    chunks = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (10, body[:10], len(body) - 10, body[10:])
+    head = (
+        b"POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    )
+    reply = await exchange(serve.server.port, head + chunks)
+    assert reply.startswith(b"HTTP/1.1 200 OK")
+    assert fake_server.requests[0].json()["messages"] == [
+        {"role": "user", "content": "chunked hello"}
+    ]
+
+
+async def test_expect_continue_is_answered_before_the_body_is_sent(
+    serve: ServeHandle, fake_server: FakeModelServer
+) -> None:
+    fake_server.expect_chat_stream(CHAT, [chat_chunk("hi"), chat_chunk(finish_reason="stop")])
+    body = b'{"model": "m", "input": "x"}'
+    reader, writer = await asyncio.open_connection("127.0.0.1", serve.server.port)
+    try:
+        writer.write(
+            b"POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+            b"expect: 100-continue\r\nconnection: close\r\ncontent-length: %d\r\n\r\n" % len(body)
+        )
+        await writer.drain()
+        interim = await reader.readuntil(b"\r\n\r\n")  # the server speaks first
+        writer.write(body)
+        await writer.drain()
+        reply = await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(b"}")
+
+
+async def test_http10_stream_is_delimited_by_closing(
     serve: ServeHandle, fake_server: FakeModelServer
 ) -> None:
     fake_server.expect_chat_stream(CHAT, [chat_chunk("hi"), chat_chunk(finish_reason="stop")])
     body = b'{"model": "m", "input": "x", "stream": true}'
-    head = b"POST /v1/responses HTTP/1.0\r\ncontent-length: %d\r\nexpect: 100-continue\r\n\r\n"
-    reply = await exchange(serve, head % len(body) + body)
-    assert reply.startswith(b"HTTP/1.0 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n")
-    assert b"transfer-encoding" not in reply and b"connection: close" in reply
-    assert reply.rstrip().endswith(b"}") and b"event: response.completed" in reply
+    head = b"POST /v1/responses HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+    reply = await exchange(serve.server.port, head % len(body) + body)
+    head_part, _, stream = reply.partition(b"\r\n\r\n")
+    assert head_part.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"transfer-encoding" not in head_part.lower()
+    assert b"connection: close" in head_part.lower()
+    assert stream.startswith(b"event: response.created\n")
+    assert stream.rstrip().endswith(b"}") and b"event: response.completed" in stream
+
+
+@asynccontextmanager
+async def bare_server(**limits: Any) -> AsyncIterator[int]:
+    """`serve_connection` alone, answering each request with the size of its body."""
+
+    async def handler(request: HttpRequest, responder: HttpResponder) -> None:
+        await responder.send(200, str(len(request.body)).encode())
+
+    server = await asyncio.start_server(
+        lambda r, w: serve_connection(r, w, handler, **limits), "127.0.0.1", 0
+    )
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_body_limit_holds_for_chunked_bodies() -> None:
+    async with bare_server(max_body_bytes=16) as port:
+        small = await exchange(port, POST_CHUNKED % (b"10", b"a" * 16))
+        large = await exchange(port, POST_CHUNKED % (b"11", b"a" * 17))
+    assert small.startswith(b"HTTP/1.1 200 OK") and small.endswith(b"\r\n\r\n16")
+    assert large.startswith(b"HTTP/1.1 413 ")
+
+
+POST_CHUNKED = (
+    b"POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    b"%s\r\n%s\r\n0\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize("sent", [b"", b"GET / HTTP/1.1\r\nhost: h\r\n"])
+async def test_idle_and_unfinished_connections_are_closed(sent: bytes) -> None:
+    async with bare_server(idle_timeout_s=0.2) as port:
+        reply = await asyncio.wait_for(exchange(port, sent), timeout=30)
+    assert reply == b""  # closed by the server without an answer
 
 
 def anthropic_stream(text: str) -> list[dict[str, Any]]:
@@ -110,26 +195,3 @@ async def test_messages_downstream(fake_server: FakeModelServer, tmp_path: Path)
     assert "authorization" not in request.headers
     sent = request.json()
     assert sent["system"] == "Be terse." and sent["max_tokens"] == 32000
-
-
-def stored(response_id: str) -> StoredResponse:
-    return StoredResponse(response_id, 1, "m", [{"type": "message", "role": "user"}], [])
-
-
-async def test_memory_store_forgets_the_oldest_first() -> None:
-    store = MemoryResponseStore(max_entries=2)
-    for name in ("a", "b", "c"):
-        await store.put(stored(name))
-    assert await store.get("a") is None
-    assert (await store.get("c")) == stored("c")
-
-
-async def test_sqlite_store_round_trip(tmp_path: Path) -> None:
-    path = tmp_path / "deep" / "responses.sqlite"
-    store = SqliteResponseStore(path)
-    await store.put(stored("resp_1"))
-    await store.close()
-    reopened = SqliteResponseStore(path)
-    assert await reopened.get("resp_1") == stored("resp_1")
-    assert await reopened.get("resp_2") is None
-    await reopened.close()

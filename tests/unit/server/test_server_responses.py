@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,6 @@ import openai
 import pytest
 from openai.types.responses import ResponseStreamEvent
 
-from support import fake_http
 from support.fake_server import FakeModelServer
 from support.serve import ServeHandle, running_serve
 from support.sse_builders import chat_chunk
@@ -61,21 +60,9 @@ def reasoning_chunk(text: str) -> dict[str, Any]:
     return chunk
 
 
-@pytest.fixture
-def serve(fake_server: FakeModelServer, tmp_path: Path) -> Iterator[ServeHandle]:
-    with running_serve(fake_server, tmp_path, store="memory") as handle:
-        yield handle
-
-
 def sdk(serve: ServeHandle, api_key: str = "unused") -> openai.AsyncOpenAI:
     """An SDK client; use it as `async with` so its connections close inside the test."""
     return openai.AsyncOpenAI(base_url=serve.base_url, api_key=api_key, max_retries=0)
-
-
-@pytest.fixture
-async def client(serve: ServeHandle) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with sdk(serve) as opened:
-        yield opened
 
 
 async def test_streamed_text_parses_as_typed_events(
@@ -270,12 +257,10 @@ async def test_trajectory_file_gets_one_line_per_request(
         assert line["timing"]["duration_ms"] >= line["timing"]["first_event_ms"] >= 0
         assert line["timing"]["downstream_attempts"] == 1
     assert "sk-downstream" not in dump.read_text()
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600  # it holds whole conversations
 
 
-async def test_many_concurrent_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The fake's listen backlog (socketserver's default of 5) drops bursts of connections; a
-    # deeper queue lets it stand in for a real model server here.
-    monkeypatch.setattr(fake_http.FakeHTTPServer, "request_queue_size", 256)
+async def test_many_concurrent_streams(tmp_path: Path) -> None:
     with (
         FakeModelServer() as fake_server,
         running_serve(fake_server, tmp_path, store="memory") as serve,
