@@ -67,12 +67,12 @@ async def sample(state: ThreadState, request: RequestContext, emit: Emit) -> Sam
 
 def _handle(state: ThreadState, event: ResponseEvent, result: SampleResult, emit: Emit) -> None:
     match event:
+        case OutputTextDelta(delta=delta, item_id=item_id):  # first: by far the most frequent
+            emit(ev.AgentMessageDelta(delta, item_id))
         case OutputItemDone(item=item):
             _item_done(state, item, result, emit)
         case OutputItemAdded(item=WebSearchCall() as call):
             emit(ev.WebSearchBegin(call_id=call.id or "", query=call.query, action=call.action))
-        case OutputTextDelta(delta=delta, item_id=item_id):
-            emit(ev.AgentMessageDelta(delta, item_id))
         case ReasoningSummaryDelta(delta=delta, item_id=item_id):
             emit(ev.ReasoningDelta(delta, item_id))
         case StreamWarning(message=message):

@@ -5,7 +5,6 @@ parent notification, nicknames."""
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -160,6 +159,8 @@ def notification(agent_id: str, status: AgentStatus) -> Message:
 
 def pick_nickname(taken: Iterable[str | None], role: AgentRole | None) -> str:
     """A name no other thread of the process uses, from the role's list or ours."""
+    import random  # only when a sub-agent is spawned: `random` costs every exec ~1 ms to import
+
     used = set(taken)
     pool = list(role.nickname_candidates) if role is not None and role.nickname_candidates else []
     pool = pool or list(NICKNAMES)

@@ -14,6 +14,10 @@ from pycodex.protocol import exec_events as out
 from pycodex.protocol.events import EngineEvent
 from pycodex.protocol.usage import TokenUsage
 
+# The most frequent events (one per streamed piece of text or command output) show as nothing
+# on the JSONL stream: they are answered before the match below tries some twenty patterns.
+_STREAMED = frozenset({ev.AgentMessageDelta, ev.ReasoningDelta, ev.ExecCommandOutputDelta})
+
 
 @dataclass
 class ExecJsonlProcessor:
@@ -29,6 +33,8 @@ class ExecJsonlProcessor:
         return item_id
 
     def process(self, event: EngineEvent) -> list[out.ThreadEvent]:
+        if event.__class__ in _STREAMED:
+            return []
         match event:
             case ev.SessionConfigured(thread_id=thread_id):
                 return [out.ThreadStarted(thread_id=thread_id)]
