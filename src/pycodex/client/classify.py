@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from http import HTTPStatus
 from typing import Any
 
 from pycodex.protocol.errors import (
@@ -20,27 +19,30 @@ from pycodex.protocol.errors import (
     UsageNotIncluded,
 )
 
-_CONTEXT_PATTERNS = (
-    re.compile(r"maximum context length", re.IGNORECASE),
-    re.compile(r"context[ _-]length[ _-]exceeded", re.IGNORECASE),
-    re.compile(r"context window", re.IGNORECASE),
-    re.compile(r"too many tokens|prompt is too long|exceeds the context", re.IGNORECASE),
-    # llama.cpp: type "exceed_context_size_error", "the request exceeds the available context size"
-    re.compile(r"exceed_context_size|available context size", re.IGNORECASE),
+# Pattern texts, compiled on first use by `re`'s own cache: errors are rare, and compiling them
+# all at import cost exec ~1.6 ms of start-up.
+_CONTEXT_PATTERN = "|".join(
+    (
+        r"maximum context length",
+        r"context[ _-]length[ _-]exceeded",
+        r"context window",
+        r"too many tokens|prompt is too long|exceeds the context",
+        # llama.cpp: "exceed_context_size_error", "the request exceeds the available context size"
+        r"exceed_context_size|available context size",
+    )
 )
 _AUTH_CODES = {"invalid_api_key": 401, "authentication_error": 401, "permission_denied": 403}
-_REQUESTED_TOKENS = re.compile(r"requested (\d+) tokens|resulted in (\d+) tokens", re.IGNORECASE)
+_REQUESTED_TOKENS = r"requested (\d+) tokens|resulted in (\d+) tokens"
 # "Please try again in 6ms.", "try again in 1.5s", "Please retry after 20 seconds",
 # "try again in 1m30s"; Gemini's JSON error details: "retryDelay": "20s".
 _WAIT_PART = (
     r"\d+(?:\.\d+)?\s*(?:ms|milliseconds?|h|hours?|m|mins?|minutes?|s|secs?|seconds?)(?![a-z])"
 )
-_TRY_AGAIN = re.compile(
+_TRY_AGAIN = (
     rf"(?:try again|retry)(?:\s+(?:in|after))?\s+((?:{_WAIT_PART}\s*)+)"
-    rf'|retry_?delay"?\s*[:=]\s*"?((?:{_WAIT_PART}\s*)+)',
-    re.IGNORECASE,
+    rf'|retry_?delay"?\s*[:=]\s*"?((?:{_WAIT_PART}\s*)+)'
 )
-_WAIT_PIECE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)", re.IGNORECASE)
+_WAIT_PIECE = r"(\d+(?:\.\d+)?)\s*([a-z]+)"
 
 QUOTA_MESSAGE = (
     "Quota exceeded. Check your plan and billing details (the provider answered "
@@ -68,11 +70,11 @@ def error_fields(body: bytes | str) -> tuple[str | None, str]:
 def is_context_overflow(code: str | None, message: str) -> bool:
     if code == "context_length_exceeded":
         return True
-    return any(pattern.search(message) for pattern in _CONTEXT_PATTERNS)
+    return re.search(_CONTEXT_PATTERN, message, re.IGNORECASE) is not None
 
 
 def requested_tokens(message: str) -> int | None:
-    match = _REQUESTED_TOKENS.search(message)
+    match = re.search(_REQUESTED_TOKENS, message, re.IGNORECASE)
     if match is None:
         return None
     return int(next(group for group in match.groups() if group))
@@ -140,11 +142,11 @@ def classify_failed_event(error: dict[str, Any]) -> ModelError:
 def retry_after_from_message(message: str | bytes) -> float | None:
     """Seconds a rate-limit message asks to wait ("Please try again in 1.5s"), if it says."""
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
-    match = _TRY_AGAIN.search(text)
+    match = re.search(_TRY_AGAIN, text, re.IGNORECASE)
     if match is None:
         return None
     total = 0.0
-    for number, unit in _WAIT_PIECE.findall(match.group(1) or match.group(2)):
+    for number, unit in re.findall(_WAIT_PIECE, match.group(1) or match.group(2), re.IGNORECASE):
         total += float(number) * _unit_seconds(unit.lower())
     return total
 
@@ -195,6 +197,8 @@ def _seconds_until(date: str) -> float | None:
 
 
 def _reason(status: int) -> str:
+    from http import HTTPStatus  # only on an error; its enum costs ~1 ms of start-up
+
     try:
         return HTTPStatus(status).phrase
     except ValueError:
