@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 HookEventName = Literal[
     "PreToolUse",
@@ -18,21 +18,9 @@ HookEventName = Literal[
     "SessionEnd",
 ]
 
-# The order upstream walks a config's events in; it decides each handler's display order,
-# which is part of a Stop hook's run id.
-EVENT_ORDER: tuple[HookEventName, ...] = (
-    "PreToolUse",
-    "PermissionRequest",
-    "PostToolUse",
-    "PreCompact",
-    "PostCompact",
-    "SessionStart",
-    "UserPromptSubmit",
-    "Stop",
-    "SubagentStart",
-    "SubagentStop",
-    "SessionEnd",
-)
+# The order upstream walks a config's events in (the order of the names above); it decides each
+# handler's display order, which is part of a Stop hook's run id.
+EVENT_ORDER: tuple[HookEventName, ...] = get_args(HookEventName)
 
 # The snake_case label of trust keys (`<file>:<label>:<group>:<handler>`) and of the hash.
 SNAKE_NAMES: dict[HookEventName, str] = {
