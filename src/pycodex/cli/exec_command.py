@@ -50,20 +50,11 @@ def run_exec_command(argv: list[str]) -> int:
     if not config.model_provider.managed:
         return _finish(args, _run(args, config, prompt, items))
     # pycodex's own local model server: installed and started on first use (docs/local.md).
-    from pycodex.cli.local_managed import ModelChoiceError, prepare_managed_model
-    from pycodex.local.errors import LocalModelError
+    from pycodex.cli.local_managed import run_with_managed_model
 
-    try:
-        config, lease = prepare_managed_model(config, args.model)
-    except ModelChoiceError as err:
-        sys.stderr.write(f"error: {err}\n")
-        return 2
-    except LocalModelError as err:
-        sys.stderr.write(f"error: {err}\n")
-        return 1
-    with lease:
-        outcome = _run(args, config, prompt, items)
-    return _finish(args, outcome)
+    return run_with_managed_model(
+        config, args.model, lambda managed: _finish(args, _run(args, managed, prompt, items))
+    )
 
 
 def _check_output_file(path: Path | None) -> None:

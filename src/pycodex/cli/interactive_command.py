@@ -92,19 +92,13 @@ def run_interactive(argv: list[str], *, resume: bool = False) -> int:
     if not config.model_provider.managed:
         return _run(config, recorded, prompt, images, args.color, on_terminal)
     # pycodex's own local model server: installed and started on first use (docs/local.md).
-    from pycodex.cli.local_managed import ModelChoiceError, prepare_managed_model
-    from pycodex.local.errors import LocalModelError
+    from pycodex.cli.local_managed import run_with_managed_model
 
-    try:
-        config, lease = prepare_managed_model(config, args.model)
-    except ModelChoiceError as err:
-        sys.stderr.write(f"error: {err}\n")
-        return 2
-    except LocalModelError as err:
-        sys.stderr.write(f"error: {err}\n")
-        return 1
-    with lease:
-        return _run(config, recorded, prompt, images, args.color, on_terminal)
+    return run_with_managed_model(
+        config,
+        args.model,
+        lambda managed: _run(managed, recorded, prompt, images, args.color, on_terminal),
+    )
 
 
 def _run(

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from pycodex._records import replace
 from pycodex.cli.local_progress import TerminalProgress
 from pycodex.config import Config
+from pycodex.local.errors import LocalModelError
 from pycodex.local.install import install, install_status
 from pycodex.local.manifest import load_manifest
 from pycodex.local.paths import LocalPaths
@@ -25,6 +27,23 @@ from pycodex.local.state import lease
 
 class ModelChoiceError(Exception):
     """`-m` names a model the managed server does not serve (a usage error)."""
+
+
+def run_with_managed_model(
+    config: Config, explicit_model: str | None, run: Callable[[Config], int]
+) -> int:
+    """`run(config)` against the managed server, holding its lease; a setup failure is one line on
+    stderr and exit 2 (a foreign `-m`) or 1 (installing or starting failed)."""
+    try:
+        chosen, held = prepare_managed_model(config, explicit_model)
+    except ModelChoiceError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    except LocalModelError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 1
+    with held:
+        return run(chosen)
 
 
 def prepare_managed_model(
