@@ -200,4 +200,3 @@ async def test_unregistering_the_router_denies_again(
     assert statuses is not None and statuses[child.thread_id].message == "CHILD-DONE"
     assert router.asked == [] and not (tmp_path / "made-by-child").exists()
     await manager.shutdown()
-
