@@ -9,19 +9,13 @@ import asyncio
 import json
 from pathlib import Path
 
-from pycodex._records import replace
 from pycodex.agent.child_approvals import ChildApproval
 from pycodex.agent.threads import ManagedThread, ThreadManager
-from pycodex.config import Config
 from pycodex.protocol import events as ev
-from pycodex.protocol.policies import AskForApproval, SandboxMode
 from pycodex.tools.collab import SpawnRequest
-from support import sse_builders as sse
-from support.fake_server import FakeModelServer, RecordedRequest, user_message_contains
-from support.threads import manager_config
-
-RESPONSES = "/v1/responses"
-TASK = "CHILD-TOUCH-TASK"
+from support.fake_server import FakeModelServer, RecordedRequest
+from support.threads import TOUCH_TASK as TASK
+from support.threads import asking_config, script_touching_child
 
 
 class Router:
@@ -47,26 +41,6 @@ class Router:
         return self.asked[-1]
 
 
-def asking_config(server: FakeModelServer, home: Path) -> Config:
-    """`untrusted`: a command that is not known to be safe needs the user's yes."""
-    return replace(
-        manager_config(server, home),
-        approval_policy=AskForApproval.UNTRUSTED,
-        sandbox_mode=SandboxMode.DANGER_FULL_ACCESS,
-        features={"unified_exec": True},
-    )
-
-
-def script_child(server: FakeModelServer, *, finishes: bool = True) -> None:
-    """The child runs `touch made-by-child`, then (when it `finishes`) answers CHILD-DONE."""
-    when = user_message_contains(TASK)
-    args = json.dumps({"cmd": "touch made-by-child", "login": False})
-    command = sse.function_call("exec_command", args, call_id="k1")
-    server.expect_sse(RESPONSES, sse.tool_calls(command), when=when)
-    if finishes:
-        server.expect_sse(RESPONSES, sse.assistant_reply("CHILD-DONE"), when=when)
-
-
 def tool_output(request: RecordedRequest, call_id: str) -> str:
     (output,) = [
         item["output"]
@@ -90,7 +64,7 @@ async def start(
 async def test_an_approved_request_runs_the_command_in_the_child(
     fake_server: FakeModelServer, tmp_path: Path
 ) -> None:
-    script_child(fake_server)
+    script_touching_child(fake_server)
     router = Router()
     manager, root, child = await start(fake_server, tmp_path, router)
     question = await router.next_question()
@@ -115,7 +89,7 @@ async def test_an_approved_request_runs_the_command_in_the_child(
 async def test_a_denied_request_tells_the_child(
     fake_server: FakeModelServer, tmp_path: Path
 ) -> None:
-    script_child(fake_server)
+    script_touching_child(fake_server)
     router = Router()
     manager, _root, child = await start(fake_server, tmp_path, router)
     question = await router.next_question()
@@ -130,7 +104,7 @@ async def test_a_denied_request_tells_the_child(
 async def test_without_a_router_the_request_is_denied(
     fake_server: FakeModelServer, tmp_path: Path
 ) -> None:
-    script_child(fake_server)
+    script_touching_child(fake_server)
     manager, _root, child = await start(fake_server, tmp_path, None)
     statuses = await manager.wait([child.thread_id], 30)
     assert statuses is not None and statuses[child.thread_id].message == "CHILD-DONE"
@@ -143,7 +117,7 @@ async def test_without_a_router_the_request_is_denied(
 async def test_closing_a_child_withdraws_its_pending_request(
     fake_server: FakeModelServer, tmp_path: Path
 ) -> None:
-    script_child(fake_server, finishes=False)
+    script_touching_child(fake_server, finishes=False)
     router = Router()
     manager, _root, child = await start(fake_server, tmp_path, router)
     question = await router.next_question()
@@ -159,7 +133,7 @@ async def test_closing_a_child_withdraws_its_pending_request(
 async def test_interrupting_the_tree_withdraws_the_pending_request(
     fake_server: FakeModelServer, tmp_path: Path
 ) -> None:
-    script_child(fake_server, finishes=False)
+    script_touching_child(fake_server, finishes=False)
     router = Router()
     manager, root, child = await start(fake_server, tmp_path, router)
     question = await router.next_question()
@@ -174,7 +148,7 @@ async def test_interrupting_the_tree_withdraws_the_pending_request(
 async def test_allowing_for_the_session_covers_the_whole_tree(
     fake_server: FakeModelServer, tmp_path: Path
 ) -> None:
-    script_child(fake_server)
+    script_touching_child(fake_server)
     router = Router()
     manager, root, child = await start(fake_server, tmp_path, router)
     question = await router.next_question()
@@ -189,7 +163,7 @@ async def test_allowing_for_the_session_covers_the_whole_tree(
 async def test_unregistering_the_router_denies_again(
     fake_server: FakeModelServer, tmp_path: Path
 ) -> None:
-    script_child(fake_server)
+    script_touching_child(fake_server)
     router = Router()
     manager = ThreadManager(asking_config(fake_server, tmp_path), originator="test")
     root = manager.start_thread(source="test")
