@@ -132,3 +132,67 @@ def test_accept_with_amendment_persists_a_prefix_rule(
     assert target.exists()
     rules = (home / RULES_FILE).read_text()
     assert rules == 'prefix_rule(pattern=["touch"], decision="allow")\n'
+
+
+def test_a_sub_agents_request_names_its_thread_and_the_answer_reaches_it(
+    fake_server: FakeModelServer, home: Path, work: Path, tmp_path: Path
+) -> None:
+    from support.fake_server import RecordedRequest, user_message_contains
+
+    target = tmp_path / "child-approved.txt"
+    when = user_message_contains("CHILD-TASK-9b2")
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(escalated_call(target)), when=when)
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("CHILD-TOUCHED"), when=when)
+    spawn = {"message": "CHILD-TASK-9b2: touch the file"}
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(namespaced("spawn_agent", spawn, "c1")))
+
+    def wait_for_child(request: RecordedRequest) -> list[dict[str, Any]]:
+        child = json.loads(call_outputs(request)["c1"])["agent_id"]
+        return sse.tool_calls(namespaced("wait_agent", {"targets": [child]}, "c2"))
+
+    fake_server.expect_sse_from("/v1/responses", wait_for_child)
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("PARENT-DONE", response_id="r9"))
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    def handler(method: str, params: dict[str, Any] | None) -> Answer:
+        asked.append((method, params or {}))
+        return {"decision": "accept"}
+
+    with CodexClient(sdk_config(home, work), approval_handler=handler) as client:
+        client.initialize()
+        thread = client.thread_start(
+            {"approvalPolicy": "on-request", "approvalsReviewer": "user", "sandbox": "read-only"}
+        ).thread
+        result = client.turn_start(thread.id, "delegate the touching").turn
+        client.register_turn_notifications(result.id)
+        while client.next_turn_notification(result.id).method != "turn/completed":
+            pass
+        resolved = client.next_notification()
+        while resolved.method != "serverRequest/resolved":
+            resolved = client.next_notification()
+
+    child = json.loads(call_outputs(fake_server.requests[-1])["c1"])["agent_id"]
+    assert [method for method, _ in asked] == ["item/commandExecution/requestApproval"]
+    params = asked[0][1]
+    assert params["threadId"] == child != thread.id
+    assert params["turnId"] and params["turnId"] != result.id
+    assert params["itemId"] == "call_a"
+    assert target.exists()
+    assert json.loads(call_outputs(fake_server.requests[-1])["c2"])["status"] == {
+        child: {"completed": "CHILD-TOUCHED"}
+    }
+    assert isinstance(resolved.payload, ServerRequestResolvedNotification)
+    assert resolved.payload.thread_id == child
+
+
+def namespaced(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
+    call = sse.function_call(name, json.dumps(arguments), call_id=call_id)
+    return {**call, "namespace": "multi_agent_v1"}
+
+
+def call_outputs(request: Any) -> dict[str, str]:
+    return {
+        item["call_id"]: item["output"]
+        for item in request.json()["input"]
+        if item.get("type") == "function_call_output"
+    }

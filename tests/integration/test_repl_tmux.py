@@ -26,6 +26,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 LAUNCH = "import sys; from pycodex.cli.main import main; sys.exit(main(sys.argv[1:]))"
 TIMEOUT_S = 20.0
+NS = "multi_agent_v1"
 
 
 class Pane:
@@ -351,3 +352,51 @@ def test_memories_are_announced_and_shown(
     assert "This session started with the memory summary; as it is now:" in pane.screen()
     pane.submit("/exit")
     pane.wait_for("[pycodex exited 0]")
+
+
+def test_a_sub_agent_asks_through_the_same_prompt(
+    fake_server: FakeModelServer, start: Callable[..., Pane], tmp_path: Path
+) -> None:
+    from support.fake_server import RecordedRequest, user_message_contains
+
+    target = tmp_path / "made-by-child.txt"
+    task = "CHILD-TASK-5e1: touch the file"
+    when = user_message_contains("CHILD-TASK-5e1")
+    call = exec_call(f"touch {target}", "k1", login=False, sandbox_permissions="require_escalated")
+    fake_server.expect_sse("/v1/responses", sse.tool_calls(call), when=when)
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("CHILD-TOUCHED"), when=when)
+    spawn = sse.function_call("spawn_agent", json.dumps({"message": task}), call_id="c_spawn")
+    fake_server.expect_sse("/v1/responses", sse.tool_calls({**spawn, "namespace": NS}))
+
+    def wait_for_child(request: RecordedRequest) -> list[dict[str, Any]]:
+        (spawned,) = [
+            json.loads(item["output"])
+            for item in request.json()["input"]
+            if item.get("type") == "function_call_output" and item["call_id"] == "c_spawn"
+        ]
+        wait = sse.function_call(
+            "wait_agent", json.dumps({"targets": [spawned["agent_id"]]}), call_id="c_wait"
+        )
+        return sse.tool_calls({**wait, "namespace": NS})
+
+    fake_server.expect_sse_from("/v1/responses", wait_for_child)
+    fake_server.expect_sse("/v1/responses", sse.assistant_reply("PARENT-DONE"))
+    pane = start("-c", 'approval_policy="on-request"')
+    pane.submit("delegate the touching")
+    screen = pane.wait_for("wants to run outside the sandbox")
+    (asked,) = [line for line in screen.splitlines() if "wants to run" in line]
+    nickname = asked.split("? Agent ", 1)[1].split(" wants to run", 1)[0]
+    assert nickname and f"touch {target}" in asked
+    assert not target.exists()
+    pane.wait_for("answer ›")
+    pane.submit("y")
+    pane.wait_for("PARENT-DONE")
+    assert target.exists()
+    waited = [
+        json.loads(item["output"])
+        for item in fake_server.requests[-1].json()["input"]
+        if item.get("type") == "function_call_output" and item["call_id"] == "c_wait"
+    ]
+    assert [next(iter(w["status"].values())) for w in waited] == [{"completed": "CHILD-TOUCHED"}]
+    spawned = [r for r in fake_server.requests if r.headers.get("x-openai-subagent")]
+    assert len(spawned) == 2

@@ -10,7 +10,8 @@ A root thread belongs to its frontend, which runs the engine and reads its event
 engine and event stream are run here: the stream drives the child's `AgentStatus` (running,
 completed with its last message, errored, interrupted), which wakes `wait_agent` and puts a
 `<subagent_notification>` into the parent's history. Listeners (the REPL following an agent)
-may watch any child's events.
+may watch any child's events. A child's approval requests go to the router its tree's frontend
+registered (`route_child_approvals`, see `child_approvals`), or are denied when there is none.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycodex._records import dataclass, field
 from pycodex.agent.build import BuiltThread, build_thread, wants_hooks
+from pycodex.agent.child_approvals import ApprovalRoutes, ChildApprovalRouter, PendingApprovals
 from pycodex.agent.identity import ThreadIdentity
 from pycodex.agent.thread_control import (
     ThreadControl,
@@ -39,7 +41,7 @@ from pycodex.protocol.agents import (
     SHUTDOWN,
     AgentStatus,
 )
-from pycodex.protocol.ops import ApprovalDecision, Interrupt, Shutdown, UserTurn
+from pycodex.protocol.ops import ApprovalDecision, Interrupt, ReviewDecision, Shutdown, UserTurn
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -82,6 +84,9 @@ class ManagedThread:
     expect_abort: bool = False
     listeners: list[EventListener] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # The child's running turn, and the approval requests it waits on (routed to a frontend).
+    turn_id: str | None = None
+    approvals: PendingApprovals = field(default_factory=PendingApprovals)
 
     @property
     def engine(self) -> Engine:
@@ -127,6 +132,8 @@ class ThreadManager:
         self._hooks_loaded = False
         # The MCP servers of this process, shared by every thread (`start_mcp`).
         self._mcp: McpConnectionManager | None = None
+        # Who answers the approval requests of sub-agents, by root thread id.
+        self._routes = ApprovalRoutes()
 
     async def start_mcp(self, on_status: McpStatusListener | None = None) -> McpStartup | None:
         """Start the configured MCP servers, all at once, before the first thread: their tools
@@ -246,6 +253,7 @@ class ThreadManager:
         )
         if request.fork_context:
             built.state.context.replace_history(forked_history(parent.state, built.state))
+        _share_session_approvals(parent, built)
         child = ManagedThread(built, config, "subagent")
         self._threads[child.thread_id] = child
         self._run_child(child)
@@ -304,24 +312,25 @@ class ThreadManager:
 
     def _observe(self, child: ManagedThread, event: ev.EngineEvent) -> None:
         match event:
-            case ev.TurnStarted():
-                child.last_error = None
+            case ev.TurnStarted(turn_id=turn_id):
+                child.last_error, child.turn_id = None, turn_id
                 child.set_status(RUNNING)
             case ev.Error(message=message):
                 child.last_error = message
             case ev.TurnComplete(failed=failed, last_agent_message=message):
+                self._routes.withdraw(child.approvals)
                 if failed:
                     self._finish(child, AgentStatus("errored", child.last_error or "turn failed"))
                 else:
                     self._finish(child, AgentStatus("completed", message))
             case ev.TurnAborted():
+                self._routes.withdraw(child.approvals)
                 if child.expect_abort:
                     child.expect_abort = False
                 elif not child.closed:
                     self._finish(child, INTERRUPTED)
             case ev.ExecApprovalRequest() | ev.PatchApprovalRequest() | ev.McpToolApprovalRequest():
-                # Nobody can answer for a sub-agent: the request is denied and the child is told.
-                child.engine.submit(ApprovalDecision(event.call_id, "denied"))
+                self._route_approval(child, event)
             case _:
                 pass
 
@@ -330,6 +339,30 @@ class ThreadManager:
         parent = self._threads.get(child.parent_id or "")
         if parent is not None and not parent.closed:
             parent.state.pending_notifications.append(notification(child.thread_id, status))
+
+    # --- approvals of children -----------------------------------------------------------------
+
+    def route_child_approvals(self, root_id: str, router: ChildApprovalRouter | None) -> None:
+        """Send the approval requests of every thread below `root_id` to `router` (None: deny
+        them again, the default). A frontend registers one per root it shows to a user."""
+        self._routes.register(root_id, router)
+
+    def decide_child_approval(self, thread_id: str, call_id: str, decision: ReviewDecision) -> bool:
+        """Answer a routed request; False (and nothing happens) when the child no longer waits
+        on it: closed, interrupted, or answered already."""
+        child = self._threads.get(thread_id)
+        if child is None or child.closed or child.approvals.take(call_id) is None:
+            return False
+        child.engine.submit(ApprovalDecision(call_id, decision))
+        return True
+
+    def _route_approval(self, child: ManagedThread, request: ev.ApprovalRequest) -> None:
+        root = child
+        while root.parent_id is not None and root.parent_id in self._threads:
+            root = self._threads[root.parent_id]
+        if not self._routes.ask(root.thread_id, child, request):
+            # Nobody can answer for this sub-agent: denied, and the child's tool says so.
+            child.engine.submit(ApprovalDecision(request.call_id, "denied"))
 
     # --- talking to children ------------------------------------------------------------------
 
@@ -421,6 +454,9 @@ class ThreadManager:
         if recorded is None:  # an ephemeral child: its history lives only in memory
             built.state.thread_id = old.thread_id
             built.state.context.replace_history(old.context.history)
+        parent = self._threads.get(child.parent_id)
+        if parent is not None:
+            _share_session_approvals(parent, built)
         reopened = ManagedThread(built, child.config, "subagent")
         self._threads[target] = reopened
         self._run_child(reopened)
@@ -428,6 +464,7 @@ class ThreadManager:
 
     async def _stop(self, thread: ManagedThread) -> None:
         thread.closed = True
+        self._routes.withdraw(thread.approvals)
         thread.engine.submit(Shutdown())
         for task in (thread.runner, thread.pump):
             if task is not None:
@@ -444,6 +481,7 @@ class ThreadManager:
         if root is not None and not root.closed:
             root.closed = True
             await root.built.aclose()
+        self._routes.register(root_id, None)
 
     async def shutdown(self) -> None:
         """Stop every child (deepest first) and close every client; roots were shut down by
@@ -456,3 +494,11 @@ class ThreadManager:
                 thread.closed = True
                 await thread.built.aclose()
         await self.stop_mcp()
+
+
+def _share_session_approvals(parent: ManagedThread, child: BuiltThread) -> None:
+    """ "Allow for this session" is the tree's: a child shares its parent's prefix rules, so a
+    prefix the user allowed for the session in one thread is allowed in all of them."""
+    rules = parent.state.services.prefix_rules
+    if rules is not None:
+        child.engine.state.services.prefix_rules = rules

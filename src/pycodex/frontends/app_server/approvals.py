@@ -11,6 +11,9 @@
 
 Anything else (an error response, an answer not understood, the SDK's default `{}` for requests
 it does not know) declines.
+
+A sub-agent's request is the same request with the sub-agent's `threadId` and the `turnId` of its
+own turn; the answer goes back to the sub-agent.
 """
 
 from __future__ import annotations
@@ -28,13 +31,17 @@ MCP_APPROVAL_KIND = "mcp_tool_call"
 
 
 def approval_request(thread: LoadedThread, request: ApprovalRequest) -> tuple[str, Json]:
-    """The method and params of the request that asks the client."""
+    """The method and params of the request that asks the client about a loaded thread."""
     turn = thread.translator.active
-    turn_id = turn.id if turn is not None else ""
+    return approval_params(thread.thread_id, turn.id if turn is not None else "", request)
+
+
+def approval_params(thread_id: str, turn_id: str, request: ApprovalRequest) -> tuple[str, Json]:
+    """The method and params of the request that asks about `thread_id`'s turn `turn_id`."""
     if isinstance(request, ev.McpToolApprovalRequest):
-        return "mcpServer/elicitation/request", _mcp_params(thread.thread_id, turn_id, request)
+        return "mcpServer/elicitation/request", _mcp_params(thread_id, turn_id, request)
     base = {
-        "threadId": thread.thread_id,
+        "threadId": thread_id,
         "turnId": turn_id,
         "itemId": request.call_id,
         "startedAtMs": now_ms(),

@@ -4,7 +4,8 @@ Requests are handled in the order they arrive (a `turn/interrupt` sent after a `
 finds that turn); none of them waits for a model, so the queue stays short. When more than
 `max_queued` requests wait anyway, the newest is answered at once with -32001
 `server_overloaded`, which the SDK retries. Responses to the server's own requests (approvals)
-are handled as soon as they are read.
+are handled as soon as they are read. A sub-agent's approval request goes to the client the same
+way, naming the sub-agent's thread (`TreeApprovals`, the router of each loaded thread's tree).
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from pycodex._records import dataclass
 from pycodex.frontends.app_server import rpc
-from pycodex.frontends.app_server.approvals import approval_request, review_decision
+from pycodex.frontends.app_server.approvals import (
+    approval_params,
+    approval_request,
+    review_decision,
+)
 from pycodex.frontends.app_server.loaded import ApprovalRequest, LoadedThread
 from pycodex.frontends.app_server.mcp_startup import McpStartupReporter
 from pycodex.frontends.app_server.params import Params
@@ -28,6 +33,7 @@ from pycodex.frontends.app_server.wire import Json
 from pycodex.protocol.ops import ApprovalDecision
 
 if TYPE_CHECKING:
+    from pycodex.agent.child_approvals import ChildApproval
     from pycodex.agent.threads import ThreadManager
     from pycodex.config import Config
 
@@ -41,8 +47,24 @@ Handler = Callable[[Params], Awaitable[Json]]
 
 @dataclass
 class PendingApproval:
+    # The loaded thread asking, or for a sub-agent's request the root of its tree.
     thread: LoadedThread
     request: ApprovalRequest
+    child: ChildApproval | None = None
+
+
+class TreeApprovals:
+    """The `ChildApprovalRouter` of one loaded thread's tree: its sub-agents ask the client."""
+
+    def __init__(self, server: AppServer, root: LoadedThread) -> None:
+        self._server = server
+        self._root = root
+
+    def ask(self, approval: ChildApproval) -> None:
+        self._server.ask_child_approval(self._root, approval)
+
+    def withdraw(self, approval: ChildApproval) -> None:
+        self._server.withdraw_child_approval(approval)
 
 
 class AppServer:
@@ -166,13 +188,35 @@ class AppServer:
 
     def ask_approval(self, thread: LoadedThread, request: ApprovalRequest) -> None:
         """Put an engine approval request to the client as a server request."""
-        request_id = self._next_request_id
-        self._next_request_id += 1
-        self._approvals[request_id] = PendingApproval(thread, request)
+        request_id = self._request(PendingApproval(thread, request))
         thread.pending_requests.append(request_id)
         thread.translator.waiting_on_approval(True)
         method, params = approval_request(thread, request)
         self.transport.send({"id": request_id, "method": method, "params": params})
+
+    def ask_child_approval(self, root: LoadedThread, approval: ChildApproval) -> None:
+        """A sub-agent of `root`'s tree asks: the same request, with the sub-agent's ids."""
+        request_id = self._request(PendingApproval(root, approval.request, approval))
+        method, params = approval_params(
+            approval.thread_id, approval.turn_id or "", approval.request
+        )
+        self.transport.send({"id": request_id, "method": method, "params": params})
+
+    def withdraw_child_approval(self, approval: ChildApproval) -> None:
+        """The sub-agent stopped waiting: its request is void (the client hears it resolved)."""
+        for request_id, pending in list(self._approvals.items()):
+            if pending.child == approval:
+                del self._approvals[request_id]
+                self.notify(
+                    "serverRequest/resolved",
+                    {"threadId": approval.thread_id, "requestId": request_id},
+                )
+
+    def _request(self, pending: PendingApproval) -> int:
+        request_id = self._next_request_id
+        self._next_request_id += 1
+        self._approvals[request_id] = pending
+        return request_id
 
     def _answered(self, response: rpc.Response) -> None:
         request_id = response.id
@@ -183,9 +227,16 @@ class AppServer:
         thread = pending.thread
         decision, amendment = review_decision(response, pending.request)
         if amendment:
-            rules = thread.state.services.prefix_rules
+            rules = thread.state.services.prefix_rules  # a tree shares its rules
             if rules is not None:
                 rules.allow_always(amendment)  # persisted in $CODEX_HOME/rules/default.rules
+        child = pending.child
+        if child is not None:
+            if self.manager is not None:
+                self.manager.decide_child_approval(child.thread_id, child.call_id, decision)
+            params = {"threadId": child.thread_id, "requestId": request_id}
+            self.notify("serverRequest/resolved", params)
+            return
         thread.engine.submit(ApprovalDecision(pending.request.call_id, decision))
         self._resolved(thread, request_id)
         if not thread.pending_requests and thread.translator.active is not None:
@@ -215,6 +266,8 @@ class AppServer:
     def load(self, thread: LoadedThread) -> None:
         self.threads[thread.thread_id] = thread
         thread.start(self.ask_approval, self.turn_ended)
+        if self.manager is not None:  # its sub-agents ask the client too
+            self.manager.route_child_approvals(thread.thread_id, TreeApprovals(self, thread))
 
     async def unload(self, thread: LoadedThread) -> None:
         self.threads.pop(thread.thread_id, None)

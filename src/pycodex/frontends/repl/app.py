@@ -27,7 +27,7 @@ from pycodex._records import dataclass
 from pycodex.agent.engine import Engine
 from pycodex.config import Config
 from pycodex.frontends.repl import handlers
-from pycodex.frontends.repl.approvals import ask_user
+from pycodex.frontends.repl.approval_queue import ApprovalQueue
 from pycodex.frontends.repl.commands import Command, Message, UnknownCommand, parse_line
 from pycodex.frontends.repl.input import build_prompt_session, open_history
 from pycodex.frontends.repl.markup import Painter
@@ -91,6 +91,9 @@ class ReplApp:
         self._thread: ReplThread | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._approval_tasks: set[asyncio.Task[None]] = set()
+        # Held while a question (an approval, a request_user_input choice) is on screen.
+        self.question_lock = asyncio.Lock()
+        self._approvals = ApprovalQueue(self, None)
         self.title: str | None = None
         self._turn_started = 0.0
         self._exit_armed = False
@@ -132,6 +135,9 @@ class ReplApp:
     async def start_thread(self, resume: Path | None = None) -> None:
         thread = self._new_thread(ReplUserInput(self), resume)
         self._thread = thread
+        self._approvals = ApprovalQueue(self, thread.manager)
+        if thread.manager is not None:  # sub-agents ask through the same queue
+            thread.manager.route_child_approvals(thread.configured.thread_id, self._approvals)
         self.renderer = TranscriptRenderer(
             self.renderer.painter,
             self.config.model_context_window,
@@ -197,7 +203,10 @@ class ReplApp:
             case ev.TurnStarted():
                 self._mark_busy()
             case ev.ExecApprovalRequest() | ev.PatchApprovalRequest() | ev.McpToolApprovalRequest():
-                self.background(self._answer_approval(event))
+                engine = self.thread.engine
+                self._approvals.ask_root(
+                    event, lambda decision: engine.submit(ApprovalDecision(event.call_id, decision))
+                )
             case ev.TurnComplete() | ev.TurnAborted():
                 self.busy = False
                 if self.queue:
@@ -206,15 +215,12 @@ class ReplApp:
                 pass
         self.invalidate()
 
-    def background(self, work: Coroutine[Any, Any, None]) -> None:
+    def background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run work that reads answers from the input line, which must stay free meanwhile."""
         task = asyncio.create_task(work)
         self._approval_tasks.add(task)
         task.add_done_callback(self._approval_tasks.discard)
-
-    async def _answer_approval(self, request: ev.ApprovalRequest) -> None:
-        decision = await ask_user(self, request)
-        self.thread.engine.submit(ApprovalDecision(request.call_id, decision))
+        return task
 
     def _mark_busy(self) -> None:
         if not self.busy:

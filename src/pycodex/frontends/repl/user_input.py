@@ -6,6 +6,7 @@ picks that option, Enter alone picks the first, anything else is sent as the use
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -13,7 +14,10 @@ from pycodex.tools.builtin.user_input import UserInputQuestion
 
 
 class QuestionHost(Protocol):
-    """What the provider needs from the REPL: print a block, read one answer line."""
+    """What the provider needs from the REPL: print a block, read one answer line, and the lock
+    that keeps one question on screen at a time."""
+
+    question_lock: asyncio.Lock
 
     def show(self, block: str) -> None: ...
 
@@ -51,9 +55,10 @@ class ReplUserInput:
 
     async def ask(self, questions: Sequence[UserInputQuestion]) -> dict[str, str]:
         answers: dict[str, str] = {}
-        for question in questions:
-            self._host.show(question_text(question))
-            reply = await self._host.read_answer(question.header)
-            answers[question.id] = choose(question, reply)
-            self._host.show(f"  → {answers[question.id]}")
+        async with self._host.question_lock:  # after any approval already on screen
+            for question in questions:
+                self._host.show(question_text(question))
+                reply = await self._host.read_answer(question.header)
+                answers[question.id] = choose(question, reply)
+                self._host.show(f"  → {answers[question.id]}")
         return answers
