@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from pycodex._records import dataclass
 from pycodex._version import __version__
@@ -30,6 +30,7 @@ from pycodex.mcp.output import McpCallResult
 
 if TYPE_CHECKING:
     from mcp import ClientSession
+    from mcp.types import RequestParamsMeta
 
 CLIENT_NAME = "pycodex"
 _PASSED_THROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
@@ -194,13 +195,19 @@ class McpConnection:
         return self._session
 
     async def call_tool(
-        self, tool: str, arguments: dict[str, Any], timeout_s: float
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        timeout_s: float,
+        meta: dict[str, Any] | None = None,
     ) -> McpCallResult:
-        """Raises `TimeoutError` after `timeout_s`, `McpError` when the request fails."""
+        """Raises `TimeoutError` after `timeout_s`, `McpError` when the request fails. `meta` is
+        sent as the request's `_meta`."""
         session = self._live()
+        wire_meta = cast("RequestParamsMeta | None", meta)
         try:
             async with asyncio.timeout(timeout_s):
-                result = await session.call_tool(tool, arguments)
+                result = await session.call_tool(tool, arguments, meta=wire_meta)
         except TimeoutError:
             raise
         except Exception as err:
