@@ -2,16 +2,23 @@
 MCP server, with one stdlib server (starts as fast as an interpreter: what is left is
 pycodex's own cost, mostly importing the `mcp` SDK and the handshake), and with one server built
 on the `mcp` SDK (what users of Python MCP servers see: the server's own import time adds up).
+
+Before/after: with `PYCODEX_BENCH_BASELINE_SRC=/path/to/other/src` (e.g. main's `src` from
+`git archive`), the two server configurations also run with that tree first on `PYTHONPATH`,
+interleaved with the rest, and each is reported as a ratio against its baseline-tree twin.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
 
 from bench.common import Table, interleaved_medians, use_test_support
 from bench.startup import _exec_env, _pycodex_command, _run, _write_bytecode
+
+BASELINE = " (baseline tree)"
 
 RUNS = 7
 
@@ -31,6 +38,9 @@ def run(table: Table) -> None:
         "stdlib": server_table("ping", command=sys.executable, args=[stdlib]),
         "sdk": probe_table(),
     }
+    other = os.environ.get("PYCODEX_BENCH_BASELINE_SRC")
+    if other:
+        _write_bytecode(Path(other) / "pycodex")
     with tempfile.TemporaryDirectory() as tmp, FakeModelServer() as server:
         work = {}
         for name, servers in configs.items():
@@ -38,6 +48,9 @@ def run(table: Table) -> None:
             write_config(home, server, servers)
             args = [*_pycodex_command(sys.executable), "exec", "--json", "--skip-git-repo-check"]
             work[name] = _one_exec(server, sse, [*args, "hi"], _exec_env(home), home)
+            if other and servers:
+                other_env = {**_exec_env(home), "PYTHONPATH": other}
+                work[name + BASELINE] = _one_exec(server, sse, [*args, "hi"], other_env, home)
         times = interleaved_medians(work, RUNS)
     none, stdlib_time, sdk = times["none"], times["stdlib"], times["sdk"]
     table.add("mcp: exec, no MCP server", f"{none * 1000:.0f} ms", "baseline")
@@ -52,6 +65,15 @@ def run(table: Table) -> None:
         f"{sdk * 1000:.0f} ms",
         f"{sdk / none:.1f}x baseline, +{(sdk - none) * 1000:.0f} ms (adds the server's start-up)",
     )
+    for name, label in (("stdlib", "one stdlib MCP server"), ("sdk", "one mcp-SDK server")):
+        if name + BASELINE in times:
+            before, after = times[name + BASELINE], times[name]
+            table.add(
+                f"mcp: exec, {label}, baseline tree",
+                f"{before * 1000:.0f} ms",
+                f"this tree {after / before:.2f}x the baseline tree "
+                f"({(after - before) * 1000:+.0f} ms)",
+            )
 
 
 def _one_exec(server, sse, args: list[str], env: dict[str, str], cwd: Path):  # type: ignore[no-untyped-def]
