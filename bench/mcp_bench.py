@@ -1,7 +1,9 @@
 """MCP start-up cost: one-request `pycodex exec --json`, median of N interleaved runs, with no
 MCP server, with one stdlib server (starts as fast as an interpreter: what is left is
 pycodex's own cost, mostly importing the `mcp` SDK and the handshake), and with one server built
-on the `mcp` SDK (what users of Python MCP servers see: the server's own import time adds up).
+on the `mcp` SDK (what users of Python MCP servers see: its own start-up, which pycodex
+overlaps with its import of the SDK). The SDK server alone (spawned, answering `initialize`) is
+timed too, interleaved with the rest: the floor of any client that waits for it.
 
 Before/after: with `PYCODEX_BENCH_BASELINE_SRC=/path/to/other/src` (e.g. main's `src` from
 `git archive`), the two server configurations also run with that tree first on `PYTHONPATH`,
@@ -11,6 +13,7 @@ interleaved with the rest, and each is reported as a ratio against its baseline-
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -51,6 +54,7 @@ def run(table: Table) -> None:
             if other and servers:
                 other_env = {**_exec_env(home), "PYTHONPATH": other}
                 work[name + BASELINE] = _one_exec(server, sse, [*args, "hi"], other_env, home)
+        work["sdk server alone"] = _server_alone()
         times = interleaved_medians(work, RUNS)
     none, stdlib_time, sdk = times["none"], times["stdlib"], times["sdk"]
     table.add("mcp: exec, no MCP server", f"{none * 1000:.0f} ms", "baseline")
@@ -63,7 +67,14 @@ def run(table: Table) -> None:
     table.add(
         "mcp: exec, one mcp-SDK server",
         f"{sdk * 1000:.0f} ms",
-        f"{sdk / none:.1f}x baseline, +{(sdk - none) * 1000:.0f} ms (adds the server's start-up)",
+        f"{sdk / none:.1f}x baseline, +{(sdk - none) * 1000:.0f} ms "
+        "(the server's own start-up, overlapped with ours)",
+    )
+    alone = times["sdk server alone"]
+    table.add(
+        "mcp: the mcp-SDK server alone, to its initialize answer",
+        f"{alone * 1000:.0f} ms",
+        f"exec with it takes {sdk / alone:.2f}x this ({(sdk - alone) * 1000:+.0f} ms)",
     )
     for name, label in (("stdlib", "one stdlib MCP server"), ("sdk", "one mcp-SDK server")):
         if name + BASELINE in times:
@@ -80,5 +91,38 @@ def _one_exec(server, sse, args: list[str], env: dict[str, str], cwd: Path):  # 
     def once() -> None:
         server.expect_sse("/v1/responses", sse.assistant_reply("ok"))
         _run(args, env, cwd=cwd)
+
+    return once
+
+
+def _server_alone():  # type: ignore[no-untyped-def]
+    """Start the probe server, wait for its answer to `initialize`, close its stdin."""
+    import json
+
+    from support.mcp_servers import PROBE
+
+    argv = [sys.executable, str(PROBE), "stdio"]
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "1"},
+        },
+    }
+    line = (json.dumps(initialize) + "\n").encode()
+
+    def once() -> None:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(line)
+        proc.stdin.flush()
+        answer = proc.stdout.readline()
+        assert b'"result"' in answer, f"the probe server did not answer: {answer!r}"
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        proc.stdout.close()
 
     return once
