@@ -179,6 +179,21 @@ def test_tools_offered_called_and_reported(
 
     logged = logged_calls(log)
     assert "write_note" not in [call["tool"] for call in logged]  # refused before the server
+    # tools/call carries upstream's `_meta`: the call id, and the turn's identity exactly as the
+    # model request of that turn sent it.
+    echo_meta = next(call["meta"] for call in logged if call["tool"] == "echo")
+    headers = fake_server.requests[0].headers
+    thread_id = result.events()[0]["thread_id"]
+    assert headers["thread-id"] == thread_id
+    turn_metadata = json.loads(headers["x-codex-turn-metadata"])
+    assert echo_meta == {
+        "callId": "c_echo",
+        "x-codex-turn-metadata": turn_metadata,
+        "threadId": thread_id,
+        "sessionId": headers["session-id"],
+        "windowId": headers["x-codex-window-id"],
+    }
+    assert turn_metadata["turn_id"] and turn_metadata["thread_id"] == thread_id
     pids = {call["pid"] for call in logged}
     assert len(pids) == 2
     assert [pid for pid in pids if process_alive(pid)] == []  # no server outlives exec

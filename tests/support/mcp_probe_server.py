@@ -8,7 +8,7 @@ Tools: `echo` (read-only), `add` (structured result), `tiny_image` (an image), `
 `isError` result), `slow` (sleeps), `env` (reads its own environment), `write_note` (not
 read-only, appends to the file named by PROBE_NOTES). `--weird-names` adds `read-file`,
 `get.weather` and `Upper_Case`. Every `tools/call` is appended to the file named by PROBE_LOG
-when set, so tests can see what reached the server.
+when set (`echo` adds the request's `_meta`), so tests can see what reached the server.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sys
 import time
 from typing import Annotated, Any, TypedDict
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ImageContent, TextContent, ToolAnnotations
 from pydantic import Field
@@ -40,11 +40,11 @@ class Sum(TypedDict):
     note: str
 
 
-def _log(tool: str, arguments: dict[str, Any]) -> None:
+def _log(tool: str, arguments: dict[str, Any], meta: Any = None) -> None:
     path = os.environ.get("PROBE_LOG")
     if path:
         with open(path, "a", encoding="utf-8") as log:
-            entry = {"tool": tool, "arguments": arguments, "pid": os.getpid()}
+            entry = {"tool": tool, "arguments": arguments, "pid": os.getpid(), "meta": meta}
             log.write(json.dumps(entry) + "\n")
 
 
@@ -52,8 +52,8 @@ def build(weird_names: bool, instructions: str | None) -> MCPServer:
     server = MCPServer("probe", instructions=instructions, log_level="WARNING")
 
     @server.tool(description="Echo the text back.", annotations=READ_ONLY, structured_output=False)
-    def echo(text: Annotated[str, Field(description="What to echo.")]) -> str:
-        _log("echo", {"text": text})
+    def echo(text: Annotated[str, Field(description="What to echo.")], ctx: Context) -> str:
+        _log("echo", {"text": text}, ctx.request_context.meta)
         return f"echo: {text}"
 
     @server.tool(description="Add two integers; structured result.", annotations=READ_ONLY)

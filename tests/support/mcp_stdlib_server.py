@@ -1,4 +1,5 @@
-"""The smallest MCP server: stdlib only, one `ping` tool. It starts in the time the interpreter
+"""The smallest MCP server: stdlib only, one `ping` tool (answers `pong`, or the `text` argument
+when there is one). It starts in the time the interpreter
 takes, so a benchmark with it measures the client's own MCP cost, not the server's."""
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def answer(request: dict) -> dict | None:
     elif method == "tools/list":
         result = {"tools": [TOOL]}
     elif method == "tools/call":
-        result = {"content": [{"type": "text", "text": "pong"}]}
+        text = request.get("params", {}).get("arguments", {}).get("text", "pong")
+        result = {"content": [{"type": "text", "text": text}]}
     else:
         return {"jsonrpc": "2.0", "id": ident, "error": {"code": -32601, "message": method}}
     return {"jsonrpc": "2.0", "id": ident, "result": result}

@@ -48,7 +48,7 @@ from pycodex.protocol.items import (
 from pycodex.protocol.usage import TokenUsage
 from pycodex.sessions.errors import RolloutWriteError
 from pycodex.sessions.ids import new_random_id
-from pycodex.tools.base import ToolContext
+from pycodex.tools.base import CallerIdentity, ToolContext
 from pycodex.tools.registry import dispatch_all
 
 ABORTED_OUTPUT = "aborted"
@@ -278,7 +278,7 @@ async def _loop(
         overflow_compacted = False
         last_message = outcome.last_message or last_message
         if outcome.tool_calls:
-            await _run_tools(state, request.turn_id, outcome.tool_calls, emit)
+            await _run_tools(state, request, outcome.tool_calls, emit)
         if outcome.error is not None:
             await _before_retry(state, outcome, retries)
             continue
@@ -320,7 +320,17 @@ async def _before_retry(state: ThreadState, outcome: SampleResult, retries: _Ret
     await asyncio.sleep(delay)
 
 
-async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], emit: Emit) -> None:
+async def _run_tools(
+    state: ThreadState, request: RequestContext, calls: list[ToolCall], emit: Emit
+) -> None:
+    turn_id = request.turn_id
+    caller = CallerIdentity(
+        session_id=request.session_id,
+        thread_id=request.thread_id,
+        window_id=request.window_id,
+        turn_metadata=request.turn_metadata(state.client.settings),
+    )
+
     def tool_emit(event: ev.EngineEvent) -> None:
         if isinstance(event, ev.CollabToolCallEnd):
             state.record_event(collab_item_completed(event, turn_id))
@@ -336,6 +346,7 @@ async def _run_tools(state: ThreadState, turn_id: str, calls: list[ToolCall], em
             shell_environment_policy=state.shell_environment_policy,
             emit=tool_emit,
             services=state.services,
+            caller=caller,
         )
 
     for call in calls:

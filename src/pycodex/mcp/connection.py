@@ -1,14 +1,15 @@
 """One live MCP server, on the official `mcp` SDK (imported here, only when a server is used).
 
-A connection runs in its own task: it opens the transport (a child process over stdio, or
-streamable HTTP), does the `initialize` handshake, lists the tools, reports ready, and holds
-the session open until `aclose`. Calls come from tool tasks and go through the same session.
-The SDK's stdio transport stops the child at close (stdin closed, then SIGTERM, then SIGKILL).
+A stdio server's process is started first (`spawn`, before the SDK is imported: see
+`mcp/stdio.py`). A connection then runs in its own task: it opens the transport (the running
+process's pipes, or streamable HTTP), does the `initialize` handshake, lists the tools, reports
+ready, and holds the session open until `aclose`. Calls come from tool tasks and go through the
+same session. A stdio server is stopped at close (stdin closed, then SIGTERM, then SIGKILL).
 
-A stdio server's environment is not ours: it gets a few basics (the SDK adds `HOME`, `PATH`,
-`SHELL`, `TERM`, `USER`, `LOGNAME`; we add locale and temp-dir variables), the variables named in
-`env_vars` taken from our environment, and `env`. Its stderr is kept in a temporary file; the
-last line is quoted when the server fails to start.
+A stdio server's environment is not ours: it gets a few basics (`HOME`, `PATH`, `SHELL`,
+`TERM`, `USER`, `LOGNAME`, locale and temp-dir variables), the variables named in `env_vars`
+taken from our environment, and `env`. Its stderr is kept in a temporary file; the last line is
+quoted when the server fails to start.
 """
 
 from __future__ import annotations
@@ -21,18 +22,21 @@ import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from pycodex._records import dataclass
 from pycodex._version import __version__
 from pycodex.mcp.config import HttpTransport, McpServerConfig, StdioTransport
 from pycodex.mcp.output import McpCallResult
+from pycodex.mcp.stdio import StdioProcess
 
 if TYPE_CHECKING:
     from mcp import ClientSession
+    from mcp.types import RequestParamsMeta
 
 CLIENT_NAME = "pycodex"
-_PASSED_THROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+_BASICS = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+_PASSED_THROUGH = (*_BASICS, "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
 _MAX_PAGES = 100
 _CLOSE_TIMEOUT_S = 10.0
 _CACHE_HINTS = ("ttlMs", "cacheScope", "resultType")
@@ -66,10 +70,32 @@ class McpConnection:
         self._task: asyncio.Task[None] | None = None
         self._lost: str | None = None
         self._stderr: TextIO | None = None
+        self._process: StdioProcess | None = None
+        self._spawn_error: OSError | None = None
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    async def spawn(self) -> None:
+        """Start a stdio server's process, without the SDK: it starts up while we import the
+        SDK. A failure (a missing command) is kept and reported by `start`."""
+        transport = self.config.transport
+        if not isinstance(transport, StdioTransport) or self._process or self._spawn_error:
+            return
+        env = {key: self._env[key] for key in _PASSED_THROUGH if key in self._env}
+        env |= {key: self._env[key] for key in transport.env_vars if key in self._env}
+        env |= dict(transport.env or {})
+        cwd = self._cwd / transport.cwd if transport.cwd else self._cwd
+        # Closed when the connection ends (`_run`, `aclose`), not here: the server writes to it.
+        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+        argv = [transport.command, *transport.args]
+        try:
+            self._process = await StdioProcess.spawn(argv, env=env, cwd=cwd, stderr=self._stderr)
+        except OSError as err:
+            self._spawn_error = err
+        except ValueError as err:  # an embedded NUL byte
+            self._spawn_error = OSError(str(err))
 
     async def start(self) -> None:
         """Connect, handshake and list the tools; raises `McpError`. Cancelling it (a startup
@@ -120,26 +146,19 @@ class McpConnection:
 
         transport = self.config.transport
         if isinstance(transport, StdioTransport):
-            streams = await stack.enter_async_context(self._stdio(transport))
+            streams = await stack.enter_async_context(await self._stdio())
         else:
             streams = await stack.enter_async_context(await self._http(transport, stack))
         info = Implementation(name=CLIENT_NAME, title="pycodex", version=__version__)
         read, write = streams[0], streams[1]
         return await stack.enter_async_context(ClientSession(read, write, client_info=info))
 
-    def _stdio(self, transport: StdioTransport) -> Any:
-        from mcp.client.stdio import StdioServerParameters, stdio_client
-
-        env = {key: self._env[key] for key in _PASSED_THROUGH if key in self._env}
-        env |= {key: self._env[key] for key in transport.env_vars if key in self._env}
-        env |= dict(transport.env or {})
-        cwd = self._cwd / transport.cwd if transport.cwd else self._cwd
-        # Closed when the connection task ends (`_run`), not here: the server writes to it.
-        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
-        params = StdioServerParameters(
-            command=transport.command, args=list(transport.args), env=env, cwd=cwd
-        )
-        return stdio_client(params, errlog=self._stderr)
+    async def _stdio(self) -> Any:
+        await self.spawn()
+        if self._process is None:
+            assert self._spawn_error is not None
+            raise self._spawn_error
+        return self._process.streams()
 
     async def _http(self, transport: HttpTransport, stack: AsyncExitStack) -> Any:
         from mcp.client.streamable_http import streamable_http_client
@@ -194,13 +213,19 @@ class McpConnection:
         return self._session
 
     async def call_tool(
-        self, tool: str, arguments: dict[str, Any], timeout_s: float
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        timeout_s: float,
+        meta: dict[str, Any] | None = None,
     ) -> McpCallResult:
-        """Raises `TimeoutError` after `timeout_s`, `McpError` when the request fails."""
+        """Raises `TimeoutError` after `timeout_s`, `McpError` when the request fails. `meta` is
+        sent as the request's `_meta`."""
         session = self._live()
+        wire_meta = cast("RequestParamsMeta | None", meta)
         try:
             async with asyncio.timeout(timeout_s):
-                result = await session.call_tool(tool, arguments)
+                result = await session.call_tool(tool, arguments, meta=wire_meta)
         except TimeoutError:
             raise
         except Exception as err:
@@ -241,12 +266,15 @@ class McpConnection:
     async def aclose(self) -> None:
         self._closing.set()
         task = self._task
-        if task is None or task.done():
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(task), _CLOSE_TIMEOUT_S)
-        except TimeoutError:
-            await self._stop()
+        if task is not None and not task.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(task), _CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                await self._stop()
+        if self._process is not None:  # spawned but never connected (start-up interrupted)
+            await self._process.stop()
+        if self._stderr is not None:
+            self._stderr.close()
 
 
 async def _list_tools(session: ClientSession) -> list[McpToolInfo]:

@@ -1,6 +1,7 @@
 """Every configured MCP server of a process: started together, shared, closed together.
 
-`start` launches all enabled servers at once and waits for each up to its own
+`start` launches all enabled servers at once (the stdio servers' processes even before the SDK
+is imported, so that their start-up overlaps that import) and waits for each up to its own
 `startup_timeout_sec` (default 10 s), so one slow server costs its own start-up time, not the
 sum. A server that fails or times out is left out and reported (`McpStartup.failures`); when it
 is `required`, the caller must not start the session. The manager is shared by every thread of
@@ -65,6 +66,13 @@ class McpConnectionManager:
         self.approved: set[tuple[str, str]] = set()
 
     async def start(self, on_status: McpStatusListener | None = None) -> McpStartup:
+        if on_status is not None:
+            for connection in self._connections:
+                on_status(connection.name, "starting", None)
+        # Stdio servers' processes first: they start up while the SDK is imported below.
+        await asyncio.gather(*(connection.spawn() for connection in self._connections))
+        import mcp.client.session  # noqa: F401  (most of a second; see docs/performance.md)
+
         outcomes = await asyncio.gather(*(self._start(c, on_status) for c in self._connections))
         startup = McpStartup()
         for connection, error in zip(self._connections, outcomes, strict=True):
@@ -78,8 +86,6 @@ class McpConnectionManager:
     async def _start(
         self, connection: McpConnection, on_status: McpStatusListener | None
     ) -> str | None:
-        if on_status is not None:
-            on_status(connection.name, "starting", None)
         error = await self._started(connection)
         if on_status is not None:
             on_status(connection.name, "ready" if error is None else "failed", error)

@@ -4,7 +4,8 @@ Each server becomes the namespace `mcp__<server>`, deferred behind `tool_search`
 can search, its functions sorted by (sanitised) name, each schema the server's `inputSchema`
 without `title` keys. A call reports `McpToolCallBegin` / `McpToolCallEnd` (the `mcp_tool_call`
 item of `exec --json`), runs concurrently with other calls, and is cut off after the server's
-`tool_timeout_sec` (the turn goes on).
+`tool_timeout_sec` (the turn goes on). Its `_meta` names the call, the turn and the thread
+(`call_meta`), so a server can tell calls and sessions apart.
 
 Approval (`default_tools_approval_mode`, or `[mcp_servers.<s>.tools.<t>] approval_mode`):
 `approve` runs every tool; `auto` (the default) runs tools the server marks `readOnlyHint` and
@@ -100,7 +101,8 @@ class McpTool(BaseTool[dict[str, Any]]):
             return self._failed(context, args, refusal, started)
         timeout = self.connection.config.tool_timeout_s
         try:
-            result = await self.connection.call_tool(self.info.name, args, timeout)
+            meta = call_meta(context)
+            result = await self.connection.call_tool(self.info.name, args, timeout, meta=meta)
         except TimeoutError:
             cause = f"timed out awaiting tools/call after {round(timeout * 1000)}ms"
             return self._failed(context, args, self._call_error(cause), started)
@@ -166,6 +168,19 @@ class McpTool(BaseTool[dict[str, Any]]):
         if decision in ("approved_for_session", "approved_always"):
             self.approved.add(key)
         return None if decision.startswith("approved") else DECLINED
+
+
+def call_meta(context: ToolContext) -> dict[str, Any]:
+    """The `_meta` of a `tools/call`, as upstream sends it: the model's call id and, inside a
+    turn, the turn metadata object of the model requests and the thread, session and window."""
+    meta: dict[str, Any] = {"callId": context.call_id}
+    caller = context.caller
+    if caller is not None:
+        meta["x-codex-turn-metadata"] = caller.turn_metadata
+        meta["threadId"] = caller.thread_id
+        meta["sessionId"] = caller.session_id
+        meta["windowId"] = caller.window_id
+    return meta
 
 
 def needs_approval(mode: ApprovalMode, read_only_hint: bool) -> bool:

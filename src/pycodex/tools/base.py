@@ -40,6 +40,18 @@ class ToolOutput:
     content_items: tuple[dict[str, Any], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    """Which session, thread and turn a call belongs to, for tools that tell a server (MCP
+    `tools/call` sends it as `_meta`). The agent fills it from the turn's model-request identity."""
+
+    session_id: str
+    thread_id: str
+    window_id: str
+    # The turn metadata object, as sent in the `x-codex-turn-metadata` header of model requests.
+    turn_metadata: dict[str, Any]
+
+
 @dataclass(slots=True)
 class ToolContext:
     """What a handler may use while it runs one call."""
@@ -53,6 +65,8 @@ class ToolContext:
     emit: Callable[[EngineEvent], None] = lambda _event: None
     # Long-lived helpers of the thread (approvals, prefix rules, the user, the process manager).
     services: ToolServices = field(default_factory=ToolServices)
+    # Who is calling (None outside a turn, e.g. a tool run directly by library code).
+    caller: CallerIdentity | None = None
 
 
 class BaseTool(Generic[ArgsT]):

@@ -12,11 +12,17 @@ from pycodex.mcp.config import parse_server
 from pycodex.mcp.connection import McpConnection, McpToolInfo
 from pycodex.mcp.names import namespace_name, sanitize
 from pycodex.mcp.output import McpCallResult, error_output, model_output
-from pycodex.mcp.tools import NEVER_REFUSAL, McpTool, needs_approval, server_namespace
+from pycodex.mcp.tools import (
+    NEVER_REFUSAL,
+    McpTool,
+    call_meta,
+    needs_approval,
+    server_namespace,
+)
 from pycodex.protocol import events as ev
 from pycodex.protocol.ops import ReviewDecision
 from pycodex.protocol.policies import AskForApproval, SandboxPolicy
-from pycodex.tools.base import ToolContext
+from pycodex.tools.base import CallerIdentity, ToolContext
 from pycodex.tools.namespaces import search_namespaces
 from pycodex.tools.services import ToolServices
 
@@ -68,6 +74,20 @@ def test_the_approval_table() -> None:
     assert [needs_approval("auto", True), needs_approval("auto", False)] == [False, True]
     assert [needs_approval("prompt", True), needs_approval("prompt", False)] == [True, True]
     assert [needs_approval("approve", True), needs_approval("approve", False)] == [False, False]
+
+
+def test_call_meta_names_the_call_and_the_caller_when_there_is_one() -> None:
+    context = ToolContext("c1", "t1", Path("/"), SandboxPolicy.read_only())
+    assert call_meta(context) == {"callId": "c1"}  # a tool run outside a turn
+    metadata = {"session_id": "s", "thread_id": "th", "turn_id": "t1"}
+    context.caller = CallerIdentity("s", "th", "th:0", metadata)
+    assert call_meta(context) == {
+        "callId": "c1",
+        "x-codex-turn-metadata": metadata,
+        "threadId": "th",
+        "sessionId": "s",
+        "windowId": "th:0",
+    }
 
 
 class _Approver:
